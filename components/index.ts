@@ -1,0 +1,4 @@
+export * from "./odoo-tenant";
+export * from "./tenant-args";
+export * from "./platform";
+export { tenantNames } from "./naming";

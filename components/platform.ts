@@ -1,0 +1,53 @@
+/**
+ * The whole program: one OdooTenant per configured tenant, and a per-tenant summary for the
+ * stack outputs. Shared by index.ts (`pulumi up`) and the Automation API (inline program).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../tenants/schema";
+import { rawConfigFromPulumi } from "../tenants/config-source";
+import { requireStackConfig } from "../tenants/validate";
+import { OdooTenant } from "./odoo-tenant";
+import { resolveTenantArgs } from "./tenant-args";
+
+export interface TenantSummary {
+  url: pulumi.Output<string>;
+  hosts: pulumi.Output<string[]>;
+  namespace: pulumi.Output<string>;
+  plan: string;
+  odooVersion: string;
+  suspended: boolean;
+  ownerId: string | null;
+  adminLogin: pulumi.Output<string>;
+  adminPassword: pulumi.Output<string>;
+}
+
+export function deployTenants(config: StackConfig): Record<string, TenantSummary> {
+  const summaries: Record<string, TenantSummary> = {};
+  for (const tenant of config.tenants) {
+    const args = resolveTenantArgs(config, tenant);
+    const component = new OdooTenant(tenant.id, args);
+    summaries[tenant.id] = {
+      url: component.url,
+      hosts: component.hosts,
+      namespace: component.namespace,
+      plan: tenant.plan,
+      odooVersion: tenant.odooVersion,
+      suspended: tenant.suspended,
+      ownerId: tenant.ownerId ?? null,
+      adminLogin: component.adminLogin,
+      adminPassword: component.adminPassword,
+    };
+  }
+  return summaries;
+}
+
+/** Reads and validates the stack config; throws (creating nothing) with every problem listed. */
+export function loadStackConfig(): StackConfig {
+  return requireStackConfig(rawConfigFromPulumi(pulumi.runtime.allConfig()));
+}
+
+/** The Pulumi program: validate first, so invalid config registers no resource at all. */
+export function odooSaasProgram(): { tenants: Record<string, TenantSummary> } {
+  const config = loadStackConfig();
+  return { tenants: deployTenants(config) };
+}

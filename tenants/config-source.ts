@@ -1,0 +1,53 @@
+/**
+ * Where the raw stack config comes from: the running Pulumi program's config, or a
+ * `Pulumi.<stack>.yaml` file read without any engine (the pull-request check).
+ * Both produce the same object for the one schema.
+ */
+import * as fs from "node:fs";
+import * as yaml from "js-yaml";
+
+export const PROJECT_NAME = "odoo-saas";
+const PREFIX = `${PROJECT_NAME}:`;
+
+/**
+ * From `pulumi.runtime.allConfig()`: structured values arrive as JSON text, scalars as
+ * plain strings. Keys of other namespaces (e.g. `kubernetes:context`) are not ours.
+ */
+export function rawConfigFromPulumi(allConfig: Readonly<Record<string, string>>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(allConfig)) {
+    if (!key.startsWith(PREFIX)) continue;
+    const name = key.slice(PREFIX.length);
+    const looksStructured = /^\s*[[{]/.test(value);
+    raw[name] = looksStructured ? JSON.parse(value) : value;
+  }
+  return raw;
+}
+
+export class StackFileError extends Error {}
+
+/** From a stack file: the `config` map, keeping only this project's keys. */
+export function rawConfigFromStackFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, "utf8");
+  } catch (err) {
+    throw new StackFileError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    // JSON_SCHEMA: plain YAML values only (no timestamps or custom tags turning into objects).
+    doc = yaml.load(text, { filename: path, schema: yaml.JSON_SCHEMA });
+  } catch (err) {
+    throw new StackFileError(`${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  const config = typeof doc === "object" && doc !== null ? (doc as { config?: unknown }).config : undefined;
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new StackFileError(`${path} has no "config:" map`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    if (key.startsWith(PREFIX)) raw[key.slice(PREFIX.length)] = value;
+  }
+  return raw;
+}

@@ -1,0 +1,5 @@
+export * from "./schema";
+export * from "./validate";
+export * from "./config-source";
+export { cronProblem } from "./cron";
+export { quantityValue, isQuantity } from "./quantity";

@@ -1,0 +1,204 @@
+/**
+ * The one schema of the stack config (`odoo-saas:*` keys). The Pulumi program, the signup
+ * server and the pull-request check all validate through it; TypeScript types are derived
+ * from it, never written twice.
+ */
+import { z } from "zod";
+import { cronProblem } from "./cron";
+import { isQuantity } from "./quantity";
+
+export const SUPPORTED_ODOO_VERSIONS = ["17.0", "18.0"] as const;
+export type OdooVersion = (typeof SUPPORTED_ODOO_VERSIONS)[number];
+/** The newest supported version: what a tenant gets when it names none. */
+export const DEFAULT_ODOO_VERSION: OdooVersion = "18.0";
+
+/**
+ * Tenant ids must start with a letter (DNS-1035, a subset of DNS-1123), because Services
+ * are named `<id>-odoo`; and they are capped at 40 characters so every derived name stays
+ * valid: `tenant-<id>` (63), the CronJob `<id>-backup` (52, Jobs add a suffix), and the
+ * StatefulSet `<id>-postgres` whose revision label must fit in 63.
+ */
+export const TENANT_ID_MAX_LENGTH = 40;
+const TENANT_ID = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Ids that would shadow platform hosts or Kubernetes system namespaces. */
+export const RESERVED_TENANT_IDS: readonly string[] = [
+  "www", "api", "admin", "app", "auth", "login", "signup", "status", "mail", "smtp", "imap",
+  "pop", "ftp", "ns", "ns1", "ns2", "cdn", "static", "assets", "dashboard", "console",
+  "default", "system", "traefik", "ingress", "cert-manager", "monitoring", "odoo", "odoo-saas",
+  "postgres", "backup", "backups", "localhost",
+];
+const RESERVED_PREFIXES: readonly string[] = ["kube-", "tenant-", "openshift-"];
+
+export function tenantIdProblem(id: string): string | undefined {
+  if (id.length === 0) return "must not be empty";
+  if (id.length > TENANT_ID_MAX_LENGTH) {
+    return `"${id}" is ${id.length} characters; at most ${TENANT_ID_MAX_LENGTH} so that "tenant-<id>" and every derived name stay valid Kubernetes names`;
+  }
+  if (!TENANT_ID.test(id)) {
+    return `"${id}" is not a DNS label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`;
+  }
+  if (RESERVED_TENANT_IDS.includes(id)) return `"${id}" is reserved`;
+  const prefix = RESERVED_PREFIXES.find((p) => id.startsWith(p));
+  if (prefix) return `"${id}" is reserved (ids starting with "${prefix}" belong to the system)`;
+  return undefined;
+}
+
+/** A fully qualified host name: lower-case DNS labels separated by dots, total at most 253. */
+const HOST = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+
+const quantity = z.string().refine(isQuantity, { message: "must be a Kubernetes quantity such as 500m, 1Gi or 10Gi" });
+const cron = z.string().superRefine((value, ctx) => {
+  const problem = cronProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: `malformed cron schedule: ${problem}` });
+});
+const hostName = z.string().regex(HOST, { message: "must be a lower-case DNS name such as erp.example.com" });
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+  message: "must be a Kubernetes object name (lower-case letters, digits, '-' and '.')",
+}).max(253);
+const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, { message: "must be a CIDR such as 10.0.0.0/8" });
+
+const requestLimit = z.strictObject({ request: quantity, limit: quantity });
+const containerResources = z.strictObject({ cpu: requestLimit, memory: requestLimit });
+
+export const planSchema = z.strictObject({
+  /** Odoo container (and its database-initialising init container). */
+  odoo: containerResources,
+  postgres: containerResources,
+  /** Odoo worker processes; 0 runs threaded mode without the websocket port. */
+  workers: z.number().int().min(0).max(64),
+  databaseStorage: quantity,
+  filestoreStorage: quantity,
+  backupStorage: quantity,
+  /** Hard limits of the tenant's ResourceQuota (on limits.cpu, limits.memory, requests.storage, pods). */
+  quota: z.strictObject({
+    cpu: quantity,
+    memory: quantity,
+    storage: quantity,
+    pods: z.number().int().min(1).max(1000),
+  }),
+});
+
+const odooImage = z.strictObject({
+  image: z.string().min(1),
+  /** uid/gid of the image's `odoo` user: Odoo fails to start under a uid missing from /etc/passwd. */
+  uid: z.number().int().min(1),
+  gid: z.number().int().min(1),
+});
+
+const DEFAULT_PLANS = {
+  starter: {
+    odoo: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1536Mi" } },
+    postgres: { cpu: { request: "100m", limit: "500m" }, memory: { request: "256Mi", limit: "512Mi" } },
+    workers: 0,
+    databaseStorage: "5Gi",
+    filestoreStorage: "5Gi",
+    backupStorage: "20Gi",
+    quota: { cpu: "3", memory: "4Gi", storage: "40Gi", pods: 10 },
+  },
+  business: {
+    odoo: { cpu: { request: "500m", limit: "2" }, memory: { request: "1Gi", limit: "3Gi" } },
+    postgres: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1Gi" } },
+    workers: 2,
+    databaseStorage: "20Gi",
+    filestoreStorage: "20Gi",
+    backupStorage: "80Gi",
+    quota: { cpu: "5", memory: "6Gi", storage: "150Gi", pods: 10 },
+  },
+};
+
+const backupStore = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("pvc") }),
+  z.strictObject({
+    type: z.literal("s3"),
+    endpoint: z.url(),
+    bucket: z.string().min(3).max(63),
+    region: z.string().min(1).default("us-east-1"),
+    forcePathStyle: z.boolean().default(true),
+    /** Secret in each tenant namespace holding AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+    credentialsSecret: k8sName,
+    /** Where the backup job may connect: the store's address range. */
+    cidr: cidr.default("0.0.0.0/0"),
+    port: z.number().int().min(1).max(65535).default(443),
+  }),
+]);
+
+export const tenantSchema = z.strictObject({
+  id: z.string().superRefine((id, ctx) => {
+    const problem = tenantIdProblem(id);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
+  adminEmail: z.email({ message: "must be an e-mail address" }),
+  plan: z.string().min(1),
+  odooVersion: z.enum(SUPPORTED_ODOO_VERSIONS, {
+    message: `must be one of ${SUPPORTED_ODOO_VERSIONS.join(", ")}`,
+  }).default(DEFAULT_ODOO_VERSION),
+  backup: z.strictObject({
+    schedule: cron.optional(),
+    keep: z.number().int().min(1, { message: "keep must be at least 1" }).max(1000).optional(),
+  }).optional(),
+  suspended: z.boolean().default(false),
+  customDomains: z.array(hostName).max(20).default([]),
+  /** Supabase user id (`sub`) of the owner; set by self-service signup. */
+  ownerId: z.string().min(1).max(200).optional(),
+});
+
+export const stackConfigSchema = z.strictObject({
+  /** Tenants are served at `<id>.<baseDomain>`. */
+  baseDomain: hostName,
+  ingress: z.strictObject({
+    className: k8sName.default("traefik"),
+    /** Namespace the ingress controller runs in: the only source allowed to reach Odoo. */
+    controllerNamespace: k8sName.default("traefik"),
+    /** cert-manager ClusterIssuer; TLS is off when absent. */
+    clusterIssuer: k8sName.optional(),
+    /** false where no controller publishes Ingress status (e.g. the simulated local cluster). */
+    awaitLoadBalancer: z.boolean().default(true),
+  }).prefault({}),
+  storageClassName: k8sName.optional(),
+  images: z.strictObject({
+    odoo: z.strictObject({ "17.0": odooImage, "18.0": odooImage }).prefault({
+      // uid/gid as reported for the official images (jammy base for 17.0, noble for 18.0);
+      // confirm with `id` in the image you pin.
+      "17.0": { image: "odoo:17.0", uid: 101, gid: 101 },
+      "18.0": { image: "odoo:18.0", uid: 100, gid: 101 },
+    }),
+    /** Official postgres image; major pinned (18 moved PGDATA, see README). */
+    postgres: z.string().min(1).default("postgres:16"),
+    /** The backup job image built from images/backup/Dockerfile. */
+    backup: z.string().min(1).default("ghcr.io/odoo-saas/backup:0.1.0"),
+  }).prefault({}),
+  plans: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, { message: "plan names are short lower-case words" }), planSchema)
+    .default(DEFAULT_PLANS),
+  backup: z.strictObject({
+    schedule: cron.default("0 2 * * *"),
+    keep: z.number().int().min(1, { message: "keep must be at least 1" }).max(1000).default(7),
+    store: backupStore.default({ type: "pvc" }),
+    resources: containerResources.default({
+      cpu: { request: "100m", limit: "500m" },
+      memory: { request: "256Mi", limit: "512Mi" },
+    }),
+  }).prefault({}),
+  network: z.strictObject({
+    /** Namespace of cluster DNS, the only DNS egress allowed. */
+    dnsNamespace: k8sName.default("kube-system"),
+    internetEgress: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Mail (SMTP submission, SMTPS, IMAPS) and web. */
+      ports: z.array(z.number().int().min(1).max(65535)).min(1).default([80, 443, 465, 587, 993]),
+      /** Address ranges Odoo may never reach: private, link-local, CGNAT, loopback (cloud metadata included). */
+      excludeCidrs: z.array(cidr).default([
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+      ]),
+    }).prefault({}),
+  }).prefault({}),
+  tenants: z.array(tenantSchema).default([]),
+});
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type Plan = z.output<typeof planSchema>;
+export type TenantConfig = z.output<typeof tenantSchema>;
+export type TenantInput = z.input<typeof tenantSchema>;
+export type BackupStore = z.output<typeof backupStore>;
+export type ContainerResources = z.output<typeof containerResources>;

@@ -1,0 +1,53 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { expect } from "chai";
+import { main } from "../../tenants/check-cli";
+
+const repoRoot = path.resolve(__dirname, "../../..");
+
+function capture(fn: () => number): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => { out.push(a.join(" ")); };
+  console.error = (...a: unknown[]) => { err.push(a.join(" ")); };
+  try {
+    return { code: fn(), out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+describe("check:tenants (the pull-request check)", () => {
+  it("passes on Pulumi.dev.yaml", () => {
+    const { code, out } = capture(() => main(["--dir", repoRoot, "--stack", "dev"]));
+    expect(code).to.equal(0);
+    expect(out).to.contain("Pulumi.dev.yaml: valid, 3 tenant(s)");
+    expect(out).to.contain("globex: plan business, Odoo 17.0 -> globex.odoo-saas.test, erp.globex.example");
+  });
+
+  it("fails with field-level messages on a bad copy", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    const good = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
+    const bad = good
+      .replace("adminEmail: it@globex.example", "adminEmail: it-at-globex")
+      .replace("id: initech", "id: acme")
+      .replace("keep: 14", "keep: 0");
+    fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), bad);
+    const { code, err } = capture(() => main(["--dir", dir, "--stack", "broken"]));
+    expect(code).to.equal(1);
+    expect(err).to.contain("nothing would be created");
+    expect(err).to.contain('tenants[1] (id "globex"): adminEmail: must be an e-mail address');
+    expect(err).to.contain('tenants[1] (id "globex"): backup.keep: keep must be at least 1');
+    expect(err).to.contain('tenants[2] (id "acme"): id: duplicate id');
+  });
+
+  it("exits 2 when the stack file is missing", () => {
+    const { code, err } = capture(() => main(["--dir", os.tmpdir(), "--stack", "nope"]));
+    expect(code).to.equal(2);
+    expect(err).to.match(/cannot read .*Pulumi\.nope\.yaml/);
+  });
+});

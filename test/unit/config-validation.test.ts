@@ -1,0 +1,116 @@
+import { expect } from "chai";
+import { DEFAULT_ODOO_VERSION, type StackConfigInput } from "../../tenants/schema";
+import { formatIssue, parseStackConfig, type ConfigIssue } from "../../tenants/validate";
+import { tenant, validConfig } from "../support/fixtures";
+
+function issuesOf(config: unknown): ConfigIssue[] {
+  const result = parseStackConfig(config);
+  if (result.ok) throw new Error("expected the config to be rejected");
+  return result.issues;
+}
+
+/** The one issue for tenants[index], checked to name the tenant's index, id and field. */
+function tenantIssue(config: unknown, index: number, field: string, message: RegExp): void {
+  const issues = issuesOf(config);
+  const found = issues.find((i) => i.tenant?.index === index && i.field === field);
+  expect(found, `issues: ${issues.map(formatIssue).join(" | ")}`).to.not.equal(undefined);
+  const text = formatIssue(found as ConfigIssue);
+  expect(text).to.match(message);
+  expect(text).to.contain(`tenants[${index}]`);
+  expect(text).to.contain(field);
+}
+
+function withTenants(...tenants: StackConfigInput["tenants"] & object): StackConfigInput {
+  return validConfig(tenants);
+}
+
+describe("stack config schema", () => {
+  it("accepts a valid config and fills in defaults", () => {
+    const result = parseStackConfig(validConfig([tenant({ id: "acme" })]));
+    if (!result.ok) throw new Error(result.issues.map(formatIssue).join("\n"));
+    const { config } = result;
+    expect(config.tenants[0]?.odooVersion).to.equal(DEFAULT_ODOO_VERSION);
+    expect(config.tenants[0]?.suspended).to.equal(false);
+    expect(config.ingress.className).to.equal("traefik");
+    expect(config.ingress.controllerNamespace).to.equal("traefik");
+    expect(config.backup.keep).to.equal(7);
+    expect(config.backup.store).to.deep.equal({ type: "pvc" });
+    expect(config.images.postgres).to.equal("postgres:16");
+    expect(Object.keys(config.plans)).to.include.members(["starter", "business"]);
+  });
+
+  describe("rejects, naming tenant and field", () => {
+    it("an id that is not a DNS label", () =>
+      tenantIssue(withTenants(tenant({ id: "Acme_Corp" })), 0, "id", /id "Acme_Corp".*not a DNS label/));
+    it("an id starting with a digit (Service names must start with a letter)", () =>
+      tenantIssue(withTenants(tenant({ id: "1acme" })), 0, "id", /not a DNS label/));
+    it("an id too long for tenant-<id> and derived names", () =>
+      tenantIssue(withTenants(tenant({ id: "a".repeat(57) })), 0, "id", /57 characters; at most 40.*tenant-<id>/));
+    it("an id with shell metacharacters", () =>
+      tenantIssue(withTenants(tenant({ id: "x;rm -rf /" })), 0, "id", /not a DNS label/));
+    for (const reserved of ["www", "api", "admin", "default", "system", "kube-system", "kube-public"]) {
+      it(`the reserved id "${reserved}"`, () => tenantIssue(withTenants(tenant({ id: reserved })), 0, "id", /reserved/));
+    }
+    it("duplicate ids", () =>
+      tenantIssue(withTenants(tenant({ id: "acme" }), tenant({ id: "acme" })), 1, "id", /duplicate id: tenants\[0\] already uses "acme"/));
+    it("a custom domain equal to another tenant's host", () =>
+      tenantIssue(withTenants(tenant({ id: "acme" }), tenant({ id: "globex", customDomains: ["acme.odoo-saas.test"] })), 1, "customDomains[0]",
+        /duplicate host "acme.odoo-saas.test": already served for tenants\[0\]/));
+    it("the same custom domain on two tenants", () =>
+      tenantIssue(withTenants(tenant({ id: "acme", customDomains: ["erp.example.com"] }), tenant({ id: "globex", customDomains: ["erp.example.com"] })), 1,
+        "customDomains[0]", /duplicate host "erp.example.com"/));
+    it("an unknown plan", () =>
+      tenantIssue(withTenants(tenant({ id: "acme", plan: "platinum" })), 0, "plan", /unknown plan "platinum" \(plans: starter, business\)/));
+    it("an unsupported Odoo version", () =>
+      tenantIssue(withTenants({ ...tenant({ id: "acme" }), odooVersion: "16.0" as never }), 0, "odooVersion", /must be one of 17.0, 18.0/));
+    it("a malformed e-mail", () =>
+      tenantIssue(withTenants(tenant({ id: "acme", adminEmail: "not-an-email" })), 0, "adminEmail", /must be an e-mail address/));
+    it("a malformed cron schedule", () =>
+      tenantIssue(withTenants(tenant({ id: "acme", backup: { schedule: "61 * * * *" } })), 0, "backup.schedule", /malformed cron schedule: minute "61"/));
+    it("keep < 1", () =>
+      tenantIssue(withTenants(tenant({ id: "acme", backup: { keep: 0 } })), 0, "backup.keep", /keep must be at least 1/));
+    it("an unknown key on a tenant (a typo is never ignored)", () =>
+      tenantIssue(withTenants({ ...tenant({ id: "acme" }), suspend: true } as never), 0, "suspend", /unknown key/));
+    it("an unknown key in a nested object", () =>
+      tenantIssue(withTenants({ ...tenant({ id: "acme" }), backup: { keep: 3, schedul: "0 1 * * *" } } as never), 0, "backup.schedul", /unknown key/));
+  });
+
+  it("rejects platform problems with the field path", () => {
+    const issues = issuesOf({ ...validConfig(), baseDomain: "Not A Domain", colour: "blue", backup: { keep: 0 } });
+    const text = issues.map(formatIssue);
+    expect(text).to.include.members([
+      "baseDomain: must be a lower-case DNS name such as erp.example.com",
+      "colour: unknown key (check the spelling; see the config reference in README.md)",
+      "backup.keep: keep must be at least 1",
+    ]);
+  });
+
+  it("rejects a plan whose quota cannot hold its own containers", () => {
+    const starter = {
+      odoo: { cpu: { request: "2", limit: "1" }, memory: { request: "1Gi", limit: "2Gi" } },
+      postgres: { cpu: { request: "1", limit: "1" }, memory: { request: "1Gi", limit: "1Gi" } },
+      workers: 0, databaseStorage: "10Gi", filestoreStorage: "10Gi", backupStorage: "10Gi",
+      quota: { cpu: "1", memory: "1Gi", storage: "5Gi", pods: 5 },
+    };
+    const text = issuesOf({ ...validConfig([tenant({ id: "acme" })]), plans: { starter } }).map(formatIssue).join("\n");
+    expect(text).to.contain("plans.starter.odoo.cpu: request 2 exceeds limit 1");
+    expect(text).to.contain("plans.starter.quota.cpu: 1 is below the CPU limits");
+    expect(text).to.contain("plans.starter.quota.memory: 1Gi is below the memory limits");
+    expect(text).to.contain("plans.starter.quota.storage: 5Gi is below the volumes");
+  });
+
+  it("reports every problem of every tenant in one report", () => {
+    const issues = issuesOf(withTenants(
+      tenant({ id: "Bad_Id" }),
+      tenant({ id: "acme", adminEmail: "nope" }),
+      tenant({ id: "globex", plan: "gold" }),
+      tenant({ id: "globex" }),
+    ));
+    const text = issues.map(formatIssue);
+    expect(text.some((t) => t.startsWith('tenants[0] (id "Bad_Id"): id:'))).to.equal(true);
+    expect(text.some((t) => t.startsWith('tenants[1] (id "acme"): adminEmail:'))).to.equal(true);
+    // Cross-field problems are found even though other tenants have shape errors.
+    expect(text.some((t) => t.startsWith('tenants[2] (id "globex"): plan: unknown plan "gold"'))).to.equal(true);
+    expect(text.some((t) => t.startsWith('tenants[3] (id "globex"): id: duplicate id'))).to.equal(true);
+  });
+});
