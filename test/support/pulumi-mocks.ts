@@ -10,6 +10,21 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
 }
 
+/** Pulumi's wire marker for secret values ("4dabf181..." = special signature key). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Inputs as the provider would see them: secret wrappers replaced by their values. */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (record[SIG_KEY] === SECRET_SIG) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
 export class ResourceRecorder {
   readonly resources: RecordedResource[] = [];
 
@@ -17,7 +32,7 @@ export class ResourceRecorder {
     pulumi.runtime.setMocks(
       {
         newResource: (args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } => {
-          this.resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+          this.resources.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, unknown> });
           const state: Record<string, unknown> = { ...args.inputs };
           // A recognisable generated value: tests look for it where it must not be.
           if (args.type === "random:index/randomPassword:RandomPassword") state.result = `MOCKSECRET-${args.name}-x9Q`;
