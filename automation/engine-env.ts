@@ -1,0 +1,77 @@
+/**
+ * How this repository runs the Pulumi engine: the CLI built by scripts/build-tools.sh
+ * (or the user's own, via PULUMI_CLI_ROOT), a local file backend, a passphrase secrets
+ * provider, and no network: no update checks, no plugin downloads, no Pulumi Cloud.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PulumiCommand } from "@pulumi/pulumi/automation";
+
+/** The repository root: the folder holding Pulumi.yaml, found from this file upwards. */
+export function repoRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml")) && fs.existsSync(path.join(dir, "package.json"))) return dir;
+  }
+  throw new Error(`no Pulumi.yaml above ${__dirname}`);
+}
+
+export interface EngineLocation {
+  /** Folder of the file backend (state of every stack). */
+  backendDir: string;
+  /** PULUMI_HOME: plugins and workspace settings, kept out of the user's ~/.pulumi. */
+  pulumiHome: string;
+}
+
+export function defaultEngineLocation(root = repoRoot()): EngineLocation {
+  return {
+    backendDir: process.env.ODOO_SAAS_BACKEND_DIR ?? path.join(root, ".state", "backend"),
+    pulumiHome: process.env.ODOO_SAAS_PULUMI_HOME ?? path.join(root, ".state", "pulumi-home"),
+  };
+}
+
+/**
+ * The secrets passphrase: PULUMI_CONFIG_PASSPHRASE when set; otherwise one generated once
+ * for this checkout's local backend and kept in a 0600 file beside it. Never printed.
+ */
+export function passphrase(location: EngineLocation): string {
+  const fromEnv = process.env.PULUMI_CONFIG_PASSPHRASE;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const file = path.join(path.dirname(location.backendDir), "passphrase");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
+/** Folder whose bin/pulumi is the CLI: PULUMI_CLI_ROOT, else this repository's .tools. */
+export function cliRoot(root = repoRoot()): string {
+  return process.env.PULUMI_CLI_ROOT ?? path.join(root, ".tools");
+}
+
+export function engineEnv(location: EngineLocation, root = repoRoot()): Record<string, string> {
+  fs.mkdirSync(location.backendDir, { recursive: true });
+  fs.mkdirSync(location.pulumiHome, { recursive: true });
+  return {
+    PULUMI_BACKEND_URL: `file://${location.backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase(location),
+    PULUMI_HOME: location.pulumiHome,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    // Plugins next to the CLI (e.g. the dynamic-provider launcher) are found on PATH.
+    PATH: `${path.join(cliRoot(root), "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+  };
+}
+
+export class EngineMissingError extends Error {}
+
+/** The CLI, checked to exist: a clear error instead of a download attempt. */
+export async function pulumiCommand(root = repoRoot()): Promise<PulumiCommand> {
+  const cli = path.join(cliRoot(root), "bin", "pulumi");
+  if (!fs.existsSync(cli)) {
+    throw new EngineMissingError(`Pulumi CLI not found at ${cli}: run scripts/build-tools.sh (or set PULUMI_CLI_ROOT to a folder whose bin/pulumi is your own CLI)`);
+  }
+  return PulumiCommand.get({ root: cliRoot(root) });
+}

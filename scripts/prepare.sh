@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs everything the platform and its tests need, idempotently and without state from
+# an earlier session: Debian packages, npm packages, the Go-built engine and cluster tools.
+# A warm machine takes seconds; every failure stops with a message saying what failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------
+# postgresql: backup/restore round trips; openssl+curl: local cluster certificates and
+# health checks; chromium: the signup page's browser tests; python3-venv: moto (S3) for tests.
+APT_PACKAGES=(postgresql postgresql-client openssl curl ca-certificates chromium python3-venv)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  step "apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  step "Debian packages present (${APT_PACKAGES[*]})"
+fi
+
+# --- npm packages ----------------------------------------------------------------------
+# --ignore-scripts: @pulumi/kubernetes' install hook would try to download its plugin.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.odoo-saas-lock ] || [ "$(cat node_modules/.odoo-saas-lock)" != "$lock_hash" ]; then
+  step "npm ci"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.odoo-saas-lock
+else
+  step "node_modules up to date"
+fi
+
+# --- Go-built tools (Pulumi CLI, kube-apiserver & co, etcd, kwok) -----------------------
+step "Go-built tools"
+bash scripts/build-tools.sh
+
+step "TypeScript build"
+npx tsc -p tsconfig.json
+echo "prepared."
