@@ -23,6 +23,16 @@ export interface EngineLocation {
   pulumiHome: string;
 }
 
+/**
+ * A workspace folder per stack, outside the repository root: the Automation API writes
+ * Pulumi.yaml and stack files into its workspace, and parallel stacks must not share one.
+ */
+export function workspaceDir(location: EngineLocation, stackName: string): string {
+  const dir = path.join(path.dirname(location.backendDir), "workspaces", stackName);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export function defaultEngineLocation(root = repoRoot()): EngineLocation {
   return {
     backendDir: process.env.ODOO_SAAS_BACKEND_DIR ?? path.join(root, ".state", "backend"),
@@ -62,6 +72,8 @@ export function engineEnv(location: EngineLocation, root = repoRoot()): Record<s
     PULUMI_SKIP_CONFIRMATIONS: "true",
     // Plugins next to the CLI (e.g. the dynamic-provider launcher) are found on PATH.
     PATH: `${path.join(cliRoot(root), "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    // Workspaces live outside the repository; plugins launched there still resolve our packages.
+    NODE_PATH: path.join(root, "node_modules"),
   };
 }
 

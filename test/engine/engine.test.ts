@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { engineEnv, pulumiCommand, repoRoot, type EngineLocation } from "../../automation/engine-env";
+import { engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "../../automation/engine-env";
 import { odooSaasProgram } from "../../components/platform";
 
 /** A resource whose value the provider generates from the OS CSPRNG on create, and keeps. */
@@ -61,7 +61,7 @@ describe("the real Pulumi engine (Automation API, local backend)", function () {
     process.env.PULUMI_CONFIG_PASSPHRASE = "engine-test-passphrase";
     stack = await LocalWorkspace.createOrSelectStack(
       { stackName: "engine-test", projectName: "odoo-saas-engine-test", program },
-      { pulumiCommand: await pulumiCommand(root), envVars: engineEnv(location, root), workDir: root,
+      { pulumiCommand: await pulumiCommand(root), envVars: engineEnv(location, root), workDir: workspaceDir(location, "engine-test"),
         projectSettings: { name: "odoo-saas-engine-test", runtime: "nodejs", backend: { url: `file://${location.backendDir}` } } },
     );
   });
@@ -128,7 +128,7 @@ describe("the real Pulumi engine (Automation API, local backend)", function () {
   it("runs this project's program and rejects invalid tenant config before creating anything", async () => {
     const bad = await LocalWorkspace.createOrSelectStack(
       { stackName: "invalid-config", projectName: "odoo-saas", program: async () => odooSaasProgram() },
-      { pulumiCommand: await pulumiCommand(root), envVars: engineEnv(location, root), workDir: root,
+      { pulumiCommand: await pulumiCommand(root), envVars: engineEnv(location, root), workDir: workspaceDir(location, "invalid-config"),
         projectSettings: { name: "odoo-saas", runtime: "nodejs", backend: { url: `file://${location.backendDir}` } } },
     );
     await bad.setAllConfig({
@@ -146,5 +146,11 @@ describe("the real Pulumi engine (Automation API, local backend)", function () {
     const exported = await bad.exportStack();
     expect((exported.deployment as { resources?: unknown[] }).resources ?? []).to.have.length(0);
     await bad.workspace.removeStack("invalid-config");
+  });
+
+  it("never writes into the repository's own Pulumi.yaml", () => {
+    const project = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
+    expect(project).to.contain("name: odoo-saas");
+    expect(project).to.not.contain("backend:");
   });
 });
