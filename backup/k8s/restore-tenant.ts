@@ -1,0 +1,110 @@
+// Restore orchestration from outside the tenant: stop Odoo, (optionally) take a safety backup,
+// run the restore Job, and start Odoo again whatever happened. The data-level work and its
+// safety rule live in backup/restore/restore-backup.ts, inside the Job.
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1Deployment } from "@kubernetes/client-node";
+import { parseBackupName } from "../backup-name";
+import { jobFromCronJob } from "./job-from-cronjob";
+import { jobLog, labelSelectorString, waitForDeploymentReady, waitForJob, waitForPodsGone } from "./kube-wait";
+import { jobName, REPLICAS_BEFORE_RESTORE_ANNOTATION, tenantObjects } from "./names";
+
+export interface RestoreTenantOptions {
+  /**
+   * Take an on-demand backup (without pruning) after Odoo stopped and before restoring, so the
+   * state being replaced can itself be restored. Default true.
+   */
+  safetyBackup?: boolean;
+  scaleDownTimeoutMs?: number;
+  jobTimeoutMs?: number;
+  readyTimeoutMs?: number;
+  pollMs?: number;
+  log?: (line: string) => void;
+  now?: () => Date;
+}
+
+export interface RestoreTenantReport {
+  tenant: string;
+  backup: string;
+  ok: boolean;
+  previousReplicas?: number;
+  safetyBackupJob?: string;
+  restoreJob?: string;
+  /** What went wrong, with the tail of the failing Job's log where there is one. */
+  error?: string;
+  /** Set when Odoo could not be brought back: needs a person. */
+  scaleBackError?: string;
+}
+
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+function replicasToRestore(deployment: V1Deployment): number {
+  // A restore that died half-way left the original count here; never take its 0 for the truth.
+  const recorded = deployment.metadata?.annotations?.[REPLICAS_BEFORE_RESTORE_ANNOTATION];
+  if (recorded !== undefined && /^\d+$/.test(recorded)) return Number(recorded);
+  return deployment.spec?.replicas ?? 1;
+}
+
+export async function restoreTenant(kc: KubeConfig, tenant: string, backupName: string, options: RestoreTenantOptions = {}): Promise<RestoreTenantReport> {
+  const objects = tenantObjects(tenant);
+  if (!parseBackupName(tenant, backupName)) throw new Error(`${JSON.stringify(backupName)} is not a backup name of tenant ${tenant}`);
+  const { namespace } = objects;
+  const apps = kc.makeApiClient(AppsV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const log = options.log ?? (() => undefined);
+  const now = options.now ?? (() => new Date());
+  const pollMs = options.pollMs ?? 3000;
+  const report: RestoreTenantReport = { tenant, backup: backupName, ok: false };
+
+  const cronJob = await batch.readNamespacedCronJob({ name: objects.cronJob, namespace });
+  const deployment = await apps.readNamespacedDeployment({ name: objects.deployment, namespace });
+  const selector = labelSelectorString(deployment.spec?.selector);
+  const previousReplicas = replicasToRestore(deployment);
+  report.previousReplicas = previousReplicas;
+
+  log(`scaling ${namespace}/${objects.deployment} from ${previousReplicas} to 0`);
+  await apps.patchNamespacedDeployment(
+    { name: objects.deployment, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: String(previousReplicas) } }, spec: { replicas: 0 } } },
+    mergePatch,
+  );
+  try {
+    await waitForPodsGone(core, namespace, selector, { timeoutMs: options.scaleDownTimeoutMs ?? 10 * 60_000, pollMs });
+
+    const runJob = async (action: "backup" | "restore", args: string[], env?: Record<string, string>): Promise<string> => {
+      const name = jobName(objects.cronJob, action, now());
+      await batch.createNamespacedJob({ namespace, body: jobFromCronJob(cronJob, { name, action, args, backoffLimit: 0, ...(env ? { env } : {}) }) });
+      log(`started Job ${namespace}/${name}: ${args.join(" ")}`);
+      const outcome = await waitForJob(batch, namespace, name, { timeoutMs: options.jobTimeoutMs ?? 6 * 3600_000, pollMs });
+      if (!outcome.succeeded) {
+        const tail = await jobLog(core, namespace, name, 30);
+        throw new Error(`Job ${name} failed (${outcome.reason})${tail ? `:\n${tail}` : ""}`);
+      }
+      return name;
+    };
+
+    if (options.safetyBackup ?? true) {
+      report.safetyBackupJob = await runJob("backup", ["backup", "--kind", "on-demand", "--no-prune"], { BACKUP_KIND: "on-demand" });
+    }
+    report.restoreJob = await runJob("restore", ["restore", backupName]);
+    report.ok = true;
+  } catch (err) {
+    report.error = (err as Error).message;
+    log(`restore failed: ${report.error}`);
+  } finally {
+    // Odoo comes back in every case: after a failure the restore left the previous data in place.
+    try {
+      log(`scaling ${namespace}/${objects.deployment} back to ${previousReplicas}`);
+      await apps.patchNamespacedDeployment(
+        { name: objects.deployment, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: null } }, spec: { replicas: previousReplicas } } },
+        mergePatch,
+      );
+      if (previousReplicas > 0) {
+        await waitForDeploymentReady(apps, namespace, objects.deployment, previousReplicas, { timeoutMs: options.readyTimeoutMs ?? 10 * 60_000, pollMs });
+      }
+    } catch (err) {
+      report.ok = false;
+      report.scaleBackError = (err as Error).message;
+      log(`Odoo did not come back: ${report.scaleBackError}`);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,27 @@
+// Usage: node dist/scripts/backup-list.js <tenant-id>
+// Lists the tenant's backups (newest first) by running a short `list` Job in its namespace.
+import { KubeConfig } from "@kubernetes/client-node";
+import { listTenantBackups } from "../backup/k8s";
+import { assertTenantId } from "../backup/tenant-id";
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.length !== 1) {
+    process.stderr.write("usage: backup-list <tenant-id>\n");
+    return 2;
+  }
+  const tenant = assertTenantId(args[0]!);
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const backups = await listTenantBackups(kc, tenant);
+  process.stdout.write(`${JSON.stringify({ tenant, backups }, null, 2)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

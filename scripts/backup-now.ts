@@ -1,0 +1,27 @@
+// Usage: node dist/scripts/backup-now.js <tenant-id> [--wait]
+// Starts an on-demand backup Job from the tenant's backup CronJob (kubeconfig from KUBECONFIG).
+import { KubeConfig } from "@kubernetes/client-node";
+import { startOnDemandBackup } from "../backup/k8s";
+import { assertTenantId } from "../backup/tenant-id";
+
+async function main(): Promise<number> {
+  const [tenant, flag] = process.argv.slice(2);
+  if (tenant === undefined || (flag !== undefined && flag !== "--wait")) {
+    process.stderr.write("usage: backup-now <tenant-id> [--wait]\n");
+    return 2;
+  }
+  assertTenantId(tenant);
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const result = await startOnDemandBackup(kc, tenant, { wait: flag === "--wait" });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result.outcome === undefined || result.outcome.succeeded ? 0 : 1;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

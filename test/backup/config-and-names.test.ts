@@ -1,0 +1,100 @@
+import { expect } from "chai";
+import { assertSafeObjectName, formatBackupName, parseBackupName, parseCompactUtc } from "../../backup/backup-name";
+import { readBackupConfig, readCommonConfig, readRestoreConfig, redact, secretValues } from "../../backup/config";
+import { fitDatabaseName } from "../../backup/pg/database-admin";
+import { majorVersionOf } from "../../backup/archive/manifest";
+
+const BASE = {
+  TENANT_ID: "acme",
+  ODOO_VERSION: "17.0",
+  PGHOST: "db",
+  PGUSER: "odoo",
+  PGPASSWORD: "s3cr3t-pw",
+  PGDATABASE: "acme",
+  FILESTORE_DIR: "/var/lib/odoo/filestore/acme",
+};
+
+describe("backup names", () => {
+  it("sort by time and round-trip through parse", () => {
+    const a = formatBackupName("acme", new Date("2024-05-01T02:00:00.123Z"), "scheduled");
+    const b = formatBackupName("acme", new Date("2024-12-31T23:59:59Z"), "on-demand");
+    expect(a).to.equal("acme-20240501T020000Z-scheduled.zip");
+    expect(b).to.equal("acme-20241231T235959Z-on-demand.zip");
+    expect([b, a].sort()).to.deep.equal([a, b]);
+    expect(parseBackupName("acme", b)).to.deep.equal({ tenant: "acme", created: new Date("2024-12-31T23:59:59Z"), kind: "on-demand" });
+  });
+
+  it("do not confuse tenants that share a prefix, and reject impossible dates", () => {
+    expect(parseBackupName("acme", "acme-corp-20240501T020000Z-scheduled.zip")).to.equal(undefined);
+    expect(parseBackupName("acme", "acme-20241301T020000Z-scheduled.zip")).to.equal(undefined);
+    expect(parseCompactUtc("20240230T000000Z")).to.equal(undefined);
+    expect(parseBackupName("acme", "acme-20240501T020000Z-weekly.zip")).to.equal(undefined);
+  });
+
+  it("store names are single safe file names", () => {
+    for (const bad of ["", "../x.zip", "a/b.zip", ".hidden.zip", "a\\b.zip", "x..zip", "a\nb.zip"]) {
+      expect(() => assertSafeObjectName(bad), bad).to.throw(/refusing backup name/);
+    }
+    expect(assertSafeObjectName("acme-20240501T020000Z-scheduled.zip")).to.equal("acme-20240501T020000Z-scheduled.zip");
+  });
+
+  it("temporary database names stay within PostgreSQL's 63 bytes, on character boundaries", () => {
+    const name = fitDatabaseName("ü".repeat(40), "_pre_restore_20240501T020000Z");
+    expect(Buffer.byteLength(name)).to.be.at.most(63);
+    expect(name.endsWith("_pre_restore_20240501T020000Z")).to.equal(true);
+    expect(name).to.not.include("\ufffd");
+    expect(fitDatabaseName("short", "_restore_x")).to.equal("short_restore_x");
+  });
+
+  it("Odoo major versions", () => {
+    expect(majorVersionOf("17.0")).to.equal("17.0");
+    expect(majorVersionOf("18.0-20250101")).to.equal("18.0");
+    expect(majorVersionOf("saas~17.2")).to.equal("saas~17.2");
+  });
+});
+
+describe("environment contract", () => {
+  it("reads a complete backup configuration with defaults", () => {
+    const config = readBackupConfig(BASE);
+    expect(config.tenant).to.equal("acme");
+    expect(config.kind).to.equal("scheduled");
+    expect(config.store).to.deep.equal({ kind: "pvc", dir: "/backups" });
+    expect(config.keep).to.equal(7);
+    expect(config.pg).to.include({ host: "db", port: 5432, user: "odoo", database: "acme", maintenanceDatabase: "postgres" });
+    expect(readBackupConfig({ ...BASE, BACKUP_KIND: "on-demand" }).kind).to.equal("on-demand");
+    expect(readBackupConfig({ ...BASE, BACKUP_KIND: "on-demand" }, "scheduled").kind).to.equal("scheduled");
+  });
+
+  it("names the variable in every error", () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ ...BASE, TENANT_ID: "" }, /TENANT_ID is required/],
+      [{ ...BASE, TENANT_ID: "Acme Corp" }, /TENANT_ID must be a DNS-1123 label/],
+      [{ ...BASE, PGPORT: "54x" }, /PGPORT must be a whole number/],
+      [{ ...BASE, PGHOST: "" }, /PGHOST is required/],
+      [{ ...BASE, PGDATABASE: "x".repeat(64) }, /PGDATABASE must be at most 63 bytes/],
+      [{ ...BASE, FILESTORE_DIR: "relative/dir" }, /FILESTORE_DIR must be an absolute path/],
+      [{ ...BASE, ODOO_VERSION: "" }, /ODOO_VERSION is required/],
+      [{ ...BASE, BACKUP_STORE: "ftp" }, /BACKUP_STORE must be "pvc" or "s3"/],
+      [{ ...BASE, BACKUP_KEEP: "0" }, /BACKUP_KEEP must be a whole number from 1/],
+      [{ ...BASE, BACKUP_KIND: "weekly" }, /BACKUP_KIND must be "scheduled" or "on-demand"/],
+      [{ ...BASE, BACKUP_STORE: "s3" }, /S3_BUCKET is required/],
+      [{ ...BASE, BACKUP_STORE: "s3", S3_BUCKET: "b", S3_ENDPOINT: "ftp://x" }, /S3_ENDPOINT must be an http\(s\) URL/],
+      [{ ...BASE, BACKUP_STORE: "s3", S3_BUCKET: "b", S3_PREFIX: "a/../b" }, /S3_PREFIX/],
+      [{ ...BASE, BACKUP_STORE: "s3", S3_BUCKET: "b", AWS_ACCESS_KEY_ID: "AKIA" }, /AWS_SECRET_ACCESS_KEY is required/],
+      [{ ...BASE, BACKUP_STORE: "s3", S3_BUCKET: "b", S3_FORCE_PATH_STYLE: "maybe" }, /S3_FORCE_PATH_STYLE must be true or false/],
+    ];
+    for (const [env, message] of cases) expect(() => readBackupConfig(env), message.source).to.throw(message);
+    expect(() => readBackupConfig(BASE, "weekly")).to.throw(/--kind must be/);
+    expect(() => readRestoreConfig({ ...BASE, RESTORE_KEEP_PREVIOUS: "perhaps" })).to.throw(/RESTORE_KEEP_PREVIOUS/);
+  });
+
+  it("list and prune need only the tenant and the store", () => {
+    const config = readCommonConfig({ TENANT_ID: "acme", BACKUP_STORE: "s3", S3_BUCKET: "b", S3_PREFIX: "/platform/", S3_FORCE_PATH_STYLE: "true" });
+    expect(config.store).to.deep.include({ kind: "s3", bucket: "b", prefix: "platform", forcePathStyle: true, region: "us-east-1" });
+  });
+
+  it("redacts secret values from messages", () => {
+    const secrets = secretValues({ PGPASSWORD: "s3cr3t-pw", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI" });
+    expect(redact("password s3cr3t-pw and wJalrXUtnFEMI!", secrets)).to.equal("password *** and ***!");
+  });
+});
