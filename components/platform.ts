@@ -21,11 +21,11 @@ export interface TenantSummary {
   adminPassword: pulumi.Output<string>;
 }
 
-export function deployTenants(config: StackConfig): Record<string, TenantSummary> {
+export function deployTenants(config: StackConfig, opts?: pulumi.ComponentResourceOptions): Record<string, TenantSummary> {
   const summaries: Record<string, TenantSummary> = {};
   for (const tenant of config.tenants) {
     const args = resolveTenantArgs(config, tenant);
-    const component = new OdooTenant(tenant.id, args);
+    const component = new OdooTenant(tenant.id, args, opts);
     summaries[tenant.id] = {
       url: component.url,
       hosts: component.hosts,
