@@ -123,3 +123,13 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a rejection, but the promise resolved");
+}
