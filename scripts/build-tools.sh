@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Builds the project's Go tools from Go modules, at the versions pinned in
+# tools/versions.env, using one wrapper module per tool under tools/<tool>/
+# (go.mod + go.sum committed, so the module graph is reproducible).
+#
+#   scripts/build-tools.sh [--force] [tool ...]     tools: pulumi kubernetes etcd kwok
+#
+# Binaries live in a per-user cache outside the clone,
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools/<tool>-<version>/<binary>
+# and are symlinked into <repo>/.tools/bin (data files into .tools/share). A tool whose binaries are already
+# in the cache at its pinned version is not rebuilt ("cached"); --force rebuilds.
+# Any failure stops the script with a non-zero exit and names module@version.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../tools/versions.env
+source "$REPO/tools/versions.env"
+
+CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools"
+BIN_DIR="$REPO/.tools/bin"
+SHARE_DIR="$REPO/.tools/share"
+ALL_TOOLS=(pulumi kubernetes etcd kwok)
+
+log() { printf 'build-tools: %s\n' "$*"; }
+die() { printf 'build-tools: ERROR: %s\n' "$*" >&2; exit 1; }
+
+FORCE=0
+TOOLS=()
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    pulumi|kubernetes|etcd|kwok) TOOLS+=("$arg") ;;
+    *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]}; option: --force)" ;;
+  esac
+done
+[[ ${#TOOLS[@]} -gt 0 ]] || TOOLS=("${ALL_TOOLS[@]}")
+
+# --- prerequisites -----------------------------------------------------------
+# Commands that scripts/local-cluster needs besides the built binaries.
+ensure_system_packages() {
+  local -A pkg_of=([curl]=curl [openssl]=openssl [python3]=python3 [jq]=jq [setsid]=util-linux [base64]=coreutils)
+  local missing=() cmd
+  for cmd in "${!pkg_of[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_of[$cmd]}")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  log "installing with apt: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "missing packages ${missing[*]} and not root (no sudo)"
+    sudo=(sudo)
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "missing packages ${missing[*]} and no apt-get"
+  "${sudo[@]}" apt-get update -q || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+ensure_system_packages
+command -v go >/dev/null 2>&1 || die "no 'go' on PATH: Go >= 1.26.6 is needed (the wrappers' go.mod say so)"
+
+# Use the installed Go (no toolchain download); the go.mod 'go' lines make an
+# older Go fail with a clear message. Module and build caches stay in Go's
+# standard places. Builds are static (no cgo) and use go.sum as committed.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export CGO_ENABLED=0
+export GOFLAGS="-mod=readonly -buildvcs=false -trimpath"
+
+mkdir -p "$CACHE_ROOT" "$BIN_DIR" "$SHARE_DIR"
+
+# Files that a tool's check adds next to its binaries.
+declare -A EXTRA_FILES=([pulumi]=pulumi-resource-pulumi-nodejs [kwok]=kwok-stages.yaml)
+
+TMP_DIRS=()
+cleanup() { local d; for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do rm -rf "$d"; done; }
+trap cleanup EXIT
+
+# wrapper_version TOOL MODULE -> the version of MODULE in tools/TOOL/go.mod
+wrapper_version() {
+  (cd "$REPO/tools/$1" && go list -m -f '{{.Version}}' "$2") \
+    || die "cannot read $2 from tools/$1/go.mod (is go.sum complete?)"
+}
+
+# build_tool TOOL VERSION MODULE LDFLAGS VERIFY_CMD BIN=PKG...
+#   VERIFY_CMD is run as: VERIFY_CMD <dir-with-binaries>; must print nothing
+#   and succeed, or print why the freshly built binaries are wrong.
+build_tool() {
+  local tool="$1" version="$2" module="$3" ldflags="$4" verify="$5"
+  shift 5
+  local specs=("$@") spec bin pkg f
+  local dest="$CACHE_ROOT/$tool-$version" start=$SECONDS
+
+  local pinned
+  pinned="$(wrapper_version "$tool" "$module")"
+  [[ "$pinned" == "$version" ]] \
+    || die "tools/versions.env pins $tool $version but tools/$tool/go.mod requires $module@$pinned"
+
+  # .complete is written only after the binaries passed their check.
+  local cached=1
+  [[ -f "$dest/.complete" ]] || cached=0
+  for spec in "${specs[@]}"; do
+    [[ -x "$dest/${spec%%=*}" ]] || cached=0
+  done
+  for f in ${EXTRA_FILES[$tool]:-}; do
+    [[ -f "$dest/$f" ]] || cached=0
+  done
+
+  if [[ $FORCE -eq 0 && $cached -eq 1 ]]; then
+    log "[$tool $version] cached ($dest)"
+  else
+    local tmp
+    tmp="$(mktemp -d "$CACHE_ROOT/.tmp-$tool-$version.XXXXXX")"
+    TMP_DIRS+=("$tmp")
+    chmod 0755 "$tmp"
+    for spec in "${specs[@]}"; do
+      bin="${spec%%=*}" pkg="${spec#*=}"
+      log "[$tool $version] building $bin from $pkg ..."
+      local t0=$SECONDS
+      (cd "$REPO/tools/$tool" && go build -ldflags "$ldflags" -o "$tmp/$bin" "$pkg") \
+        || die "building $bin ($pkg) from $module@$version failed (wrapper tools/$tool)"
+      log "[$tool $version] built $bin in $((SECONDS - t0))s"
+    done
+    local problem
+    problem="$("$verify" "$tmp" 2>&1)" \
+      || die "$module@$version: built binaries failed their check: $problem"
+    [[ -z "$problem" ]] || die "$module@$version: built binaries failed their check: $problem"
+    echo "$module@$version" >"$tmp/.complete"
+    rm -rf "$dest"
+    mv "$tmp" "$dest"
+    log "[$tool $version] done in $((SECONDS - start))s"
+  fi
+
+  # Executables are linked into .tools/bin, data files into .tools/share.
+  for f in "$dest"/*; do
+    if [[ -x "$f" ]]; then
+      ln -sfn "$f" "$BIN_DIR/$(basename "$f")"
+    else
+      ln -sfn "$f" "$SHARE_DIR/$(basename "$f")"
+    fi
+  done
+}
+
+# --- per-tool checks ------------------------------------------------------------
+verify_pulumi() {
+  local out
+  out="$("$1/pulumi" version)" || { echo "pulumi version failed: $out"; return 1; }
+  [[ "$out" == "$PULUMI_VERSION" ]] || { echo "pulumi version printed '$out', want $PULUMI_VERSION"; return 1; }
+  # Dynamic-provider launcher shipped with the Pulumi distribution (a shell
+  # script running node_modules/@pulumi/pulumi/cmd/dynamic-provider).
+  local sdk_dir launcher
+  sdk_dir="$(cd "$REPO/tools/pulumi" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)" \
+    || { echo "cannot locate github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION in the module cache"; return 1; }
+  launcher="$sdk_dir/nodejs/dist/pulumi-resource-pulumi-nodejs"
+  [[ -f "$launcher" ]] || { echo "missing $launcher in github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION"; return 1; }
+  cp "$launcher" "$1/pulumi-resource-pulumi-nodejs"
+  chmod 0755 "$1/pulumi-resource-pulumi-nodejs"
+}
+
+verify_kubernetes() {
+  local b out
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+    out="$("$1/$b" --version 2>&1)" || { echo "$b --version failed: $out"; return 1; }
+    [[ "$out" == "Kubernetes $KUBERNETES_VERSION" ]] || { echo "$b --version printed '$out', want 'Kubernetes $KUBERNETES_VERSION'"; return 1; }
+  done
+}
+
+verify_etcd() {
+  local out
+  out="$("$1/etcd" --version 2>&1)" || { echo "etcd --version failed: $out"; return 1; }
+  grep -qx "etcd Version: ${ETCD_VERSION#v}" <<<"$out" || { echo "etcd --version printed '$out', want ${ETCD_VERSION#v}"; return 1; }
+}
+
+verify_kwok() {
+  local out
+  out="$("$1/kwok" --version 2>&1)" || { echo "kwok --version failed: $out"; return 1; }
+  grep -q "${KWOK_VERSION#v}" <<<"$out" || { echo "kwok --version printed '$out', want ${KWOK_VERSION#v}"; return 1; }
+  # The kwok binary has no built-in stages (kwokctl writes them into its
+  # config): ship the default "fast" node (with lease heartbeat) and pod stages
+  # of the same kwok version as <cache>/kwok-stages.yaml -> .tools/share/.
+  local mod_dir stage first=1
+  mod_dir="$(cd "$REPO/tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)" \
+    || { echo "cannot locate sigs.k8s.io/kwok@$KWOK_VERSION in the module cache"; return 1; }
+  : >"$1/kwok-stages.yaml"
+  for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+               pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    [[ -f "$mod_dir/kustomize/stage/$stage.yaml" ]] \
+      || { echo "missing kustomize/stage/$stage.yaml in sigs.k8s.io/kwok@$KWOK_VERSION"; return 1; }
+    [[ $first -eq 1 ]] || echo "---" >>"$1/kwok-stages.yaml"
+    first=0
+    cat "$mod_dir/kustomize/stage/$stage.yaml" >>"$1/kwok-stages.yaml"
+  done
+}
+
+check_kubernetes_staging_pins() {
+  # Every k8s.io staging module must be replaced by v0.<minor>.<patch> of the
+  # pinned v1.<minor>.<patch>.
+  local want="v0.${KUBERNETES_VERSION#v1.}" bad
+  bad="$(grep -E '^\s*k8s\.io/[a-z0-9-]+ => k8s\.io/[a-z0-9-]+ v' "$REPO/tools/kubernetes/go.mod" \
+         | awk -v w="$want" '$4 != w')" || true
+  [[ -z "$bad" ]] || die "tools/kubernetes/go.mod: staging replaces not at $want:"$'\n'"$bad"
+}
+
+# --- main ---------------------------------------------------------------------------
+TOTAL_START=$SECONDS
+log "go: $(go env GOVERSION); cache: $CACHE_ROOT; links: $BIN_DIR"
+for tool in "${TOOLS[@]}"; do
+  case "$tool" in
+    pulumi)
+      build_tool pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 \
+        "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+        verify_pulumi \
+        pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+      ;;
+    kubernetes)
+      check_kubernetes_staging_pins
+      minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+      pkgv=k8s.io/component-base/version
+      build_tool kubernetes "$KUBERNETES_VERSION" k8s.io/kubernetes \
+        "-s -w -X $pkgv.gitVersion=$KUBERNETES_VERSION -X $pkgv.gitMajor=1 -X $pkgv.gitMinor=$minor -X $pkgv.gitTreeState=clean" \
+        verify_kubernetes \
+        kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+        kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+        kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+      ;;
+    etcd)
+      build_tool etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "-s -w" verify_etcd \
+        etcd=go.etcd.io/etcd/server/v3
+      ;;
+    kwok)
+      build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "-s -w" verify_kwok \
+        kwok=sigs.k8s.io/kwok/cmd/kwok
+      ;;
+  esac
+done
+log "all done in $((SECONDS - TOTAL_START))s: $(cd "$BIN_DIR" && ls | tr '\n' ' ')"
