@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as yauzl from "yauzl";
 import { readBackupConfig } from "../../backup/config";
 import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
@@ -91,6 +92,15 @@ describe("archive layout is Odoo's database-manager format", function () {
     expect(load.status, load.stderr).to.equal(0);
     expect(load.stderr).to.not.match(/ERROR/);
     expect(fingerprint(pg, "globex_copy")).to.equal(fingerprint(pg, "globex"));
+
+    // Already-compressed (random) attachments are stored, text is deflated.
+    const methods: Record<string, number> = {};
+    const zip = await yauzl.openPromise(store.localPath(result.name));
+    for await (const entry of zip.eachEntry()) methods[entry.fileName] = entry.compressionMethod;
+    zip.close();
+    expect(methods["dump.sql"]).to.equal(8);
+    expect(methods["filestore/3f/3f9e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6"]).to.equal(8);
+    expect(methods["filestore/a7/a7deadbeef"]).to.equal(0);
 
     // The dump carries neither owners nor grants (restorable under any role).
     const dump = fs.readFileSync(path.join(extracted, "dump.sql"), "utf8");

@@ -52,7 +52,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface StartOptions {
+  /** Durable writes (default off: tests do not need crash safety; benchmarks want realism). */
+  fsync?: boolean;
+}
+
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
   const binDir = findBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-pg-"));
@@ -78,7 +83,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   for (let attempt = 0; attempt < 5; attempt++) {
     port = await freePort();
     // pg_ctl hands -o to the server through a shell: only our own mkdtemp path and a number go in.
-    const argv = run("pg_ctl", ["-D", dataDir, "-l", path.join(dir, "server.log"), "-w", "-t", "60", "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir} -c fsync=off`, "start"]);
+    const argv = run("pg_ctl", ["-D", dataDir, "-l", path.join(dir, "server.log"), "-w", "-t", "60", "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir} -c fsync=${options.fsync ? "on" : "off"}`, "start"]);
     const start = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
     if (start.status === 0) break;
     if (attempt === 4) {
