@@ -67,9 +67,10 @@ export async function jobLog(core: CoreV1Api, namespace: string, jobName: string
       (a, b) => (b.metadata?.creationTimestamp?.getTime() ?? 0) - (a.metadata?.creationTimestamp?.getTime() ?? 0),
     )[0];
     if (!newest?.metadata?.name) continue;
-    return core
+    const log: unknown = await core
       .readNamespacedPodLog({ name: newest.metadata.name, namespace, ...(tailLines !== undefined ? { tailLines } : {}) })
       .catch(() => "");
+    return typeof log === "string" ? log : JSON.stringify(log);
   }
   return "";
 }
