@@ -22,6 +22,14 @@ export const ODOO_TENANT_TYPE = "odoo-saas:index:OdooTenant";
 /** Odoo needs a first start to initialise the database; a real cluster may also pull images. */
 const ODOO_TIMEOUTS: pulumi.CustomTimeouts = { create: "20m", update: "20m" };
 
+/**
+ * A plan change never resizes or recreates storage: claim templates are immutable (a change
+ * would replace the database StatefulSet) and many storage classes cannot expand volumes.
+ * Volumes keep their size; growing one is an explicit operation (README, "Plans and volumes").
+ */
+const KEEP_VOLUME_SIZE = ["spec.resources.requests.storage"];
+const KEEP_CLAIM_TEMPLATES = ["spec.volumeClaimTemplates"];
+
 export class OdooTenant extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
   readonly url: pulumi.Output<string>;
@@ -77,9 +85,13 @@ export class OdooTenant extends pulumi.ComponentResource {
     }
 
     const pgService = new k8s.core.v1.Service(`${name}-postgres-service`, postgresService(args), inNs);
-    const postgres = new k8s.apps.v1.StatefulSet(`${name}-postgres`, postgresStatefulSet(args), { ...inNs, dependsOn: [namespace, pgService] });
+    const postgres = new k8s.apps.v1.StatefulSet(`${name}-postgres`, postgresStatefulSet(args), {
+      ...inNs,
+      dependsOn: [namespace, pgService],
+      ignoreChanges: KEEP_CLAIM_TEMPLATES,
+    });
 
-    const odooData = new k8s.core.v1.PersistentVolumeClaim(`${name}-odoo-data`, odooDataClaim(args), keepInNs);
+    const odooData = new k8s.core.v1.PersistentVolumeClaim(`${name}-odoo-data`, odooDataClaim(args), { ...keepInNs, ignoreChanges: KEEP_VOLUME_SIZE });
     const initScript = new k8s.core.v1.ConfigMap(`${name}-odoo-init`, {
       metadata: { name: names.initScript, namespace: names.namespace, labels: tenantLabels(args.id, "odoo") },
       data: { "init_tenant.py": initScriptSource() },
@@ -94,7 +106,7 @@ export class OdooTenant extends pulumi.ComponentResource {
 
     const backupDeps: pulumi.Resource[] = [namespace, odooData];
     if (args.backup.store.type === "pvc") {
-      backupDeps.push(new k8s.core.v1.PersistentVolumeClaim(`${name}-backups`, backupClaim(args), keepInNs));
+      backupDeps.push(new k8s.core.v1.PersistentVolumeClaim(`${name}-backups`, backupClaim(args), { ...keepInNs, ignoreChanges: KEEP_VOLUME_SIZE }));
     }
     new k8s.batch.v1.CronJob(`${name}-backup`, backupCronJob(args), { ...inNs, dependsOn: backupDeps });
 

@@ -15,10 +15,33 @@ export const FIELD_MANAGER = "odoo-saas";
 const ORDER = ["Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "ResourceQuota", "LimitRange",
   "NetworkPolicy", "Service", "StatefulSet", "Deployment", "CronJob", "Ingress"];
 
+/**
+ * Created once, then left alone: generated credentials are kept (as Pulumi's state keeps
+ * them), and a claim's spec is immutable but for its size, which the component never changes.
+ */
+const CREATE_ONLY = new Set(["Secret", "PersistentVolumeClaim"]);
+
 export interface ApplyReport {
   created: string[];
   updated: string[];
   unchanged: string[];
+}
+
+/** Copies the live value at a dotted path into the body (Pulumi's ignoreChanges). */
+function keepLiveValue(body: Record<string, unknown>, live: Record<string, unknown>, dotted: string): void {
+  const keys = dotted.split(".");
+  let target: Record<string, unknown> = body;
+  let source: unknown = live;
+  for (const [i, key] of keys.entries()) {
+    source = typeof source === "object" && source !== null ? (source as Record<string, unknown>)[key] : undefined;
+    if (i === keys.length - 1) {
+      if (source !== undefined) target[key] = source;
+      return;
+    }
+    const next = target[key];
+    if (typeof next !== "object" || next === null) return;
+    target = next as Record<string, unknown>;
+  }
 }
 
 function describe(o: { kind: string; metadata: { name?: string; namespace?: string } }): string {
@@ -31,20 +54,23 @@ export async function applyObjects(kc: k8s.KubeConfig, objects: readonly Rendere
   const sorted = [...objects].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
   for (const object of sorted) {
     const header = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, ...(object.metadata.namespace !== undefined ? { namespace: object.metadata.namespace } : {}) } };
-    let before: string | undefined;
+    let live: k8s.KubernetesObject | undefined;
     try {
-      before = (await client.read(header)).metadata?.resourceVersion;
+      live = await client.read(header);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    const before = live?.metadata?.resourceVersion;
     const what = describe(object);
-    if (object.kind === "Secret" && before !== undefined) {
-      // Generated credentials are made once and kept, as Pulumi's state keeps them.
+    if (CREATE_ONLY.has(object.kind) && before !== undefined) {
       report.unchanged.push(what);
       continue;
     }
-    const body = object.body as k8s.KubernetesObject;
-    const applied = await client.patch(body, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+    const body = structuredClone(object.body);
+    if (live !== undefined) {
+      for (const dotted of object.ignoreChanges) keepLiveValue(body, live as unknown as Record<string, unknown>, dotted);
+    }
+    const applied = await client.patch(body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
     const after = applied.metadata?.resourceVersion;
     if (before === undefined) {
       report.created.push(what);
@@ -79,6 +105,20 @@ const RETIRED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
   { apiVersion: "v1", kind: "LimitRange" },
 ];
 
+/** Foreground deletion finishes asynchronously; wait for it as `pulumi up` waits for deletes. */
+async function waitUntilGone(client: k8s.KubernetesObjectApi, namespace: string, id: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let remaining = 0;
+    for (const { apiVersion, kind } of RETIRED_KINDS) {
+      remaining += (await client.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, `${TENANT_LABEL}=${id}`)).items.length;
+    }
+    if (remaining === 0) return;
+    if (Date.now() > deadline) throw new Error(`retiring tenant ${id}: ${remaining} object(s) still being deleted after ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Tenants whose namespace exists in the cluster (retired ones included). */
 export async function tenantNamespaces(kc: k8s.KubeConfig): Promise<Map<string, string>> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -104,6 +144,7 @@ export async function retireRemovedTenants(kc: k8s.KubeConfig, configured: Reado
         report.deleted.push(describe({ kind, metadata: item.metadata ?? {} }));
       }
     }
+    await waitUntilGone(client, namespace, id);
     report.kept.push(`Namespace ${namespace} with its Secrets and PersistentVolumeClaims (purge with npm run tenant:purge)`);
     log(`retired tenant ${id}: ${report.deleted.length} objects deleted, data kept in ${namespace}`);
     reports.push(report);

@@ -21,6 +21,8 @@ export interface RenderedObject {
   logicalName: string;
   /** The component asked Pulumi to keep it when the tenant is removed. */
   retainOnDelete: boolean;
+  /** Paths whose live values win over the rendered ones (the component's ignoreChanges). */
+  ignoreChanges: string[];
   body: Record<string, unknown>;
 }
 
@@ -60,6 +62,7 @@ function alphanumericPassword(length: number): string {
 export async function renderStack(config: StackConfig): Promise<RenderedObject[]> {
   const registered: Array<{ type: string; name: string; inputs: Record<string, unknown> }> = [];
   const retained = new Set<string>();
+  const ignored = new Map<string, string[]>();
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -82,6 +85,7 @@ export async function renderStack(config: StackConfig): Promise<RenderedObject[]
   deployTenants(config, {
     transformations: [(a) => {
       if (a.opts.retainOnDelete === true) retained.add(a.name);
+      if (a.opts.ignoreChanges !== undefined) ignored.set(a.name, [...a.opts.ignoreChanges]);
       return undefined;
     }],
   });
@@ -94,7 +98,7 @@ export async function renderStack(config: StackConfig): Promise<RenderedObject[]
     const gvk = apiVersionKind(r.type);
     if (!gvk) continue;
     const metadata = r.inputs.metadata as RenderedObject["metadata"];
-    objects.push({ ...gvk, metadata, logicalName: r.name, retainOnDelete: retained.has(r.name), body: { ...gvk, ...r.inputs } });
+    objects.push({ ...gvk, metadata, logicalName: r.name, retainOnDelete: retained.has(r.name), ignoreChanges: ignored.get(r.name) ?? [], body: { ...gvk, ...r.inputs } });
   }
   return objects;
 }

@@ -14,6 +14,7 @@ total_pass=0; total_fail=0; broken=()
 SUITES=(
   "unit:test/mocharc.unit.json"
   "engine:test/mocharc.engine.json"
+  "cluster:test/mocharc.cluster.json"
 )
 for suite in "${SUITES[@]}"; do
   name=${suite%%:*}; config=${suite#*:}

@@ -103,10 +103,10 @@ describe("OdooTenant component (Pulumi mocks)", () => {
   });
 
   it("parents every child to the component and protects the tenant's data", async () => {
-    const seen: Array<{ type: string; name: string; parent?: pulumi.Resource; retain?: boolean }> = [];
+    const seen: Array<{ type: string; name: string; parent?: pulumi.Resource; retain?: boolean; ignore?: string[] }> = [];
     const config = twoTenants();
     const component = new OdooTenant("acme", resolveTenantArgs(config, config.tenants[0] as never), {
-      transformations: [(a) => { seen.push({ type: a.type, name: a.name, parent: a.opts.parent, retain: a.opts.retainOnDelete }); return undefined; }],
+      transformations: [(a) => { seen.push({ type: a.type, name: a.name, parent: a.opts.parent, retain: a.opts.retainOnDelete, ignore: a.opts.ignoreChanges }); return undefined; }],
     });
     await settle();
     const children = seen.filter((c) => c.type !== "odoo-saas:index:OdooTenant");
@@ -116,6 +116,13 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     expect(retained).to.deep.equal([
       "acme-admin-secret", "acme-backups", "acme-db-secret", "acme-namespace", "acme-odoo-conf-secret", "acme-odoo-data",
     ]);
+    // A plan change never resizes volumes or replaces the database StatefulSet.
+    const ignoring = Object.fromEntries(children.filter((c) => c.ignore !== undefined).map((c) => [c.name, c.ignore]));
+    expect(ignoring).to.deep.equal({
+      "acme-postgres": ["spec.volumeClaimTemplates"],
+      "acme-odoo-data": ["spec.resources.requests.storage"],
+      "acme-backups": ["spec.resources.requests.storage"],
+    });
     expect(await valueOf(component.url)).to.equal("http://acme.odoo-saas.test");
     expect(await valueOf(component.namespace)).to.equal("tenant-acme");
     expect(await pulumi.isSecret(component.adminPassword)).to.equal(true);
