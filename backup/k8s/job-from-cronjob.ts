@@ -16,6 +16,11 @@ export interface JobFromCronJobOptions {
   /** Overrides of the Job spec; default: the CronJob's values. */
   backoffLimit?: number;
   ttlSecondsAfterFinished?: number;
+  /**
+   * Make the backup container's volume mounts (and the PersistentVolumeClaims behind them)
+   * writable. A restore writes the filestore back, while the CronJob mounts it read-only.
+   */
+  writableVolumes?: boolean;
   activeDeadlineSeconds?: number;
 }
 
@@ -44,8 +49,18 @@ export function jobFromCronJob(cronJob: V1CronJob, options: JobFromCronJobOption
   if (options.backoffLimit !== undefined) spec.backoffLimit = options.backoffLimit;
   if (options.ttlSecondsAfterFinished !== undefined) spec.ttlSecondsAfterFinished = options.ttlSecondsAfterFinished;
   if (options.activeDeadlineSeconds !== undefined) spec.activeDeadlineSeconds = options.activeDeadlineSeconds;
-  if (options.env !== undefined || options.args !== undefined) {
+  if (options.env !== undefined || options.args !== undefined || options.writableVolumes) {
     const container = backupContainer(spec.template.spec?.containers ?? []);
+    if (options.writableVolumes) {
+      const mounted = new Set<string>();
+      for (const mount of container.volumeMounts ?? []) {
+        delete mount.readOnly;
+        mounted.add(mount.name);
+      }
+      for (const volume of spec.template.spec?.volumes ?? []) {
+        if (mounted.has(volume.name) && volume.persistentVolumeClaim) delete volume.persistentVolumeClaim.readOnly;
+      }
+    }
     if (options.env !== undefined) container.env = withEnv(container.env, options.env);
     if (options.args !== undefined) {
       container.command = [...BACKUP_CLI_COMMAND];

@@ -71,7 +71,8 @@ export async function restoreTenant(kc: KubeConfig, tenant: string, backupName: 
 
     const runJob = async (action: "backup" | "restore", args: string[], env?: Record<string, string>): Promise<string> => {
       const name = jobName(objects.cronJob, action, now());
-      await batch.createNamespacedJob({ namespace, body: jobFromCronJob(cronJob, { name, action, args, backoffLimit: 0, ...(env ? { env } : {}) }) });
+      const body = jobFromCronJob(cronJob, { name, action, args, backoffLimit: 0, writableVolumes: action === "restore", ...(env ? { env } : {}) });
+      await batch.createNamespacedJob({ namespace, body });
       log(`started Job ${namespace}/${name}: ${args.join(" ")}`);
       const outcome = await waitForJob(batch, namespace, name, { timeoutMs: options.jobTimeoutMs ?? 6 * 3600_000, pollMs });
       if (!outcome.succeeded) {

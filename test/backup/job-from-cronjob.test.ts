@@ -29,13 +29,22 @@ function cronJob(): V1CronJob {
                   name: "backup",
                   image: "registry.example/odoo-saas-backup:1",
                   args: ["backup"],
+                  volumeMounts: [
+                    { name: "odoo-data", mountPath: "/var/lib/odoo", readOnly: true },
+                    { name: "tmp", mountPath: "/tmp" },
+                  ],
                   env: [
                     { name: "TENANT_ID", value: "acme" },
                     { name: "BACKUP_KIND", value: "scheduled" },
                     { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "acme-db", key: "password" } } },
                   ],
                 },
-                { name: "sidecar", image: "busybox" },
+                { name: "sidecar", image: "busybox", volumeMounts: [{ name: "other", mountPath: "/x", readOnly: true }] },
+              ],
+              volumes: [
+                { name: "odoo-data", persistentVolumeClaim: { claimName: "acme-odoo-data", readOnly: true } },
+                { name: "tmp", emptyDir: {} },
+                { name: "other", persistentVolumeClaim: { claimName: "other", readOnly: true } },
               ],
             },
           },
@@ -94,9 +103,19 @@ describe("Job from CronJob (kubectl create job --from=cronjob)", () => {
     expect(JSON.stringify(source)).to.equal(before);
   });
 
-  it("builds a restore Job: the CLI command with `restore <name>`, no retries", () => {
-    const job = jobFromCronJob(cronJob(), { name: "j", action: "restore", args: ["restore", "acme-20240501T020000Z-scheduled.zip"], backoffLimit: 0 });
+  it("builds a restore Job: the CLI command with `restore <name>`, no retries, the filestore writable", () => {
+    const source = cronJob();
+    const job = jobFromCronJob(source, { name: "j", action: "restore", args: ["restore", "acme-20240501T020000Z-scheduled.zip"], backoffLimit: 0, writableVolumes: true });
     const backup = job.spec!.template.spec!.containers[0]!;
+    expect(backup.volumeMounts).to.deep.equal([
+      { name: "odoo-data", mountPath: "/var/lib/odoo" },
+      { name: "tmp", mountPath: "/tmp" },
+    ]);
+    expect(job.spec!.template.spec!.volumes![0]).to.deep.equal({ name: "odoo-data", persistentVolumeClaim: { claimName: "acme-odoo-data" } });
+    // Volumes only the other container mounts stay as they were, and so does the CronJob.
+    expect(job.spec!.template.spec!.volumes![2]!.persistentVolumeClaim!.readOnly).to.equal(true);
+    expect(job.spec!.template.spec!.containers[1]!.volumeMounts![0]!.readOnly).to.equal(true);
+    expect(source.spec!.jobTemplate.spec!.template.spec!.containers[0]!.volumeMounts![0]!.readOnly).to.equal(true);
     expect(backup.command).to.deep.equal(["node", "/app/dist/backup/cli.js"]);
     expect(backup.args).to.deep.equal(["restore", "acme-20240501T020000Z-scheduled.zip"]);
     expect(job.spec!.backoffLimit).to.equal(0);

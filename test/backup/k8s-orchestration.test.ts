@@ -111,7 +111,15 @@ class FakeApi {
         schedule: "0 2 * * *",
         jobTemplate: {
           metadata: { labels: { "app.kubernetes.io/part-of": "odoo-saas", "odoo-saas.io/tenant": "acme" } },
-          spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "backup", image: "backup:1", args: ["backup"] }] } } },
+          spec: {
+            template: {
+              spec: {
+                restartPolicy: "Never",
+                containers: [{ name: "backup", image: "backup:1", args: ["backup"], volumeMounts: [{ name: "odoo-data", mountPath: "/var/lib/odoo", readOnly: true }] }],
+                volumes: [{ name: "odoo-data", persistentVolumeClaim: { claimName: "acme-odoo-data", readOnly: true } }],
+              },
+            },
+          },
         },
       },
     };
@@ -169,6 +177,10 @@ describe("Kubernetes orchestration (fake API server)", function () {
     expect(restoreJob.metadata.ownerReferences[0]).to.include({ kind: "CronJob", name: "acme-backup", uid: "uid-1", controller: true });
     expect(restoreJob.metadata.annotations["cronjob.kubernetes.io/instantiate"]).to.equal("manual");
     expect(restoreJob.spec.backoffLimit).to.equal(0);
+    // The restore writes the filestore; the safety backup only reads it.
+    expect(restoreJob.spec.template.spec.containers[0].volumeMounts[0].readOnly).to.equal(undefined);
+    expect(restoreJob.spec.template.spec.volumes[0].persistentVolumeClaim.readOnly).to.equal(undefined);
+    expect(api.jobs.get("acme-backup-backup-1700000001").spec.template.spec.containers[0].volumeMounts[0].readOnly).to.equal(true);
     expect(restoreJob.spec.template.spec.containers[0].command).to.deep.equal(["node", "/app/dist/backup/cli.js"]);
     expect(api.calls.find((c) => c.method === "PATCH")!.body.metadata.annotations).to.deep.equal({ "odoo-saas.io/replicas-before-restore": "2" });
     expect(api.annotations).to.deep.equal({});
