@@ -5,7 +5,6 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
@@ -85,14 +84,13 @@ export class S3BackupStore implements BackupStore {
     return { size };
   }
 
+  /**
+   * By listing, not HEAD: with credentials limited to the tenant's prefix, HEAD on a missing key
+   * answers 403 rather than 404, while a prefix listing is exactly what those credentials allow.
+   */
   private async exists(key: string): Promise<boolean> {
-    try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }));
+    return (page.Contents ?? []).some((item) => item.Key === key);
   }
 
   /** A name directly below this tenant's prefix, or undefined for anything else. */
