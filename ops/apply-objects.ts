@@ -6,7 +6,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { PART_OF, TENANT_LABEL } from "../components/labels";
-import { isNotFound } from "./kube";
+import { fromWire, isNotFound } from "./kube";
 import type { RenderedObject } from "./render-stack";
 
 export const FIELD_MANAGER = "odoo-saas";
@@ -70,7 +70,10 @@ export async function applyObjects(kc: k8s.KubeConfig, objects: readonly Rendere
     if (live !== undefined) {
       for (const dotted of object.ignoreChanges) keepLiveValue(body, live as unknown as Record<string, unknown>, dotted);
     }
-    const applied = await client.patch(body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+    // The client re-serialises bodies through its models, which drop wire names they rename
+    // (NetworkPolicy `from` is `_from` there): hand it the model form, not the wire form.
+    const model = fromWire<k8s.KubernetesObject>(body, `V1${object.kind}`);
+    const applied = await client.patch(model, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
     const after = applied.metadata?.resourceVersion;
     if (before === undefined) {
       report.created.push(what);

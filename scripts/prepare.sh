@@ -35,6 +35,16 @@ else
   step "node_modules up to date"
 fi
 
+# --- moto: a real S3-compatible server for the backup store tests (PyPI, private venv) ----
+MOTO_VENV="${HOME}/.cache/odoo-saas/moto-venv"
+if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+  step "moto[server] into $MOTO_VENV"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+else
+  step "moto present ($MOTO_VENV)"
+fi
+
 # --- Go-built tools (Pulumi CLI, kube-apiserver & co, etcd, kwok) -----------------------
 step "Go-built tools"
 bash scripts/build-tools.sh

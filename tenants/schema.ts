@@ -117,6 +117,8 @@ const backupStore = z.discriminatedUnion("type", [
     forcePathStyle: z.boolean().default(true),
     /** Secret in each tenant namespace holding AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
     credentialsSecret: k8sName,
+    /** Platform-wide key prefix; each tenant's backups go below `<prefix>/<tenant id>/`. */
+    prefix: z.string().regex(/^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "must be a plain key prefix such as odoo-saas/prod" }).default(""),
     /** Where the backup job may connect: the store's address range. */
     cidr: cidr.default("0.0.0.0/0"),
     port: z.number().int().min(1).max(65535).default(443),
@@ -163,8 +165,11 @@ export const stackConfigSchema = z.strictObject({
       "17.0": { image: "odoo:17.0", uid: 101, gid: 101 },
       "18.0": { image: "odoo:18.0", uid: 100, gid: 101 },
     }),
-    /** Official postgres image; major pinned (18 moved PGDATA, see README). */
-    postgres: z.string().min(1).default("postgres:16"),
+    /**
+     * Official postgres image, major pinned. 15 matches the pg_dump of the backup image
+     * (Debian bookworm's client) and the server the backup tests run against.
+     */
+    postgres: z.string().min(1).default("postgres:15"),
     /** The backup job image built from images/backup/Dockerfile. */
     backup: z.string().min(1).default("ghcr.io/odoo-saas/backup:0.1.0"),
   }).prefault({}),

@@ -50,7 +50,8 @@ export function backupEnv(args: OdooTenantArgs): k8s.types.input.core.v1.EnvVar[
       { name: "S3_ENDPOINT", value: store.endpoint },
       { name: "S3_BUCKET", value: store.bucket },
       { name: "S3_REGION", value: store.region },
-      { name: "S3_PREFIX", value: args.id },
+      // The backup program adds the tenant id below this prefix itself.
+      { name: "S3_PREFIX", value: store.prefix },
       { name: "S3_FORCE_PATH_STYLE", value: String(store.forcePathStyle) },
       secretEnv("AWS_ACCESS_KEY_ID", store.credentialsSecret, "AWS_ACCESS_KEY_ID"),
       secretEnv("AWS_SECRET_ACCESS_KEY", store.credentialsSecret, "AWS_SECRET_ACCESS_KEY"),

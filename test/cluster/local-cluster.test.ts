@@ -10,7 +10,8 @@ import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import { applyObjects, retireRemovedTenants } from "../../ops/apply-objects";
 import { tenantPods, waitForPods, type TenantPod } from "../../ops/cluster-view";
-import { renderStack } from "../../ops/render-stack";
+import { toWire } from "../../ops/kube";
+import { renderStack, type RenderedObject } from "../../ops/render-stack";
 import type { StackConfig, TenantInput } from "../../tenants/schema";
 import { parseStackConfig, requireStackConfig } from "../../tenants/validate";
 import { tenant, validConfig } from "../support/fixtures";
@@ -44,6 +45,19 @@ async function versions(kc: k8s.KubeConfig, namespace: string): Promise<Record<s
   return out;
 }
 
+/** Paths where the stored object lacks or differs from what was rendered (rendered must be a subset). */
+function missingFrom(rendered: unknown, stored: unknown, at = ""): string[] {
+  if (Array.isArray(rendered)) {
+    if (!Array.isArray(stored)) return [at];
+    return rendered.flatMap((item, i) => missingFrom(item, stored[i], `${at}[${i}]`));
+  }
+  if (typeof rendered === "object" && rendered !== null) {
+    if (typeof stored !== "object" || stored === null) return [at];
+    return Object.entries(rendered).flatMap(([k, v]) => missingFrom(v, (stored as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  return rendered === stored ? [] : [`${at} (${JSON.stringify(rendered)} != ${JSON.stringify(stored)})`];
+}
+
 const allRunning = (count: number) => (pods: TenantPod[]): boolean => pods.length === count && pods.every((p) => p.ready && p.node !== undefined);
 
 describe("the platform on a real local control plane", function () {
@@ -67,6 +81,19 @@ describe("the platform on a real local control plane", function () {
       "alpha/odoo:Running:true", "alpha/postgres:Running:true", "beta/odoo:Running:true", "beta/postgres:Running:true", "gamma/odoo:Running:true", "gamma/postgres:Running:true",
     ]);
     for (const p of pods) expect(p.node, p.name).to.match(/^kwok-node-\d$/);
+  });
+
+  it("stores every rendered field exactly (nothing dropped on the way to the API server)", async () => {
+    const client = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+    const rendered: RenderedObject[] = await renderStack(stack(TENANTS));
+    const problems: string[] = [];
+    for (const object of rendered) {
+      if (object.kind === "Secret") continue; // values are generated per render; keys are checked elsewhere
+      const live = await client.read({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace } });
+      const { metadata, ...rest } = object.body as { metadata: unknown };
+      for (const path of missingFrom({ metadata, ...rest }, toWire(live, `V1${object.kind}`))) problems.push(`${object.kind} ${object.metadata.name}${path}`);
+    }
+    expect(problems).to.deep.equal([]);
   });
 
   it("spreads the Odoo pods of different tenants across nodes", async () => {

@@ -35,7 +35,7 @@ describe("stack config schema", () => {
     expect(config.ingress.controllerNamespace).to.equal("traefik");
     expect(config.backup.keep).to.equal(7);
     expect(config.backup.store).to.deep.equal({ type: "pvc" });
-    expect(config.images.postgres).to.equal("postgres:16");
+    expect(config.images.postgres).to.equal("postgres:15");
     expect(Object.keys(config.plans)).to.include.members(["starter", "business"]);
   });
 

@@ -42,7 +42,7 @@ describe("tenant object specs", () => {
     const sts = data(postgresStatefulSet(starter));
     const pod = sts.spec.template.spec;
     const c = pod.containers[0];
-    expect(c.image).to.equal("postgres:16");
+    expect(c.image).to.equal("postgres:15");
     expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999 });
     expect(c.securityContext).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     expect(c.readinessProbe.exec.command).to.deep.equal(["pg_isready", "--host=127.0.0.1", "--port=5432", "--username=odoo", "--dbname=acme"]);
@@ -151,7 +151,8 @@ describe("tenant object specs", () => {
   it("S3 store: credentials from a Secret, one prefix per tenant, no backup volume", () => {
     const s3 = argsFor({ id: "acme" }, { backup: { store: { type: "s3", endpoint: "https://s3.example.com", bucket: "odoo-backups", credentialsSecret: "backup-s3" } } });
     const env = backupEnv(s3);
-    expect(env).to.deep.include({ name: "S3_PREFIX", value: "acme" });
+    expect(env).to.deep.include({ name: "S3_PREFIX", value: "" });
+    expect(env).to.deep.include({ name: "TENANT_ID", value: "acme" });
     expect(env).to.deep.include({ name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "backup-s3", key: "AWS_SECRET_ACCESS_KEY" } } });
     const pod = data(backupCronJob(s3)).spec.jobTemplate.spec.template.spec;
     expect(pod.volumes.map((v: Json) => v.name)).to.deep.equal(["odoo-data", "tmp"]);
