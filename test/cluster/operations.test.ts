@@ -1,0 +1,131 @@
+/**
+ * Operations checks against a real local control plane with KWOK nodes: node distribution,
+ * the isolation analyser on the policies the API server stored (and on a deliberately broken
+ * one), the probe's pod admitted under "restricted", usage without a metrics API.
+ */
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { expect } from "chai";
+import * as k8s from "@kubernetes/client-node";
+import { repoRoot } from "../../automation/engine-env";
+import { applyObjects } from "../../ops/apply-objects";
+import { allNetworkPolicies, tenantEndpoints } from "../../ops/cluster-inventory";
+import { waitForPods } from "../../ops/cluster-view";
+import { analyse } from "../../ops/isolation-analysis";
+import { probePod, probeTargets } from "../../ops/isolation-probe";
+import { renderStack } from "../../ops/render-stack";
+import { collectUsage } from "../../ops/usage";
+import { gatherDistribution } from "../../scripts/check-distribution";
+import { requireStackConfig } from "../../tenants/validate";
+import { tenant, validConfig } from "../support/fixtures";
+import { startLocalCluster, type LocalCluster } from "../support/local-cluster";
+
+function runScript(cluster: LocalCluster, script: string, args: string[] = []): { code: number; out: string } {
+  try {
+    const out = execFileSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", `${script}.js`), ...args], {
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, cwd: repoRoot(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
+    });
+    return { code: 0, out };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, out: `${e.stdout}${e.stderr}` };
+  }
+}
+
+describe("operations checks on a real local control plane", function () {
+  this.timeout(600_000);
+  let cluster: LocalCluster;
+  // The dev stack's shape, so check:policies can read Pulumi.dev.yaml's ingress/DNS settings.
+  const config = requireStackConfig(validConfig([tenant({ id: "acme" }), tenant({ id: "globex", plan: "business" }), tenant({ id: "initech" }), tenant({ id: "umbrella", suspended: true })]));
+
+  before(async () => {
+    cluster = startLocalCluster(3);
+    await applyObjects(cluster.kc, await renderStack(config));
+    await waitForPods(cluster.kc, (p) => p.length === 7 && p.every((x) => x.ready), 120_000);
+  });
+  after(() => cluster?.down());
+
+  it("check:distribution: one tenant per node for 3 running tenants on 3 nodes; suspended ones not counted", async () => {
+    const report = await gatherDistribution(cluster.kc);
+    expect(report.limit).to.equal(1);
+    expect(report.ok).to.equal(true);
+    expect(report.perNode.map((r) => r.tenants.length)).to.deep.equal([1, 1, 1]);
+    const cli = runScript(cluster, "check-distribution");
+    expect(cli.code).to.equal(0);
+    expect(cli.out).to.contain("rule: at most 1 tenant(s) per node");
+  });
+
+  it("check:distribution fails while a running tenant's Odoo pod cannot be scheduled", async () => {
+    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    const nodes = ["kwok-node-1", "kwok-node-2", "kwok-node-3"];
+    const cordon = async (unschedulable: boolean): Promise<void> => {
+      for (const name of nodes) await core.patchNode({ name, body: { spec: { unschedulable } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+    };
+    await cordon(true);
+    try {
+      // A restart (Recreate) needs a new pod, which no cordoned node will take.
+      await apps.patchNamespacedDeployment({ name: "acme-odoo", namespace: "tenant-acme", body: { spec: { template: { metadata: { annotations: { "test/restart": "1" } } } } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+      const pods = await waitForPods(cluster.kc, (p) => p.some((x) => x.tenant === "acme" && x.component === "odoo" && x.node === undefined), 60_000);
+      expect(pods.some((x) => x.tenant === "acme" && x.component === "odoo" && x.node === undefined)).to.equal(true);
+      const cli = runScript(cluster, "check-distribution");
+      expect(cli.code).to.equal(1);
+      expect(cli.out).to.contain("UNSCHEDULED: acme");
+    } finally {
+      await cordon(false);
+    }
+    await waitForPods(cluster.kc, (p) => p.length === 7 && p.every((x) => x.ready), 60_000);
+    expect(runScript(cluster, "check-distribution").code).to.equal(0);
+  });
+
+  it("the analyser finds no violation in the policies the API server stored", async () => {
+    const tenants = await tenantEndpoints(cluster.kc);
+    expect(tenants.map((t) => t.id)).to.deep.equal(["acme", "globex", "initech", "umbrella"]);
+    expect(tenants.find((t) => t.id === "umbrella")?.odoo, "suspended tenants are analysed from their templates").to.not.equal(undefined);
+    const analysis = analyse({ tenants, policies: await allNetworkPolicies(cluster.kc), ingressNamespace: "traefik", dnsNamespace: "kube-system" });
+    expect(analysis.violations).to.deep.equal([]);
+    const cli = runScript(cluster, "check-policies");
+    expect(cli.code, cli.out).to.equal(0);
+    expect(cli.out).to.match(/OK: \d+ paths checked, no violation/);
+  });
+
+  it("the analyser catches a broken policy put into the cluster", async () => {
+    const net = cluster.kc.makeApiClient(k8s.NetworkingV1Api);
+    await net.createNamespacedNetworkPolicy({ namespace: "tenant-acme", body: {
+      metadata: { name: "oops-allow-all-ingress" },
+      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] },
+    } });
+    try {
+      const cli = runScript(cluster, "check-policies");
+      expect(cli.code).to.equal(1);
+      expect(cli.out).to.contain("PostgreSQL is closed to other namespaces: default/any-pod -> acme/postgres:5432 is ALLOWED");
+      expect(cli.out).to.contain("Odoo accepts only the ingress controller: default/any-pod -> acme/odoo:8069 is ALLOWED");
+    } finally {
+      await net.deleteNamespacedNetworkPolicy({ name: "oops-allow-all-ingress", namespace: "tenant-acme" });
+    }
+  });
+
+  it("check:isolation says plainly that no CNI enforces policies on the simulated cluster", () => {
+    const cli = runScript(cluster, "check-isolation", ["acme", "globex"]);
+    expect(cli.code).to.equal(3);
+    expect(cli.out).to.contain("no CNI enforces NetworkPolicies here");
+  });
+
+  it("the probe pod is admitted in a tenant namespace under the restricted Pod Security Standard", async () => {
+    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+    const created = await core.createNamespacedPod({ namespace: "tenant-acme", body: probePod("acme", probeTargets("acme", "globex"), "busybox:1.36"), dryRun: "All" });
+    expect(created.metadata?.name).to.equal("isolation-probe");
+  });
+
+  it("tenants:usage reports quota and storage, and says the metrics API is absent", async () => {
+    const report = await collectUsage(cluster.kc);
+    expect(report.metricsAvailable).to.equal(false);
+    expect(report.metricsMessage).to.contain("metrics.k8s.io is not served");
+    const globex = report.tenants.find((t) => t.tenant === "globex");
+    expect(globex?.quota["limits.cpu"]).to.deep.equal({ used: 3, hard: 5 });
+    expect(globex?.storageRequested).to.equal(120 * 2 ** 30);
+    const cli = runScript(cluster, "tenants-usage");
+    expect(cli.code).to.equal(0);
+    expect(cli.out).to.match(/globex\s+n\/a\s+n\/a\s+3 \/ 5/);
+  });
+});
