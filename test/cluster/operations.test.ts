@@ -12,6 +12,7 @@ import { applyObjects } from "../../ops/apply-objects";
 import { allNetworkPolicies, tenantEndpoints } from "../../ops/cluster-inventory";
 import { waitForPods } from "../../ops/cluster-view";
 import { analyse } from "../../ops/isolation-analysis";
+import { restoreTenant, startOnDemandBackup } from "../../backup/k8s";
 import { probePod, probeTargets } from "../../ops/isolation-probe";
 import { renderStack } from "../../ops/render-stack";
 import { collectUsage } from "../../ops/usage";
@@ -127,5 +128,40 @@ describe("operations checks on a real local control plane", function () {
     const cli = runScript(cluster, "tenants-usage");
     expect(cli.code).to.equal(0);
     expect(cli.out).to.match(/globex\s+n\/a\s+n\/a\s+3 \/ 5/);
+  });
+
+  it("on-demand backup: a Job made from the CronJob is admitted, runs beside Odoo and binds the backup volume", async () => {
+    // The simulated node reports the Job complete without running it; the backup program
+    // itself is proven against real PostgreSQL in the backup suite.
+    const result = await startOnDemandBackup(cluster.kc, "globex", { wait: true, pollMs: 500, timeoutMs: 60_000 });
+    expect(result.outcome?.succeeded).to.equal(true);
+    const batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
+    const job = await batch.readNamespacedJob({ name: result.jobName, namespace: "tenant-globex" });
+    expect(job.metadata?.annotations?.["cronjob.kubernetes.io/instantiate"]).to.equal("manual");
+    expect(job.metadata?.ownerReferences?.[0]).to.include({ kind: "CronJob", name: "globex-backup" });
+    expect(job.spec?.template.spec?.containers[0]?.env).to.deep.include({ name: "BACKUP_KIND", value: "on-demand" });
+    const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+    const jobPod = (await core.listNamespacedPod({ namespace: "tenant-globex", labelSelector: `job-name=${result.jobName}` })).items[0];
+    const odooPod = (await core.listNamespacedPod({ namespace: "tenant-globex", labelSelector: "app.kubernetes.io/name=odoo" })).items[0];
+    expect(jobPod?.spec?.nodeName).to.equal(odooPod?.spec?.nodeName);
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: "globex-backups", namespace: "tenant-globex" });
+    expect(claim.status?.phase).to.equal("Bound");
+  });
+
+  it("restore orchestration: Odoo stopped, safety backup, restore Job, Odoo back and ready", async () => {
+    const seen: string[] = [];
+    const report = await restoreTenant(cluster.kc, "initech", "initech-20261101T020000Z-scheduled.zip", { pollMs: 500, log: (line) => seen.push(line) });
+    expect(report.ok).to.equal(true);
+    expect(report.previousReplicas).to.equal(1);
+    const batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
+    const restoreJob = await batch.readNamespacedJob({ name: report.restoreJob as string, namespace: "tenant-initech" });
+    expect(restoreJob.spec?.template.spec?.containers[0]?.args).to.deep.equal(["restore", "initech-20261101T020000Z-scheduled.zip"]);
+    const filestore = restoreJob.spec?.template.spec?.containers[0]?.volumeMounts?.find((m) => m.mountPath === "/var/lib/odoo");
+    expect(filestore?.readOnly ?? false).to.equal(false);
+    const safety = await batch.readNamespacedJob({ name: report.safetyBackupJob as string, namespace: "tenant-initech" });
+    expect(new Date(safety.metadata?.creationTimestamp as Date).getTime()).to.be.at.most(new Date(restoreJob.metadata?.creationTimestamp as Date).getTime());
+    const deployment = await cluster.kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
+    expect(deployment.spec?.replicas).to.equal(1);
+    expect(deployment.status?.readyReplicas).to.equal(1);
   });
 });
