@@ -12,6 +12,7 @@ import type { StackConfig } from "../../tenants/schema";
 import { resolveTenantArgs } from "../../components/tenant-args";
 import { ResourceRecorder, settle, valueOf, type RecordedResource } from "../support/pulumi-mocks";
 import { tenant, validConfig } from "../support/fixtures";
+import { REJECTIONS } from "../support/rejection-cases";
 
 const recorder = new ResourceRecorder();
 let OdooTenant: typeof OdooTenantClass;
@@ -150,6 +151,23 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     await settle();
     expect(recorder.resources).to.deep.equal([]);
   });
+
+  for (const c of REJECTIONS) {
+    it(`registers nothing for ${c.title}`, async () => {
+      const bad = validConfig(c.tenants);
+      pulumi.runtime.setAllConfig({ "odoo-saas:baseDomain": bad.baseDomain, "odoo-saas:tenants": JSON.stringify(bad.tenants) }, []);
+      let message = "";
+      try {
+        platform.odooSaasProgram();
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).to.match(new RegExp(`tenants\\[${c.index}\\] .*: ${c.field.replace(/[[\].]/g, "\\$&")}: `));
+      expect(message).to.match(c.message);
+      await settle();
+      expect(recorder.resources).to.deep.equal([]);
+    });
+  }
 
   it("reads the stack config through pulumi config and deploys from it", async () => {
     const good = validConfig([tenant({ id: "acme" })]);
