@@ -1,0 +1,108 @@
+/**
+ * The signup server's settings, from the environment. Secrets (the HS256 secret) are read
+ * here and never printed: `describeConfig` lists what is configured, not the values.
+ */
+import * as path from "node:path";
+import { parseAdminClaim } from "./auth";
+import { repoRoot } from "./engine-env";
+
+export interface SignupServerConfig {
+  host: string;
+  port: number;
+  /** The ops stack (pull-request tenants), e.g. `dev`. */
+  opsStack: string;
+  /** Folder of `Pulumi.<opsStack>.yaml`. */
+  opsDir: string;
+  /** `<opsStack>-selfservice`. */
+  selfServiceStack: string;
+  storeDir: string;
+  supabaseUrl: string;
+  supabaseAnonKey: string;
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  hs256Secret?: string;
+  adminClaim: string;
+  tenantLimit: number;
+  /** KUBECONFIG path; "none" disables cluster reads; undefined: kubectl's defaults. */
+  kubeconfig?: string;
+  coalesceWindowMs: number;
+}
+
+export class ConfigProblem extends Error {}
+
+function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigProblem(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  return n;
+}
+
+export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsStack">): string {
+  return path.join(config.opsDir, `Pulumi.${config.opsStack}.yaml`);
+}
+
+/**
+ * PORT (8080), HOST (127.0.0.1), ODOO_SAAS_OPS_STACK (dev), ODOO_SAAS_OPS_DIR (repository),
+ * ODOO_SAAS_STORE_DIR (.state/signup), SUPABASE_URL (required), SUPABASE_ANON_KEY,
+ * SUPABASE_JWKS_URL (<SUPABASE_URL>/auth/v1/.well-known/jwks.json; "none" disables),
+ * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
+ * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
+ * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200).
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
+  const supabaseUrl = env.SUPABASE_URL;
+  if (supabaseUrl === undefined || supabaseUrl === "") throw new ConfigProblem("SUPABASE_URL is required (e.g. https://<ref>.supabase.co)");
+  let base: URL;
+  try {
+    base = new URL(supabaseUrl);
+  } catch {
+    throw new ConfigProblem(`SUPABASE_URL "${supabaseUrl}" is not a URL`);
+  }
+  const trimmed = base.toString().replace(/\/+$/, "");
+  const jwksSetting = env.SUPABASE_JWKS_URL;
+  const jwksUrl = jwksSetting === "none" ? undefined : (jwksSetting || `${trimmed}/auth/v1/.well-known/jwks.json`);
+  const hs256Secret = env.SUPABASE_JWT_SECRET || undefined;
+  if (hs256Secret !== undefined && hs256Secret.length < 32) throw new ConfigProblem("SUPABASE_JWT_SECRET is shorter than 32 characters");
+  if (jwksUrl === undefined && hs256Secret === undefined) throw new ConfigProblem("SUPABASE_JWKS_URL=none needs SUPABASE_JWT_SECRET: tokens must be verifiable");
+  const opsStack = env.ODOO_SAAS_OPS_STACK || "dev";
+  if (!/^[A-Za-z0-9_.-]+$/.test(opsStack)) throw new ConfigProblem(`ODOO_SAAS_OPS_STACK "${opsStack}" is not a stack name`);
+  const adminClaim = env.ODOO_SAAS_ADMIN_CLAIM || "app_metadata.role=admin";
+  try {
+    parseAdminClaim(adminClaim);
+  } catch (err) {
+    throw new ConfigProblem((err as Error).message);
+  }
+  return {
+    host: env.HOST || "127.0.0.1",
+    port: integer("PORT", env.PORT, 8080, 0, 65535),
+    opsStack,
+    opsDir: env.ODOO_SAAS_OPS_DIR || root,
+    selfServiceStack: `${opsStack}-selfservice`,
+    storeDir: env.ODOO_SAAS_STORE_DIR || path.join(root, ".state", "signup"),
+    supabaseUrl: trimmed,
+    supabaseAnonKey: env.SUPABASE_ANON_KEY ?? "",
+    issuer: env.SUPABASE_JWT_ISSUER || `${trimmed}/auth/v1`,
+    audience: env.SUPABASE_JWT_AUDIENCE || "authenticated",
+    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+    ...(hs256Secret !== undefined ? { hs256Secret } : {}),
+    adminClaim,
+    tenantLimit: integer("ODOO_SAAS_TENANT_LIMIT", env.ODOO_SAAS_TENANT_LIMIT, 3, 0, 10_000),
+    ...(env.KUBECONFIG !== undefined ? { kubeconfig: env.KUBECONFIG } : {}),
+    coalesceWindowMs: integer("ODOO_SAAS_COALESCE_MS", env.ODOO_SAAS_COALESCE_MS, 200, 0, 60_000),
+  };
+}
+
+/** What is configured, safe to print: no secret values. */
+export function describeConfig(config: SignupServerConfig): string[] {
+  return [
+    `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service stack: ${config.selfServiceStack}`,
+    `store: ${config.storeDir}`,
+    `auth: issuer ${config.issuer}, audience ${config.audience}; ${[
+      ...(config.jwksUrl !== undefined ? [`JWKS ${config.jwksUrl}`] : []),
+      ...(config.hs256Secret !== undefined ? ["HS256 secret (set)"] : []),
+    ].join(" + ")}; admins: ${config.adminClaim}`,
+    `tenant limit per user: ${config.tenantLimit}`,
+    `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
+  ];
+}

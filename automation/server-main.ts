@@ -1,0 +1,42 @@
+/**
+ * `npm run serve`: the signup server with the real program (`odooSaasProgram`) on the
+ * self-service stack `<opsStack>-selfservice`. Settings come from the environment (see
+ * server-config.ts and automation/README.md); secrets are never printed.
+ */
+import { ConfigProblem, configFromEnv, describeConfig } from "./server-config";
+import { startSignupApp } from "./signup-app";
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = configFromEnv();
+  } catch (err) {
+    if (err instanceof ConfigProblem) {
+      console.error(`signup server: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const app = await startSignupApp(config);
+  for (const line of describeConfig(config)) console.log(`signup server: ${line}`);
+  console.log(`signup server: listening on ${app.url}`);
+  const shutdown = (signal: string): void => {
+    console.log(`signup server: ${signal}, finishing the running update (queued work stays in the store)`);
+    app.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  return 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (err: unknown) => {
+      console.error(`signup server: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
