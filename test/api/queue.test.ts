@@ -1,0 +1,173 @@
+/**
+ * One writer per stack: concurrent signups share stack updates, each still gets its own
+ * result (a failing tenant its own error), and progress streams as Server-Sent Events.
+ * Real HTTP server, real Pulumi engine; the STAND-IN program replaces odooSaasProgram
+ * because the Kubernetes provider plugin cannot be built on this machine. Ids containing
+ * "fail" make the stand-in's dynamic resource throw.
+ */
+import { expect } from "chai";
+import type { OperationView, TenantView } from "../../automation/tenant-service";
+import { Harness, readEventStream, waitForEvent } from "../support/signup-harness";
+
+interface Created {
+  tenant: TenantView;
+  operation: OperationView;
+}
+
+describe("signup queue: coalescing, per-tenant results, SSE progress (real engine, stand-in program)", function () {
+  this.timeout(300_000);
+  let h: Harness;
+  let admin: string;
+
+  before(async () => {
+    h = await Harness.start({ tenantLimit: 5, delayMs: 800, coalesceWindowMs: 100 });
+    h.auth.admins.add("root@example.com");
+    admin = await h.token("root", { admin: true });
+  });
+  after(async () => h.close());
+
+  const names = ["ada", "bea", "cyd", "dot", "eve", "flo"];
+  const ids = ["orchid", "tulip", "lotus-fail", "iris", "daisy", "poppy"];
+  const created: Record<string, Created> = {};
+  const tokens: Record<string, string> = {};
+
+  it("answers 202 at once for six concurrent signups, one of which fails on purpose", async () => {
+    for (const name of names) tokens[name] = await h.token(name);
+    const started = Date.now();
+    const responses = await Promise.all(ids.map((id, i) => h.request<Created>("POST", "/api/tenants", { token: tokens[names[i] as string], body: { id, plan: "starter" } })));
+    expect(Date.now() - started, "answered without waiting for the engine").to.be.below(3_000);
+    responses.forEach((res, i) => {
+      expect(res.status, res.text).to.equal(202);
+      expect(res.headers.location).to.equal(`/api/operations/${res.body.operation.id}`);
+      expect(res.body.operation.status).to.equal("queued");
+      expect(res.body.tenant.status).to.equal("provisioning");
+      created[ids[i] as string] = res.body;
+    });
+  });
+
+  it("runs them in fewer stack updates than signups, each operation with its own result", async () => {
+    const results: Record<string, OperationView> = {};
+    for (const [i, id] of ids.entries()) {
+      results[id] = await h.waitForOperation(tokens[names[i] as string] as string, (created[id] as Created).operation.id);
+    }
+    const updates = new Set(Object.values(results).map((op) => op.update));
+    expect(updates.size, `updates used: ${[...updates].join(", ")}`).to.be.below(ids.length);
+    for (const id of ids.filter((x) => !x.includes("fail"))) expect(results[id]?.status, id).to.equal("succeeded");
+    const failed = results["lotus-fail"] as OperationView;
+    expect(failed.status).to.equal("failed");
+    expect(failed.error?.code).to.equal("provisioning_failed");
+    expect(failed.error?.message).to.contain('tenant "lotus-fail" fails on purpose');
+    // Its error names no other tenant.
+    for (const other of ids.filter((x) => x !== "lotus-fail")) expect(failed.error?.message).to.not.contain(other);
+  });
+
+  it("reports the failed tenant as error and the others' credentials as available", async () => {
+    const failed = await h.request<TenantView>("GET", "/api/tenants/lotus-fail", { token: tokens.cyd });
+    expect(failed.body.status).to.equal("error");
+    expect(failed.body.state).to.equal("failed");
+    expect(failed.body.statusReason).to.contain("fails on purpose");
+    const creds = await h.request("GET", "/api/tenants/lotus-fail/credentials", { token: tokens.cyd });
+    expect(creds.status).to.equal(404);
+    for (const [i, id] of ids.entries()) {
+      if (id.includes("fail")) continue;
+      await h.app.operator.idle();
+      const res = await h.request<{ login: string; password: string }>("GET", `/api/tenants/${id}/credentials`, { token: tokens[names[i] as string] });
+      expect(res.status, `${id}: ${res.text}`).to.equal(200);
+      expect(res.body.login).to.equal(`${names[i]}@example.com`);
+      expect(res.body.password).to.match(/^[A-Za-z0-9_-]{24}$/);
+    }
+  });
+
+  it("reconciles after a failed update: the failed tenant's partial resources are removed, outputs exist again", async () => {
+    await h.app.operator.idle();
+    const res = await h.request<{ updates: Array<{ kind: string; result: string; operationIds: string[] }> }>("GET", "/api/admin/updates", { token: admin });
+    const kinds = res.body.updates.map((u) => `${u.kind}:${u.result}`).reverse();
+    expect(kinds).to.include("batch:failed");
+    expect(kinds.at(-1)).to.equal("reconcile:succeeded");
+    expect(h.journal().filter((line) => line.startsWith("created ")).sort()).to.deep.equal(
+      ids.filter((id) => !id.includes("fail")).map((id) => `created ${id}`).sort(),
+    );
+  });
+
+  it("coalesces signups that arrive while an update runs into the next update", async () => {
+    const first = await h.request<Created>("POST", "/api/tenants", { token: tokens.ada, body: { id: "aster", plan: "starter" } });
+    expect(first.status).to.equal(202);
+    await waitForEvent(h.url, first.body.operation.events, tokens.ada as string, (e) => e.type === "started");
+    const later = await Promise.all(["bea", "dot", "eve"].map((name, i) =>
+      h.request<Created>("POST", "/api/tenants", { token: tokens[name], body: { id: ["briar", "clover", "dahlia"][i], plan: "business" } })));
+    const firstDone = await h.waitForOperation(tokens.ada as string, first.body.operation.id);
+    const laterDone = await Promise.all(later.map((res, i) => h.waitForOperation(tokens[["bea", "dot", "eve"][i] as string] as string, res.body.operation.id)));
+    expect(firstDone.status).to.equal("succeeded");
+    for (const op of laterDone) expect(op.status).to.equal("succeeded");
+    const laterUpdates = new Set(laterDone.map((op) => op.update));
+    expect(laterUpdates.size, "the three waiting signups share one update").to.equal(1);
+    expect([...laterUpdates][0]).to.not.equal(firstDone.update);
+  });
+
+  describe("Server-Sent Events", () => {
+    let live: Promise<Array<Record<string, unknown>>>;
+    let op: OperationView;
+
+    it("streams a signup's progress live: queued, started, its own resource steps, summary, succeeded", async () => {
+      const res = await h.request<Created>("POST", "/api/tenants", { token: tokens.flo, body: { id: "sage", plan: "starter" } });
+      op = res.body.operation;
+      live = readEventStream(h.url, op.events, tokens.flo as string);
+      const events = await live;
+      const types = events.map((e) => e.type);
+      expect(types[0]).to.equal("queued");
+      expect(types).to.include.members(["started", "step", "summary"]);
+      expect(types.at(-1)).to.equal("succeeded");
+      const steps = events.filter((e) => e.type === "step");
+      expect(steps.map((e) => `${String(e.status)} ${String(e.op)} ${String(e.resource)}`)).to.include.members([
+        "started create sage", "finished create sage", "started create sage-odoo", "finished create sage-odoo",
+      ]);
+      // Never another tenant's resources, never a secret.
+      for (const step of steps) expect(String(step.resource)).to.match(/^sage(-|$)/);
+      const summary = events.find((e) => e.type === "summary") as { changes: Record<string, number> };
+      expect(summary.changes).to.deep.equal({ create: 2 });
+      const creds = await h.request<{ password: string }>("GET", "/api/tenants/sage/credentials", { token: tokens.flo });
+      const text = JSON.stringify(events);
+      expect(text).to.not.contain(creds.body.password);
+      expect(events.map((e) => e.seq)).to.deep.equal(events.map((_, i) => i + 1));
+    });
+
+    it("gives late subscribers the whole history, and resumes after Last-Event-ID", async () => {
+      const again = await readEventStream(h.url, op.events, tokens.flo as string);
+      expect(again.map((e) => e.type)).to.deep.equal((await live).map((e) => e.type));
+      const resumed = await readEventStream(h.url, op.events, tokens.flo as string, { "Last-Event-ID": "3" });
+      expect(resumed[0]?.seq).to.equal(4);
+      expect(resumed.at(-1)?.type).to.equal("succeeded");
+    });
+
+    it("streams a failed signup's own error and ends with failed", async () => {
+      const res = await h.request<Created>("POST", "/api/tenants", { token: tokens.flo, body: { id: "thistle-fail", plan: "starter" } });
+      const events = await readEventStream(h.url, res.body.operation.events, tokens.flo as string);
+      const diagnostics = events.filter((e) => e.type === "diagnostic");
+      expect(diagnostics.some((e) => String(e.message).includes('tenant "thistle-fail" fails on purpose'))).to.equal(true);
+      expect(events.some((e) => e.type === "step" && e.status === "failed" && e.resource === "thistle-fail-odoo")).to.equal(true);
+      const last = events.at(-1) as { type: string; error: { code: string } };
+      expect(last.type).to.equal("failed");
+      expect(last.error.code).to.equal("provisioning_failed");
+      // No stack frames or file paths from the engine.
+      expect(JSON.stringify(events)).to.not.match(/\bat \/|node_modules/);
+    });
+
+    it("is not readable by another user (404), nor without a token (401)", async () => {
+      expect((await h.request("GET", op.events, { token: tokens.ada })).status).to.equal(404);
+      expect((await h.request("GET", op.events)).status).to.equal(401);
+    });
+  });
+
+  it("never wrote a password, the passphrase or a token into the log", async () => {
+    await h.app.operator.idle();
+    const log = h.logLines.join("");
+    for (const [i, id] of ids.entries()) {
+      if (id.includes("fail")) continue;
+      const res = await h.request<{ password: string }>("GET", `/api/tenants/${id}/credentials`, { token: tokens[names[i] as string] });
+      expect(log).to.not.contain(res.body.password);
+    }
+    expect(log).to.not.contain(tokens.ada);
+    expect(log).to.not.contain(h.auth.hs256Secret);
+    expect(log).to.contain("stack update finished");
+  });
+});
