@@ -8,7 +8,7 @@
  * see and manage every tenant; the Odoo admin password is for the owner only.
  */
 import { StackFileError } from "../tenants/config-source";
-import { DEFAULT_ODOO_VERSION, RESERVED_TENANT_IDS, SUPPORTED_ODOO_VERSIONS, TENANT_ID_MAX_LENGTH, tenantIdProblem, type StackConfig } from "../tenants/schema";
+import { DEFAULT_ODOO_VERSION, RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS, SUPPORTED_ODOO_VERSIONS, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tenantIdProblem, type StackConfig } from "../tenants/schema";
 import { parseStackConfig, tenantHost } from "../tenants/validate";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
@@ -18,14 +18,6 @@ import type { OperationEvents } from "./operation-events";
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
 import { newOperationId, type OperationKind, type OperationRecord, type SignupStore, type TenantRecord } from "./signup-store";
 import type { StackOperator } from "./stack-operator";
-
-/**
- * The id rule as a pattern, for the page's inline validation. The server always decides with
- * tenantIdProblem (the schema's own check); test/api/public-config.test.ts checks that this
- * pattern agrees with it on a corpus of ids.
- */
-export const TENANT_ID_PATTERN = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
-export const RESERVED_TENANT_ID_PREFIXES = ["kube-", "tenant-", "openshift-"] as const;
 
 const CREATE_FIELDS = new Set(["id", "plan", "odooVersion"]);
 
@@ -136,7 +128,8 @@ export class TenantService {
       defaultOdooVersion: DEFAULT_ODOO_VERSION,
       tenantLimit: this.options.tenantLimit,
       idRules: {
-        pattern: TENANT_ID_PATTERN,
+        // The schema's own rule, for the page's inline validation; the server decides with tenantIdProblem.
+        pattern: TENANT_ID_PATTERN.source,
         maxLength: TENANT_ID_MAX_LENGTH,
         reserved: [...RESERVED_TENANT_IDS],
         reservedPrefixes: [...RESERVED_TENANT_ID_PREFIXES],

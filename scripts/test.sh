@@ -16,6 +16,8 @@ SUITES=(
   "engine:test/mocharc.engine.json"
   "cluster:test/mocharc.cluster.json"
   "backup:test/mocharc.backup.json"
+  "api:test/mocharc.api.json"
+  "browser:test/mocharc.browser.json"
 )
 # The SDK warns that its 2027 releases will need Node 22; the pinned release runs on Node 20.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true

@@ -19,7 +19,7 @@ export const DEFAULT_ODOO_VERSION: OdooVersion = "18.0";
  * StatefulSet `<id>-postgres` whose revision label must fit in 63.
  */
 export const TENANT_ID_MAX_LENGTH = 40;
-const TENANT_ID = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+export const TENANT_ID_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Ids that would shadow platform hosts or Kubernetes system namespaces. */
 export const RESERVED_TENANT_IDS: readonly string[] = [
@@ -28,18 +28,18 @@ export const RESERVED_TENANT_IDS: readonly string[] = [
   "default", "system", "traefik", "ingress", "cert-manager", "monitoring", "odoo", "odoo-saas",
   "postgres", "backup", "backups", "localhost",
 ];
-const RESERVED_PREFIXES: readonly string[] = ["kube-", "tenant-", "openshift-"];
+export const RESERVED_TENANT_ID_PREFIXES: readonly string[] = ["kube-", "tenant-", "openshift-"];
 
 export function tenantIdProblem(id: string): string | undefined {
   if (id.length === 0) return "must not be empty";
   if (id.length > TENANT_ID_MAX_LENGTH) {
     return `"${id}" is ${id.length} characters; at most ${TENANT_ID_MAX_LENGTH} so that "tenant-<id>" and every derived name stay valid Kubernetes names`;
   }
-  if (!TENANT_ID.test(id)) {
+  if (!TENANT_ID_PATTERN.test(id)) {
     return `"${id}" is not a DNS label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`;
   }
   if (RESERVED_TENANT_IDS.includes(id)) return `"${id}" is reserved`;
-  const prefix = RESERVED_PREFIXES.find((p) => id.startsWith(p));
+  const prefix = RESERVED_TENANT_ID_PREFIXES.find((p) => id.startsWith(p));
   if (prefix) return `"${id}" is reserved (ids starting with "${prefix}" belong to the system)`;
   return undefined;
 }
