@@ -185,6 +185,11 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const result = service.create(who, body);
     send(res, 202, result, { Location: `/api/operations/${result.operation.id}` });
   });
+  // Who the token says the caller is, so the page shows administrators their view without probing.
+  route("GET", "/api/me", async ({ res, caller }) => {
+    const me = await caller();
+    send(res, 200, { sub: me.sub, email: me.email ?? null, isAdmin: me.isAdmin });
+  });
   route("GET", "/api/tenants", async ({ res, caller }) => {
     send(res, 200, { tenants: await service.list(await caller()) });
   });
@@ -252,6 +257,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   });
   route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, service.adminTenantIds(await caller())));
   route("GET", "/api/admin/updates", async ({ res, caller }) => send(res, 200, service.adminUpdates(await caller())));
+  route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await service.adminOverview(await caller())));
 
   let requestCounter = 0;
   return http.createServer((req, res) => {

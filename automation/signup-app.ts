@@ -12,6 +12,7 @@ import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status
 import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
+import { adminReaderFromEnv, type ClusterAdminReader } from "./admin-overview";
 import { OperationEvents } from "./operation-events";
 import { opsStackFile, type SignupServerConfig } from "./server-config";
 import { SignupStore } from "./signup-store";
@@ -25,6 +26,8 @@ export interface SignupAppDeps {
   engine?: EngineLocation;
   extraEnv?: Record<string, string>;
   cluster?: ClusterStatusReader;
+  /** Cluster reads of the admin overview; default from KUBECONFIG, none with "none". */
+  admin?: ClusterAdminReader;
   log?: Logger;
   redactor?: Redactor;
   root?: string;
@@ -79,6 +82,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     operator,
     events,
     cluster: deps.cluster ?? clusterReaderFromEnv(config.kubeconfig),
+    admin: deps.admin ?? adminReaderFromEnv(config.kubeconfig),
     opsStackFile: opsStackFile(config),
     tenantLimit: config.tenantLimit,
     log,

@@ -10,6 +10,7 @@
 import { StackFileError } from "../tenants/config-source";
 import { DEFAULT_ODOO_VERSION, RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS, SUPPORTED_ODOO_VERSIONS, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tenantIdProblem, type StackConfig } from "../tenants/schema";
 import { parseStackConfig, tenantHost } from "../tenants/validate";
+import { buildOverview, type AdminOverview, type ClusterAdminReader } from "./admin-overview";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import { deriveTenantStatus, type ClusterObservation, type ClusterStatusReader, type TenantStatus } from "./cluster-status";
@@ -57,6 +58,8 @@ export interface TenantServiceOptions {
   operator: StackOperator;
   events: OperationEvents;
   cluster: ClusterStatusReader;
+  /** Cluster-wide reads for the admin overview; absent when no cluster is configured. */
+  admin?: ClusterAdminReader;
   opsStackFile: string;
   /** Tenants (pending or active) one user may have; default 3. */
   tenantLimit: number;
@@ -343,6 +346,19 @@ export class TenantService {
     const config = this.platform();
     const ids = this.options.store.tenants().map((t) => t.id);
     return { stack: this.options.operator.stackName, ids, hosts: ids.map((id) => tenantHost(config, id)) };
+  }
+
+  /** Every tenant in the cluster (self-service and pull-request), with node, usage and the distribution. */
+  async adminOverview(caller: Caller): Promise<AdminOverview> {
+    this.requireAdmin(caller);
+    const selfService = (await this.list(caller)).map((t) => ({ id: t.id, ownerId: t.ownerId ?? "", plan: t.plan, status: t.status, statusReason: t.statusReason }));
+    if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" });
+    try {
+      return buildOverview(selfService, await this.options.admin.snapshot());
+    } catch (err) {
+      this.options.log.log("warn", "admin overview: cluster not readable", { error: (err as Error).message.split("\n")[0] ?? "" });
+      return buildOverview(selfService, { unreachable: "the cluster could not be read; see the server log" });
+    }
   }
 
   adminUpdates(caller: Caller): { updates: unknown[] } {

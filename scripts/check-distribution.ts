@@ -3,21 +3,9 @@
  * tenants than an even spread allows (ceil(running tenants / schedulable nodes)) or a
  * running tenant's Odoo pod is unscheduled.
  */
-import * as k8s from "@kubernetes/client-node";
-import { table, tenantPods } from "../ops/cluster-view";
-import { distribution } from "../ops/distribution";
+import { table } from "../ops/cluster-view";
+import { gatherDistribution } from "../ops/gather-distribution";
 import { loadKubeConfig } from "../ops/kube";
-import { PART_OF } from "../components/labels";
-
-export async function gatherDistribution(kc: k8s.KubeConfig): Promise<ReturnType<typeof distribution>> {
-  const nodes = (await kc.makeApiClient(k8s.CoreV1Api).listNode()).items
-    .filter((n) => !n.spec?.unschedulable && n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
-    .map((n) => n.metadata?.name ?? "?");
-  const deployments = await kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=odoo` });
-  const runningTenants = deployments.items.filter((d) => (d.spec?.replicas ?? 1) > 0).map((d) => d.metadata?.labels?.["app.kubernetes.io/instance"] ?? "?");
-  const odooPods = (await tenantPods(kc)).filter((p) => p.component === "odoo");
-  return distribution({ nodes, runningTenants, odooPods });
-}
 
 async function main(): Promise<number> {
   const report = await gatherDistribution(loadKubeConfig());
@@ -29,9 +17,7 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-if (require.main === module) {
-  main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-    console.error(`check:distribution failed: ${(err as Error).message}`);
-    process.exitCode = 2;
-  });
-}
+main().then((code) => { process.exitCode = code; }, (err: unknown) => {
+  console.error(`check:distribution failed: ${(err as Error).message}`);
+  process.exitCode = 2;
+});

@@ -115,6 +115,7 @@
     $("password").value = "";
     try {
       await loadPublicConfig();
+      isAdmin = (await api("GET", "/api/me")).isAdmin === true;
     } catch (err) {
       flash(`The service is not available right now: ${err.message}`, "error");
     }
@@ -126,6 +127,9 @@
 
   async function signedOut(message) {
     clearInterval(refreshTimer);
+    isAdmin = false;
+    adminOverview = null;
+    show($("admin-section"), false);
     if (stream) stream.abort();
     show($("account"), false);
     show($("app-section"), false);
@@ -390,6 +394,75 @@
     $("tenant-rows").replaceChildren(...tenants.map(row));
     show($("tenant-table"), tenants.length > 0);
     show($("list-empty"), tenants.length === 0);
+    await refreshAdmin();
+  }
+
+  // ---- administrators' view ---------------------------------------------------------------
+  let adminOverview = null;
+  let isAdmin = false;
+
+  function cell(text) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    return td;
+  }
+
+  function cores(n) {
+    if (n === null || n === undefined) return "n/a";
+    return n < 1 ? `${Math.round(n * 1000)}m` : String(Math.round(n * 100) / 100);
+  }
+
+  function bytes(n) {
+    if (n === null || n === undefined) return "n/a";
+    const units = ["B", "Ki", "Mi", "Gi", "Ti"];
+    let value = n;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+    return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)}${units[unit]}`;
+  }
+
+  function pair(q, fmt) {
+    return q ? `${fmt(q.used)} / ${fmt(q.hard)}` : "n/a";
+  }
+
+  function renderAdmin() {
+    if (!adminOverview) return;
+    const filter = $("admin-filter").value;
+    const rows = adminOverview.tenants.filter((t) => !filter || t.status === filter).map((t) => {
+      const tr = document.createElement("tr");
+      tr.dataset.tenant = t.id;
+      const status = document.createElement("td");
+      const badge = document.createElement("span");
+      badge.className = `badge ${t.status}`;
+      badge.textContent = t.status;
+      badge.title = t.statusReason;
+      status.append(badge);
+      tr.append(cell(t.id), cell(t.source), cell(t.owner || "-"), cell(t.plan || "-"), status, cell(t.node || "-"),
+        cell(cores(t.cpu)), cell(bytes(t.memory)), cell(pair(t.quotaCpu, cores)), cell(pair(t.quotaMemory, bytes)), cell(bytes(t.storageRequested)));
+      return tr;
+    });
+    $("admin-rows").replaceChildren(...rows);
+    const cluster = adminOverview.cluster;
+    $("admin-cluster").textContent = cluster.reachable
+      ? (adminOverview.metricsMessage || "Live usage from the metrics API.")
+      : `Cluster not readable: ${cluster.reason}`;
+    const dist = adminOverview.distribution;
+    $("distribution-rule").textContent = dist
+      ? `Rule: at most ${dist.limit} tenant(s) per node. ${dist.ok ? "Spread is even." : `NOT even: ${[...dist.overloaded.map((o) => `${o.node} holds ${o.count}`), ...(dist.unscheduled.length ? [`unscheduled: ${dist.unscheduled.join(", ")}`] : [])].join("; ")}`}`
+      : "No cluster data.";
+    $("distribution-rows").replaceChildren(...(dist ? dist.perNode : []).map((r) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(r.node), cell(String(r.tenants.length)), cell(r.tenants.join(", ")));
+      return tr;
+    }));
+  }
+
+  async function refreshAdmin() {
+    // Only administrators have this view; everyone else simply does not see it.
+    show($("admin-section"), isAdmin);
+    if (!isAdmin) return;
+    adminOverview = await api("GET", "/api/admin/overview");
+    renderAdmin();
   }
 
   async function requestOp(id, kind) {
@@ -446,6 +519,7 @@
   $("tenant-id").addEventListener("input", onIdInput);
   $("create-form").addEventListener("submit", onCreate);
   $("refresh").addEventListener("click", () => refreshList().catch((err) => flash(err.message, "error")));
+  $("admin-filter").addEventListener("change", renderAdmin);
   $("confirm-input").addEventListener("input", () => { $("confirm-ok").disabled = $("confirm-input").value !== pendingDelete; });
   $("confirm-cancel").addEventListener("click", () => $("confirm-dialog").close("cancel"));
   $("confirm-form").addEventListener("submit", (e) => {

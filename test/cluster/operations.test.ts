@@ -16,7 +16,7 @@ import { restoreTenant, startOnDemandBackup } from "../../backup/k8s";
 import { probePod, probeTargets } from "../../ops/isolation-probe";
 import { renderStack } from "../../ops/render-stack";
 import { collectUsage } from "../../ops/usage";
-import { gatherDistribution } from "../../scripts/check-distribution";
+import { gatherDistribution } from "../../ops/gather-distribution";
 import { requireStackConfig } from "../../tenants/validate";
 import { tenant, validConfig } from "../support/fixtures";
 import { startLocalCluster, type LocalCluster } from "../support/local-cluster";

@@ -49,6 +49,8 @@ export interface HarnessOptions {
   auth?: AuthStandIn;
   /** Reuse a folder (restart on the same store and backend). */
   dir?: string;
+  /** A real cluster to read status and the admin overview from; default none. */
+  kubeconfig?: string;
 }
 
 export interface Response<T = unknown> {
@@ -238,7 +240,7 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     ...(modes.includes("hs256") ? { hs256Secret: auth.hs256Secret } : {}),
     adminClaim: "app_metadata.role=admin",
     tenantLimit: options.tenantLimit ?? 3,
-    kubeconfig: "none",
+    kubeconfig: options.kubeconfig ?? "none",
     coalesceWindowMs: options.coalesceWindowMs ?? 200,
   };
 }

@@ -1,0 +1,148 @@
+/**
+ * The administrators' view of every tenant in the cluster (self-service and pull-request
+ * ones): owner, plan, status, node and usage, plus the node distribution. Cluster data comes
+ * from the same ops/ functions as the `check:distribution` and `tenants:usage` commands.
+ */
+import * as k8s from "@kubernetes/client-node";
+import { PART_OF, TENANT_LABEL } from "../components/labels";
+import { tenantPods, type TenantPod } from "../ops/cluster-view";
+import type { DistributionReport } from "../ops/distribution";
+import { gatherDistribution } from "../ops/gather-distribution";
+import { collectUsage, type TenantUsage } from "../ops/usage";
+
+export interface ClusterSnapshot {
+  namespaces: Array<{ tenant: string; owner?: string; plan?: string; adminEmail?: string }>;
+  /** Tenants whose Odoo Deployment exists, with its desired replicas. */
+  deployments: Map<string, number>;
+  pods: TenantPod[];
+  usage: TenantUsage[];
+  metricsMessage?: string;
+  distribution: DistributionReport;
+}
+
+export interface ClusterAdminReader {
+  snapshot(): Promise<ClusterSnapshot>;
+}
+
+export class KubernetesAdminReader implements ClusterAdminReader {
+  constructor(private readonly kc: k8s.KubeConfig) {}
+
+  async snapshot(): Promise<ClusterSnapshot> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const namespaces = (await core.listNamespace({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},${TENANT_LABEL}` })).items.map((ns) => {
+      const a = ns.metadata?.annotations ?? {};
+      return {
+        tenant: ns.metadata?.labels?.[TENANT_LABEL] ?? "?",
+        ...(a["odoo-saas.io/owner"] !== undefined ? { owner: a["odoo-saas.io/owner"] } : {}),
+        ...(a["odoo-saas.io/plan"] !== undefined ? { plan: a["odoo-saas.io/plan"] } : {}),
+        ...(a["odoo-saas.io/admin-email"] !== undefined ? { adminEmail: a["odoo-saas.io/admin-email"] } : {}),
+      };
+    });
+    const deployments = new Map<string, number>();
+    const list = await this.kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=odoo` });
+    for (const d of list.items) deployments.set(d.metadata?.labels?.[TENANT_LABEL] ?? "?", d.spec?.replicas ?? 1);
+    const usage = await collectUsage(this.kc);
+    return {
+      namespaces,
+      deployments,
+      pods: await tenantPods(this.kc),
+      usage: usage.tenants,
+      ...(usage.metricsMessage !== undefined ? { metricsMessage: usage.metricsMessage } : {}),
+      distribution: await gatherDistribution(this.kc),
+    };
+  }
+}
+
+export interface SelfServiceTenant {
+  id: string;
+  ownerId: string;
+  plan: string;
+  status: string;
+  statusReason: string;
+}
+
+export interface AdminTenantRow {
+  id: string;
+  source: "self-service" | "pull-request";
+  owner: string | null;
+  plan: string | null;
+  status: string;
+  statusReason: string;
+  node: string | null;
+  cpu: number | null;
+  memory: number | null;
+  quotaCpu: { used: number; hard: number } | null;
+  quotaMemory: { used: number; hard: number } | null;
+  storageRequested: number | null;
+}
+
+export interface AdminOverview {
+  cluster: { reachable: true } | { reachable: false; reason: string };
+  metricsMessage?: string;
+  tenants: AdminTenantRow[];
+  distribution: DistributionReport | null;
+}
+
+/** Status of a tenant the signup server does not manage, from the cluster alone. */
+function clusterStatus(tenant: string, snapshot: ClusterSnapshot): { status: string; reason: string } {
+  const replicas = snapshot.deployments.get(tenant);
+  if (replicas === undefined) return { status: "retired", reason: "no Odoo Deployment: removed from the config, data kept" };
+  if (replicas === 0) return { status: "suspended", reason: "scaled to zero" };
+  const odoo = snapshot.pods.filter((p) => p.tenant === tenant && p.component === "odoo");
+  if (odoo.some((p) => p.ready)) return { status: "ready", reason: "Odoo pod is ready" };
+  return { status: "provisioning", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
+}
+
+export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }): AdminOverview {
+  if ("unreachable" in snapshot) {
+    return {
+      cluster: { reachable: false, reason: snapshot.unreachable },
+      distribution: null,
+      tenants: selfService.map((t) => ({
+        id: t.id, source: "self-service", owner: t.ownerId, plan: t.plan, status: t.status, statusReason: t.statusReason,
+        node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
+      })),
+    };
+  }
+  const mine = new Map(selfService.map((t) => [t.id, t]));
+  const ids = [...new Set([...selfService.map((t) => t.id), ...snapshot.namespaces.map((n) => n.tenant)])].sort();
+  const tenants = ids.map((id): AdminTenantRow => {
+    const own = mine.get(id);
+    const ns = snapshot.namespaces.find((n) => n.tenant === id);
+    const usage = snapshot.usage.find((u) => u.tenant === id);
+    const node = snapshot.pods.find((p) => p.tenant === id && p.component === "odoo")?.node ?? null;
+    const status = own ? { status: own.status, reason: own.statusReason } : clusterStatus(id, snapshot);
+    return {
+      id,
+      source: own ? "self-service" : "pull-request",
+      owner: own?.ownerId ?? ns?.owner ?? ns?.adminEmail ?? null,
+      plan: own?.plan ?? ns?.plan ?? null,
+      status: status.status,
+      statusReason: status.reason,
+      node,
+      cpu: usage?.cpu ?? null,
+      memory: usage?.memory ?? null,
+      quotaCpu: usage?.quota["limits.cpu"] ?? null,
+      quotaMemory: usage?.quota["limits.memory"] ?? null,
+      storageRequested: usage?.storageRequested ?? null,
+    };
+  });
+  return {
+    cluster: { reachable: true },
+    ...(snapshot.metricsMessage !== undefined ? { metricsMessage: snapshot.metricsMessage } : {}),
+    tenants,
+    distribution: snapshot.distribution,
+  };
+}
+
+export function adminReaderFromEnv(kubeconfig: string | undefined): ClusterAdminReader | undefined {
+  if (kubeconfig === "none") return undefined;
+  try {
+    const kc = new k8s.KubeConfig();
+    if (kubeconfig !== undefined && kubeconfig !== "") kc.loadFromFile(kubeconfig);
+    else kc.loadFromDefault();
+    return kc.getCurrentCluster() === null ? undefined : new KubernetesAdminReader(kc);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The administrators' view in Chromium, against the real signup server reading a real local
+ * control plane (KWOK nodes). The pull-request tenants are put into the cluster with the
+ * component's objects (server-side apply: the Kubernetes provider cannot be built here);
+ * the self-service tenant goes through the real engine with the stand-in program, so the
+ * cluster truthfully has no pod for it and shows it provisioning.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { repoRoot } from "../../automation/engine-env";
+import { applyObjects } from "../../ops/apply-objects";
+import { waitForPods } from "../../ops/cluster-view";
+import { renderStack } from "../../ops/render-stack";
+import { requireStackConfig } from "../../tenants/validate";
+import { validConfig } from "../support/fixtures";
+import { startLocalCluster, type LocalCluster } from "../support/local-cluster";
+import { Harness, OPS_TENANTS } from "../support/signup-harness";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = path.join(repoRoot(), "test-artifacts");
+
+describe("admin view in Chromium (real server, real local control plane)", function () {
+  this.timeout(600_000);
+  let cluster: LocalCluster;
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const admin = "ops-admin@example.com";
+
+  before(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    cluster = startLocalCluster(3);
+    await applyObjects(cluster.kc, await renderStack(requireStackConfig(validConfig(OPS_TENANTS))));
+    await waitForPods(cluster.kc, (p) => p.length === 4 && p.every((x) => x.ready), 120_000);
+    h = await Harness.start({ modes: ["jwks"], kubeconfig: cluster.kubeconfig });
+    h.auth.admins.add(admin);
+    // A customer's self-service tenant, through the real engine (stand-in program).
+    const token = await h.token("dave");
+    const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "daves-shop", plan: "starter" } });
+    expect(created.status).to.equal(202);
+    expect((await h.waitForOperation(token, created.body.operation.id)).status).to.equal("succeeded");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+    page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+    cluster?.down();
+  });
+
+  it("is refused to customers (403), who are told they are not administrators", async () => {
+    const token = await h.token("dave");
+    expect((await h.request("GET", "/api/admin/overview", { token })).status).to.equal(403);
+    const me = await h.request<{ isAdmin: boolean }>("GET", "/api/me", { token });
+    expect(me.body.isAdmin).to.equal(false);
+  });
+
+  it("shows an administrator every tenant with owner, plan, status, node and usage", async () => {
+    await page.goto(h.url);
+    await page.getByRole("tab", { name: "Create account" }).click();
+    await page.getByLabel("E-mail").fill(admin);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "All tenants (administrators)" }).waitFor();
+    const rows = page.locator("#admin-rows tr");
+    await rows.first().waitFor();
+    const text = async (id: string): Promise<string[]> => page.locator(`#admin-rows tr[data-tenant="${id}"] td`).allTextContents();
+    const acme = await text("acme");
+    expect(acme.slice(0, 5)).to.deep.equal(["acme", "pull-request", "admin@acme.example", "starter", "ready"]);
+    expect(acme[5]).to.match(/^kwok-node-\d$/);
+    expect(acme.slice(6)).to.deep.equal(["n/a", "n/a", "1.5 / 3", "2.0Gi / 4.0Gi", "30Gi"]);
+    const globex = await text("globex");
+    expect(globex.slice(0, 5)).to.deep.equal(["globex", "pull-request", "it@globex.example", "business", "ready"]);
+    const dave = await text("daves-shop");
+    expect(dave[1]).to.equal("self-service");
+    expect(dave[4]).to.equal("provisioning"); // no pod in the cluster: the stand-in program created none
+    await page.locator("#admin-cluster").getByText("metrics.k8s.io is not served").waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, "admin-1-overview.png"), fullPage: true });
+  });
+
+  it("shows the node distribution with its rule", async () => {
+    expect(await page.locator("#distribution-rule").textContent()).to.equal("Rule: at most 1 tenant(s) per node. Spread is even.");
+    const nodes = await page.locator("#distribution-rows tr td:first-child").allTextContents();
+    expect(nodes).to.deep.equal(["kwok-node-1", "kwok-node-2", "kwok-node-3"]);
+    const counts = await page.locator("#distribution-rows tr td:nth-child(2)").allTextContents();
+    expect(counts.map(Number).reduce((a, b) => a + b, 0)).to.equal(2);
+  });
+
+  it("filters by status", async () => {
+    await page.getByLabel("Status").selectOption("ready");
+    await expectIds(page, ["acme", "globex"]);
+    await page.getByLabel("Status").selectOption("provisioning");
+    await expectIds(page, ["daves-shop"]);
+    await page.getByLabel("Status").selectOption("");
+    await expectIds(page, ["acme", "daves-shop", "globex"]);
+    expect(problems).to.deep.equal([]);
+  });
+});
+
+async function expectIds(page: Page, ids: string[]): Promise<void> {
+  const shown = await Promise.all((await page.locator("#admin-rows tr").all()).map(async (tr) => (await tr.getAttribute("data-tenant")) ?? ""));
+  expect(shown.sort()).to.deep.equal(ids);
+}
