@@ -29,7 +29,8 @@ export interface RenderedObject {
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-function unwrapSecrets(value: unknown): unknown {
+/** Inputs as a provider would see them: Pulumi's secret wrappers replaced by their values. */
+export function unwrapSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (typeof value === "object" && value !== null) {
     const record = value as Record<string, unknown>;

@@ -8,22 +8,14 @@ import { selectorLabels, tenantLabels } from "../labels";
 import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext } from "../security";
 import type { OdooTenantArgs } from "../tenant-args";
-import { resources, secretEnv, type Manifest } from "./common";
+import { resources, secretEnv, volumeClaim, type Manifest } from "./common";
 import { ODOO_DATA_DIR } from "./odoo-conf";
 import { dbClientLabel, POSTGRES_PORT } from "./postgres";
 
 export const BACKUP_DIR = "/backups";
 
 export function backupClaim(args: OdooTenantArgs): Manifest<k8s.types.input.core.v1.PersistentVolumeClaimSpec> {
-  const names = tenantNames(args.id);
-  return {
-    metadata: { name: names.backupVolume, namespace: names.namespace, labels: tenantLabels(args.id, "backup") },
-    spec: {
-      accessModes: ["ReadWriteOnce"],
-      ...(args.storageClassName !== undefined ? { storageClassName: args.storageClassName } : {}),
-      resources: { requests: { storage: args.plan.backupStorage } },
-    },
-  };
+  return volumeClaim(args, tenantNames(args.id).backupVolume, "backup", args.plan.backupStorage);
 }
 
 /** Environment of the backup program: its whole interface (see backup/README.md). */

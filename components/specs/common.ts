@@ -1,5 +1,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { ContainerResources } from "../../tenants/schema";
+import { tenantLabels, type Component } from "../labels";
+import { tenantNames } from "../naming";
+import type { OdooTenantArgs } from "../tenant-args";
 
 export type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
 
@@ -18,4 +21,16 @@ export function resources(r: ContainerResources): k8s.types.input.core.v1.Resour
 
 export function secretEnv(name: string, secret: string, key: string): k8s.types.input.core.v1.EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+/** A ReadWriteOnce claim in the tenant namespace, on the configured StorageClass. */
+export function volumeClaim(args: OdooTenantArgs, name: string, component: Component, storage: string): Manifest<k8s.types.input.core.v1.PersistentVolumeClaimSpec> {
+  return {
+    metadata: { name, namespace: tenantNames(args.id).namespace, labels: tenantLabels(args.id, component) },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      ...(args.storageClassName !== undefined ? { storageClassName: args.storageClassName } : {}),
+      resources: { requests: { storage } },
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { PART_OF, selectorLabels, tenantLabels } from "../labels";
 import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext } from "../security";
 import type { OdooTenantArgs } from "../tenant-args";
-import { resources, secretEnv, type Manifest } from "./common";
+import { resources, secretEnv, volumeClaim, type Manifest } from "./common";
 import { ODOO_CONF_DIR, ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { dbClientLabel } from "./postgres";
 
@@ -22,15 +22,7 @@ export function initScriptSource(): string {
 }
 
 export function odooDataClaim(args: OdooTenantArgs): Manifest<k8s.types.input.core.v1.PersistentVolumeClaimSpec> {
-  const names = tenantNames(args.id);
-  return {
-    metadata: { name: names.odooData, namespace: names.namespace, labels: tenantLabels(args.id, "odoo") },
-    spec: {
-      accessModes: ["ReadWriteOnce"],
-      ...(args.storageClassName !== undefined ? { storageClassName: args.storageClassName } : {}),
-      resources: { requests: { storage: args.plan.filestoreStorage } },
-    },
-  };
+  return volumeClaim(args, tenantNames(args.id).odooData, "odoo", args.plan.filestoreStorage);
 }
 
 function usesWebsocketPort(args: OdooTenantArgs): boolean {

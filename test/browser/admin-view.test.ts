@@ -5,21 +5,18 @@
  * the self-service tenant goes through the real engine with the stand-in program, so the
  * cluster truthfully has no pod for it and shows it provisioning.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot } from "../../automation/engine-env";
+import type { Browser, Page } from "playwright-core";
 import { applyObjects } from "../../ops/apply-objects";
 import { waitForPods } from "../../ops/cluster-view";
 import { renderStack } from "../../ops/render-stack";
 import { requireStackConfig } from "../../tenants/validate";
 import { validConfig } from "../support/fixtures";
 import { startLocalCluster, type LocalCluster } from "../support/local-cluster";
+import { ARTIFACTS, launchChromium } from "../support/browser";
 import { Harness, OPS_TENANTS } from "../support/signup-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = path.join(repoRoot(), "test-artifacts");
 
 describe("admin view in Chromium (real server, real local control plane)", function () {
   this.timeout(600_000);
@@ -31,8 +28,6 @@ describe("admin view in Chromium (real server, real local control plane)", funct
   const admin = "ops-admin@example.com";
 
   before(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     cluster = startLocalCluster(3);
     await applyObjects(cluster.kc, await renderStack(requireStackConfig(validConfig(OPS_TENANTS))));
     await waitForPods(cluster.kc, (p) => p.length === 4 && p.every((x) => x.ready), 120_000);
@@ -43,10 +38,7 @@ describe("admin view in Chromium (real server, real local control plane)", funct
     const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "daves-shop", plan: "starter" } });
     expect(created.status).to.equal(202);
     expect((await h.waitForOperation(token, created.body.operation.id)).status).to.equal("succeeded");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
     page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
     page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });

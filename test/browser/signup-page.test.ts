@@ -6,15 +6,12 @@
  * answers supabase-js and issues real ES256 JWTs that the server verifies via its JWKS.
  * Screenshots go to test-artifacts/ (git-ignored).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot } from "../../automation/engine-env";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, launchChromium } from "../support/browser";
 import { Harness } from "../support/signup-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = path.join(repoRoot(), "test-artifacts");
 
 describe("signup page in Chromium (real server and engine, stand-in program and Supabase Auth stand-in)", function () {
   this.timeout(300_000);
@@ -25,14 +22,9 @@ describe("signup page in Chromium (real server and engine, stand-in program and 
   const email = "carol@example.com";
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     // JWKS only, as a Supabase project with asymmetric keys; a slower stand-in create shows progress.
     h = await Harness.start({ modes: ["jwks"], delayMs: 1_500 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     page = await context.newPage();
     page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));

@@ -3,26 +3,12 @@
  * values our code asked for (the real engine is exercised by test/engine).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { unwrapSecrets } from "../../ops/render-stack";
 
 export interface RecordedResource {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
-}
-
-/** Pulumi's wire marker for secret values ("4dabf181..." = special signature key). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Inputs as the provider would see them: secret wrappers replaced by their values. */
-function unwrapSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (typeof value === "object" && value !== null) {
-    const record = value as Record<string, unknown>;
-    if (record[SIG_KEY] === SECRET_SIG) return unwrapSecrets(record.value);
-    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
-  }
-  return value;
 }
 
 export class ResourceRecorder {
