@@ -1,36 +1,57 @@
 /**
  * `npm run check:tenants [-- --stack NAME]`: validates Pulumi.<stack>.yaml with the one
  * schema, without engine or cluster. The command a CI job runs on every pull request.
+ * With `--taken FILE` (the signup server's `GET /api/admin/tenant-ids` answer) it also refuses
+ * ids and hosts the self-service stack already owns.
  * Exit 0 when valid, 1 with the full report when not, 2 on usage or file errors.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { rawConfigFromStackFile, StackFileError } from "./config-source";
-import { formatIssues, parseStackConfig, tenantHost } from "./validate";
+import { formatIssues, parseStackConfig, takenIssues, tenantHost, type ParseResult, type TakenElsewhere } from "./validate";
 
-function parseArgs(argv: readonly string[]): { stack: string; dir: string } {
-  let stack = "dev";
-  let dir = process.cwd();
+const USAGE = "usage: check:tenants [--stack NAME] [--dir DIR] [--taken FILE]";
+
+function parseArgs(argv: readonly string[]): { stack: string; dir: string; taken?: string } {
+  const options: { stack: string; dir: string; taken?: string } = { stack: "dev", dir: process.cwd() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = argv[i + 1];
-    if ((arg === "--stack" || arg === "--dir") && next !== undefined) {
-      if (arg === "--stack") stack = next;
-      else dir = next;
+    if ((arg === "--stack" || arg === "--dir" || arg === "--taken") && next !== undefined) {
+      options[arg.slice(2) as "stack" | "dir" | "taken"] = next;
       i++;
     } else {
-      throw new StackFileError(`usage: check:tenants [--stack NAME] [--dir DIR] (unexpected "${arg}")`);
+      throw new StackFileError(`${USAGE} (unexpected "${arg}")`);
     }
   }
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackFileError(`stack name "${stack}" has characters a stack name cannot have`);
-  return { stack, dir };
+  if (!/^[A-Za-z0-9_.-]+$/.test(options.stack)) throw new StackFileError(`stack name "${options.stack}" has characters a stack name cannot have`);
+  return options;
+}
+
+/** The signup server's `GET /api/admin/tenant-ids` answer, saved by the CI job. */
+function readTaken(file: string): TakenElsewhere {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new StackFileError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const d = doc as Partial<TakenElsewhere>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+  if (typeof d.stack !== "string" || !strings(d.ids) || !strings(d.hosts)) {
+    throw new StackFileError(`${file} is not a tenant-ids answer ({ "stack", "ids": [], "hosts": [] })`);
+  }
+  return { stack: d.stack, ids: d.ids, hosts: d.hosts };
 }
 
 export function main(argv: readonly string[]): number {
   let file = "";
   try {
-    const { stack, dir } = parseArgs(argv);
+    const { stack, dir, taken } = parseArgs(argv);
     file = path.join(dir, `Pulumi.${stack}.yaml`);
-    const result = parseStackConfig(rawConfigFromStackFile(file));
+    const parsed = parseStackConfig(rawConfigFromStackFile(file));
+    const clashes = parsed.ok && taken !== undefined ? takenIssues(parsed.config, readTaken(taken)) : [];
+    const result: ParseResult = parsed.ok && clashes.length > 0 ? { ok: false, issues: clashes } : parsed;
     if (!result.ok) {
       console.error(`${path.basename(file)}: ${result.issues.length} problem(s); nothing would be created:\n${formatIssues(result.issues)}`);
       return 1;

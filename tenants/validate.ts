@@ -166,3 +166,25 @@ export function formatIssue(issue: ConfigIssue): string {
 export function formatIssues(issues: readonly ConfigIssue[]): string {
   return issues.map((issue) => `  - ${formatIssue(issue)}`).join("\n");
 }
+
+/** Ids and hosts another stack already owns (the signup server's `GET /api/admin/tenant-ids`). */
+export interface TakenElsewhere {
+  stack: string;
+  ids: string[];
+  hosts: string[];
+}
+
+/** A pull request must not add a tenant whose id or host the self-service stack already uses. */
+export function takenIssues(config: StackConfig, taken: TakenElsewhere): ConfigIssue[] {
+  const ids = new Set(taken.ids);
+  const hosts = new Set(taken.hosts);
+  const issues: ConfigIssue[] = [];
+  config.tenants.forEach((tenant, index) => {
+    const at = { index, id: tenant.id };
+    if (ids.has(tenant.id)) issues.push({ tenant: at, field: "id", message: `"${tenant.id}" is already used by the self-service stack ${taken.stack}` });
+    tenant.customDomains.forEach((host, i) => {
+      if (hosts.has(host)) issues.push({ tenant: at, field: `customDomains[${i}]`, message: `host "${host}" is already served by the self-service stack ${taken.stack}` });
+    });
+  });
+  return issues;
+}

@@ -45,6 +45,20 @@ describe("check:tenants (the pull-request check)", () => {
     expect(err).to.contain('tenants[2] (id "acme"): id: duplicate id');
   });
 
+  it("refuses ids and hosts the self-service stack owns (--taken)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    const taken = path.join(dir, "taken.json");
+    fs.writeFileSync(taken, JSON.stringify({ stack: "dev-selfservice", ids: ["initech", "someone"], hosts: ["initech.odoo-saas.test", "erp.globex.example"] }));
+    const { code, err } = capture(() => main(["--dir", repoRoot, "--stack", "dev", "--taken", taken]));
+    expect(code).to.equal(1);
+    expect(err).to.contain('tenants[2] (id "initech"): id: "initech" is already used by the self-service stack dev-selfservice');
+    expect(err).to.contain('tenants[1] (id "globex"): customDomains[0]: host "erp.globex.example" is already served by the self-service stack dev-selfservice');
+    fs.writeFileSync(taken, JSON.stringify({ stack: "dev-selfservice", ids: ["someone"], hosts: ["someone.odoo-saas.test"] }));
+    expect(capture(() => main(["--dir", repoRoot, "--stack", "dev", "--taken", taken])).code).to.equal(0);
+    fs.writeFileSync(taken, "{}");
+    expect(capture(() => main(["--dir", repoRoot, "--stack", "dev", "--taken", taken])).code).to.equal(2);
+  });
+
   it("exits 2 when the stack file is missing", () => {
     const { code, err } = capture(() => main(["--dir", os.tmpdir(), "--stack", "nope"]));
     expect(code).to.equal(2);
