@@ -9,8 +9,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------
 # postgresql: backup/restore round trips; openssl+curl: local cluster certificates and
-# health checks, jq for its API calls; chromium: the signup page's browser tests; python3-venv: moto (S3) for tests.
-APT_PACKAGES=(postgresql postgresql-client openssl curl jq ca-certificates chromium python3-venv)
+# health checks, jq for its API calls; chromium: the signup page's browser tests; python3-venv: moto (S3) for tests; python3-psycopg2: the Odoo init script's tests.
+APT_PACKAGES=(postgresql postgresql-client openssl curl jq ca-certificates chromium python3-venv python3-psycopg2)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -16,6 +16,7 @@ SUITES=(
   "engine:test/mocharc.engine.json"
   "cluster:test/mocharc.cluster.json"
   "backup:test/mocharc.backup.json"
+  "init:test/mocharc.init.json"
   "api:test/mocharc.api.json"
   "browser:test/mocharc.browser.json"
 )
