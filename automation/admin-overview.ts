@@ -8,6 +8,7 @@ import { PART_OF, TENANT_LABEL } from "../components/labels";
 import { tenantPods, type TenantPod } from "../ops/cluster-view";
 import type { DistributionReport } from "../ops/distribution";
 import { gatherDistribution } from "../ops/gather-distribution";
+import { kubeConfigFromSetting } from "../ops/kube";
 import { collectUsage, type TenantUsage } from "../ops/usage";
 
 export interface ClusterSnapshot {
@@ -136,13 +137,6 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
 }
 
 export function adminReaderFromEnv(kubeconfig: string | undefined): ClusterAdminReader | undefined {
-  if (kubeconfig === "none") return undefined;
-  try {
-    const kc = new k8s.KubeConfig();
-    if (kubeconfig !== undefined && kubeconfig !== "") kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
-    return kc.getCurrentCluster() === null ? undefined : new KubernetesAdminReader(kc);
-  } catch {
-    return undefined;
-  }
+  const loaded = kubeConfigFromSetting(kubeconfig);
+  return "kc" in loaded ? new KubernetesAdminReader(loaded.kc) : undefined;
 }

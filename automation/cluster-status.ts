@@ -8,6 +8,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { selectorLabels } from "../components/labels";
 import { tenantNames } from "../components/naming";
+import { kubeConfigFromSetting } from "../ops/kube";
 import type { OperationRecord, TenantRecord } from "./signup-store";
 
 export type TenantStatus = "provisioning" | "ready" | "error" | "suspended" | "deleting";
@@ -133,13 +134,6 @@ export class KubernetesStatusReader implements ClusterStatusReader {
 /** KUBECONFIG (or ~/.kube/config, or in-cluster), as kubectl finds it; "none" disables. */
 export function clusterReaderFromEnv(kubeconfig: string | undefined): ClusterStatusReader {
   if (kubeconfig === "none") return new NoClusterReader();
-  try {
-    const kc = new k8s.KubeConfig();
-    if (kubeconfig !== undefined && kubeconfig !== "") kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
-    if (kc.getCurrentCluster() === null) return new NoClusterReader("no cluster in the kubeconfig");
-    return new KubernetesStatusReader(kc);
-  } catch (err) {
-    return new NoClusterReader(`kubeconfig not usable: ${(err as Error).message.split("\n")[0] ?? ""}`);
-  }
+  const loaded = kubeConfigFromSetting(kubeconfig);
+  return "kc" in loaded ? new KubernetesStatusReader(loaded.kc) : new NoClusterReader(loaded.unusable);
 }

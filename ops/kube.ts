@@ -9,6 +9,20 @@ export function loadKubeConfig(kubeconfigPath = process.env.KUBECONFIG): k8s.Kub
   return kc;
 }
 
+/**
+ * A kubeconfig setting as the servers take it: a path, empty/undefined for kubectl's defaults,
+ * or "none" (no cluster). Returns why no usable cluster came out of it instead of throwing.
+ */
+export function kubeConfigFromSetting(setting: string | undefined): { kc: k8s.KubeConfig } | { unusable: string } {
+  if (setting === "none") return { unusable: "cluster reads are disabled (KUBECONFIG=none)" };
+  try {
+    const kc = loadKubeConfig(setting ?? "");
+    return kc.getCurrentCluster() === null ? { unusable: "no cluster in the kubeconfig" } : { kc };
+  } catch (err) {
+    return { unusable: `kubeconfig not usable: ${(err as Error).message.split("\n")[0] ?? ""}` };
+  }
+}
+
 /** HTTP status of a client-node ApiException, if it is one. */
 export function httpStatus(err: unknown): number | undefined {
   const code = (err as { code?: unknown }).code;

@@ -1,8 +1,8 @@
 // Usage: node dist/scripts/backup-list.js <tenant-id>
 // Lists the tenant's backups (newest first) by running a short `list` Job in its namespace.
-import { KubeConfig } from "@kubernetes/client-node";
 import { listTenantBackups } from "../backup/k8s";
 import { assertTenantId } from "../backup/tenant-id";
+import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -11,8 +11,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const tenant = assertTenantId(args[0]!);
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const backups = await listTenantBackups(kc, tenant);
   process.stdout.write(`${JSON.stringify({ tenant, backups }, null, 2)}\n`);
   return 0;

@@ -1,8 +1,8 @@
 // Usage: node dist/scripts/backup-now.js <tenant-id> [--wait]
 // Starts an on-demand backup Job from the tenant's backup CronJob (kubeconfig from KUBECONFIG).
-import { KubeConfig } from "@kubernetes/client-node";
 import { startOnDemandBackup } from "../backup/k8s";
 import { assertTenantId } from "../backup/tenant-id";
+import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {
   const [tenant, flag] = process.argv.slice(2);
@@ -11,8 +11,7 @@ async function main(): Promise<number> {
     return 2;
   }
   assertTenantId(tenant);
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const result = await startOnDemandBackup(kc, tenant, { wait: flag === "--wait" });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return result.outcome === undefined || result.outcome.succeeded ? 0 : 1;

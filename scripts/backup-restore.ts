@@ -1,9 +1,9 @@
 // Usage: node dist/scripts/backup-restore.js <tenant-id> <backup-name> [--no-safety-backup]
 // Stops the tenant's Odoo, takes a safety backup, restores the named backup in a Job, and starts
 // Odoo again (also when the restore failed). Prints a JSON report.
-import { KubeConfig } from "@kubernetes/client-node";
 import { restoreTenant } from "../backup/k8s";
 import { assertTenantId } from "../backup/tenant-id";
+import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -14,8 +14,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const tenant = assertTenantId(positional[0]!);
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const report = await restoreTenant(kc, tenant, positional[1]!, {
     safetyBackup: safety,
     log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
