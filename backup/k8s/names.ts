@@ -1,9 +1,8 @@
-// Names and labels shared with the tenant component, which creates the CronJob and Deployment.
+// Names of the tenant's objects come from the component's own naming (components/naming.ts);
+// this folder runs on the operator side only (the backup image leaves dist/backup/k8s out).
+import { tenantNames } from "../../components/naming";
 import { assertTenantId } from "../tenant-id";
 
-export const PART_OF_LABEL = "app.kubernetes.io/part-of";
-export const PART_OF_VALUE = "odoo-saas";
-export const TENANT_LABEL = "odoo-saas.io/tenant";
 /** Marks the Jobs this module starts: backup, restore or list. */
 export const ACTION_LABEL = "odoo-saas.io/backup-action";
 /** Set on the Odoo Deployment while a restore has it scaled to 0 (the replicas to return to). */
@@ -19,8 +18,8 @@ export interface TenantObjects {
 }
 
 export function tenantObjects(tenant: string): TenantObjects {
-  assertTenantId(tenant);
-  return { namespace: `tenant-${tenant}`, cronJob: `${tenant}-backup`, deployment: `${tenant}-odoo` };
+  const names = tenantNames(assertTenantId(tenant));
+  return { namespace: names.namespace, cronJob: names.backup, deployment: names.odoo };
 }
 
 export type JobAction = "backup" | "restore" | "list";
