@@ -4,18 +4,15 @@
  * broken rule) and exits 1 on any violation. Works on any cluster, CNI or not, because it
  * reads the policies rather than sending traffic (see check:isolation for that).
  */
-import * as path from "node:path";
 import { allNetworkPolicies, tenantEndpoints } from "../ops/cluster-inventory";
 import { table } from "../ops/cluster-view";
 import { analyse, matrix } from "../ops/isolation-analysis";
 import { loadKubeConfig } from "../ops/kube";
-import { rawConfigFromStackFile } from "../tenants/config-source";
+import { rawConfigFromStackFile, stackArgument, stackFilePath } from "../tenants/config-source";
 import { requireStackConfig } from "../tenants/validate";
 
 async function main(argv: string[]): Promise<number> {
-  const stackIndex = argv.indexOf("--stack");
-  const stack = stackIndex >= 0 ? argv[stackIndex + 1] ?? "dev" : "dev";
-  const config = requireStackConfig(rawConfigFromStackFile(path.join(process.cwd(), `Pulumi.${stack}.yaml`)));
+  const config = requireStackConfig(rawConfigFromStackFile(stackFilePath(process.cwd(), stackArgument(argv))));
   const kc = loadKubeConfig();
   const tenants = await tenantEndpoints(kc);
   const analysis = analyse({

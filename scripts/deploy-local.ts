@@ -16,16 +16,15 @@ import { applyObjects, retireRemovedTenants } from "../ops/apply-objects";
 import { table, waitForPods, type TenantPod } from "../ops/cluster-view";
 import { loadKubeConfig } from "../ops/kube";
 import { renderStack } from "../ops/render-stack";
-import { rawConfigFromStackFile } from "../tenants/config-source";
+import { rawConfigFromStackFile, stackArgument, stackFilePath } from "../tenants/config-source";
 import { formatIssues, parseStackConfig, tenantHost } from "../tenants/validate";
 
 const BANNER = "SIMULATED CLUSTER: real kube-apiserver, scheduler and controllers; KWOK fake nodes. Pods are scheduled and reported Running, but no container runs: Odoo does not actually start.";
 
 async function main(argv: string[]): Promise<number> {
-  const stackIndex = argv.indexOf("--stack");
-  const stack = stackIndex >= 0 ? argv[stackIndex + 1] ?? "dev" : "dev";
+  const stack = stackArgument(argv);
   const root = repoRoot();
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  const file = stackFilePath(root, stack);
   const parsed = parseStackConfig(rawConfigFromStackFile(file));
   if (!parsed.ok) {
     console.error(`${path.basename(file)} is invalid; nothing deployed:\n${formatIssues(parsed.issues)}`);

@@ -5,12 +5,11 @@
  * namespace and with it every volume. It refuses while the tenant is still configured, and
  * needs the id typed twice.
  */
-import * as path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { tenantNames } from "../components/naming";
 import { tenantNamespaces } from "../ops/apply-objects";
 import { loadKubeConfig } from "../ops/kube";
-import { rawConfigFromStackFile } from "../tenants/config-source";
+import { rawConfigFromStackFile, stackFilePath } from "../tenants/config-source";
 import { tenantIdProblem } from "../tenants/schema";
 import { parseStackConfig } from "../tenants/validate";
 
@@ -33,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
   if (problem !== undefined && !/reserved/.test(problem)) usage(`tenant id: ${problem}`);
   if (confirm !== id) usage(`refusing: purge destroys every byte of tenant "${id}"; repeat the id after --confirm`);
 
-  const parsed = parseStackConfig(rawConfigFromStackFile(path.join(process.cwd(), `Pulumi.${stack}.yaml`)));
+  const parsed = parseStackConfig(rawConfigFromStackFile(stackFilePath(process.cwd(), stack)));
   if (parsed.ok && parsed.config.tenants.some((t) => t.id === id)) {
     console.error(`refusing: tenant "${id}" is still in Pulumi.${stack}.yaml; remove it (retire) and deploy first`);
     process.exit(1);

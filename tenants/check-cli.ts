@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { rawConfigFromStackFile, StackFileError } from "./config-source";
+import { rawConfigFromStackFile, StackFileError, stackFilePath } from "./config-source";
 import { formatIssues, parseStackConfig, takenIssues, tenantHost, type ParseResult, type TakenElsewhere } from "./validate";
 
 const USAGE = "usage: check:tenants [--stack NAME] [--dir DIR] [--taken FILE]";
@@ -24,7 +24,6 @@ function parseArgs(argv: readonly string[]): { stack: string; dir: string; taken
       throw new StackFileError(`${USAGE} (unexpected "${arg}")`);
     }
   }
-  if (!/^[A-Za-z0-9_.-]+$/.test(options.stack)) throw new StackFileError(`stack name "${options.stack}" has characters a stack name cannot have`);
   return options;
 }
 
@@ -48,7 +47,7 @@ export function main(argv: readonly string[]): number {
   let file = "";
   try {
     const { stack, dir, taken } = parseArgs(argv);
-    file = path.join(dir, `Pulumi.${stack}.yaml`);
+    file = stackFilePath(dir, stack);
     const parsed = parseStackConfig(rawConfigFromStackFile(file));
     const clashes = parsed.ok && taken !== undefined ? takenIssues(parsed.config, readTaken(taken)) : [];
     const result: ParseResult = parsed.ok && clashes.length > 0 ? { ok: false, issues: clashes } : parsed;

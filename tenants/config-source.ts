@@ -4,6 +4,7 @@
  * Both produce the same object for the one schema.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import * as yaml from "js-yaml";
 
 export const PROJECT_NAME = "odoo-saas";
@@ -25,6 +26,20 @@ export function rawConfigFromPulumi(allConfig: Readonly<Record<string, string>>)
 }
 
 export class StackFileError extends Error {}
+
+const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** `<dir>/Pulumi.<stack>.yaml`, refusing a stack name that could leave the folder. */
+export function stackFilePath(dir: string, stack: string): string {
+  if (!STACK_NAME.test(stack)) throw new StackFileError(`stack name "${stack}" has characters a stack name cannot have`);
+  return path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
+/** The value of `--stack NAME` in a command line; `dev` when absent. */
+export function stackArgument(argv: readonly string[]): string {
+  const index = argv.indexOf("--stack");
+  return index >= 0 ? argv[index + 1] ?? "dev" : "dev";
+}
 
 /** From a stack file: the `config` map, keeping only this project's keys. */
 export function rawConfigFromStackFile(path: string): Record<string, unknown> {
