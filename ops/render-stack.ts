@@ -60,6 +60,12 @@ function alphanumericPassword(length: number): string {
   return out;
 }
 
+/** Lets every queued registration (they wait on generated passwords) reach the mock monitor. */
+export async function settleRegistrations(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 100));
+}
+
 export async function renderStack(config: StackConfig): Promise<RenderedObject[]> {
   const registered: Array<{ type: string; name: string; inputs: Record<string, unknown> }> = [];
   const retained = new Set<string>();
@@ -90,9 +96,7 @@ export async function renderStack(config: StackConfig): Promise<RenderedObject[]
       return undefined;
     }],
   });
-  // Let every queued registration (they wait on generated passwords) reach the monitor.
-  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 100));
+  await settleRegistrations();
 
   const objects: RenderedObject[] = [];
   for (const r of registered) {

@@ -3,7 +3,7 @@
  * values our code asked for (the real engine is exercised by test/engine).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { unwrapSecrets } from "../../ops/render-stack";
+import { settleRegistrations, unwrapSecrets } from "../../ops/render-stack";
 
 export interface RecordedResource {
   type: string;
@@ -53,7 +53,4 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Waits until every registration the program queued has reached the mock monitor. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 50));
-}
+export const settle = settleRegistrations;
