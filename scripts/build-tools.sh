@@ -3,7 +3,8 @@
 # tools/versions.env, using one wrapper module per tool under tools/<tool>/
 # (go.mod + go.sum committed, so the module graph is reproducible).
 #
-#   scripts/build-tools.sh [--force] [tool ...]     tools: pulumi kubernetes etcd kwok
+#   scripts/build-tools.sh [--force] [tool ...]
+#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random
 #
 # Binaries live in a per-user cache outside the clone,
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools/<tool>-<version>/<binary>
@@ -19,7 +20,8 @@ source "$REPO/tools/versions.env"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools"
 BIN_DIR="$REPO/.tools/bin"
 SHARE_DIR="$REPO/.tools/share"
-ALL_TOOLS=(pulumi kubernetes etcd kwok)
+PLUGIN_DIR="$REPO/.tools/plugins"
+ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random)
 
 log() { printf 'build-tools: %s\n' "$*"; }
 die() { printf 'build-tools: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -30,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|kubernetes|etcd|kwok) TOOLS+=("$arg") ;;
+    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random) TOOLS+=("$arg") ;;
     *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]}; option: --force)" ;;
   esac
 done
@@ -67,7 +69,7 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export CGO_ENABLED=0
 export GOFLAGS="-mod=readonly -buildvcs=false -trimpath"
 
-mkdir -p "$CACHE_ROOT" "$BIN_DIR" "$SHARE_DIR"
+mkdir -p "$CACHE_ROOT" "$BIN_DIR" "$SHARE_DIR" "$PLUGIN_DIR"
 
 # Files that a tool's check adds next to its binaries.
 declare -A EXTRA_FILES=([pulumi]=pulumi-resource-pulumi-nodejs [kwok]=kwok-stages.yaml)
@@ -82,6 +84,21 @@ wrapper_version() {
     || die "cannot read $2 from tools/$1/go.mod (is go.sum complete?)"
 }
 
+# Where a tool is built: its wrapper folder, unless a prepare_src_<tool> function
+# makes a writable copy with generated files (BUILD_SRC is set by build_tool).
+build_src_of() {
+  local tool="$1" fn="prepare_src_${1//-/_}"
+  if declare -F "$fn" >/dev/null; then
+    local dir
+    dir="$(mktemp -d "$CACHE_ROOT/.src-$tool.XXXXXX")"
+    TMP_DIRS+=("$dir")
+    "$fn" "$dir" || die "preparing the sources of $tool failed"
+    echo "$dir"
+  else
+    echo "$REPO/tools/$tool"
+  fi
+}
+
 # build_tool TOOL VERSION MODULE LDFLAGS VERIFY_CMD BIN=PKG...
 #   VERIFY_CMD is run as: VERIFY_CMD <dir-with-binaries>; must print nothing
 #   and succeed, or print why the freshly built binaries are wrong.
@@ -91,10 +108,13 @@ build_tool() {
   local specs=("$@") spec bin pkg f
   local dest="$CACHE_ROOT/$tool-$version" start=$SECONDS
 
-  local pinned
-  pinned="$(wrapper_version "$tool" "$module")"
-  [[ "$pinned" == "$version" ]] \
-    || die "tools/versions.env pins $tool $version but tools/$tool/go.mod requires $module@$pinned"
+  # MODULE is empty for the project's own plugin (its version carries a source hash).
+  if [[ -n "$module" ]]; then
+    local pinned
+    pinned="$(wrapper_version "$tool" "$module")"
+    [[ "$pinned" == "$version" ]] \
+      || die "tools/versions.env pins $tool $version but tools/$tool/go.mod requires $module@$pinned"
+  fi
 
   # .complete is written only after the binaries passed their check.
   local cached=1
@@ -113,11 +133,13 @@ build_tool() {
     tmp="$(mktemp -d "$CACHE_ROOT/.tmp-$tool-$version.XXXXXX")"
     TMP_DIRS+=("$tmp")
     chmod 0755 "$tmp"
+    local src
+    src="$(build_src_of "$tool")"
     for spec in "${specs[@]}"; do
       bin="${spec%%=*}" pkg="${spec#*=}"
-      log "[$tool $version] building $bin from $pkg ..."
+      log "[$tool $version] building $bin from $pkg (a cold build takes minutes; progress below) ..."
       local t0=$SECONDS
-      (cd "$REPO/tools/$tool" && go build -ldflags "$ldflags" -o "$tmp/$bin" "$pkg") \
+      (cd "$src" && go build -v -ldflags "$ldflags" -o "$tmp/$bin" "$pkg" 2>&1 | show_progress "$tool") \
         || die "building $bin ($pkg) from $module@$version failed (wrapper tools/$tool)"
       log "[$tool $version] built $bin in $((SECONDS - t0))s"
     done
@@ -131,14 +153,63 @@ build_tool() {
     log "[$tool $version] done in $((SECONDS - start))s"
   fi
 
-  # Executables are linked into .tools/bin, data files into .tools/share.
+  # Executables are linked into .tools/bin, data files into .tools/share. Resource
+  # plugins go to .tools/plugins/<name>/ instead: a plugin on the engine's PATH wins over
+  # every installed one, so automation/plugins.ts puts each folder on PATH only when it
+  # chose that build (README, "Plugins").
   for f in "$dest"/*; do
-    if [[ -x "$f" ]]; then
+    if [[ "$(basename "$f")" =~ ^pulumi-resource-(kubernetes|random)$ ]]; then
+      mkdir -p "$PLUGIN_DIR/${BASH_REMATCH[1]}"
+      ln -sfn "$f" "$PLUGIN_DIR/${BASH_REMATCH[1]}/$(basename "$f")"
+    elif [[ -x "$f" ]]; then
       ln -sfn "$f" "$BIN_DIR/$(basename "$f")"
     else
       ln -sfn "$f" "$SHARE_DIR/$(basename "$f")"
     fi
   done
+}
+
+# go build -v names each package it compiles: show a count every 100 packages, and
+# every other line (downloads, errors) as it is.
+show_progress() {
+  awk -v tool="$1" '
+    /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~+-]+)*$/ { n++; if (n % 100 == 0) { printf "build-tools: [%s] %d packages compiled\n", tool, n; fflush() } ; next }
+    { print; fflush() }
+    END { if (n) printf "build-tools: [%s] %d packages compiled\n", tool, n }'
+}
+
+# The Kubernetes provider module's main embeds files that its `go generate` makes and
+# its module zip lacks: write them the same way (schema with the plugin version set,
+# both files compacted) beside a copy of our wrapper.
+prepare_src_pulumi_kubernetes() {
+  local dir="$1" mod_dir
+  cp "$REPO/tools/pulumi-kubernetes/"{go.mod,go.sum,main.go} "$dir/"
+  mod_dir="$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)" \
+    || { echo "cannot download github.com/pulumi/pulumi-kubernetes/provider/v4@$KUBERNETES_PROVIDER_MODULE" >&2; return 1; }
+  jq -c --arg v "$KUBERNETES_PLUGIN_VERSION" '.version = $v' \
+    "$mod_dir/cmd/pulumi-resource-kubernetes/schema.json" >"$dir/schema-embed.json" || return 1
+  jq -c . "$mod_dir/cmd/pulumi-resource-kubernetes/terraform-mapping.json" >"$dir/terraform-mapping-embed.json"
+}
+
+# A resource plugin serves gRPC: started alone it prints its port on the first line.
+# Check that, and that it reports the version it was stamped with.
+verify_plugin_serves() {
+  local exe="$1" want="$2" port pid
+  exec 3< <(timeout 20 "$exe" 2>&1)
+  read -r -t 20 port <&3 || true
+  pkill -f -- "^$exe" 2>/dev/null || true
+  exec 3<&-
+  [[ "$port" =~ ^[0-9]+$ ]] || { echo "$exe did not print a port when started (got '$port')"; return 1; }
+  grep -qaF -- "$want" "$exe" || { echo "$exe does not contain its version $want"; return 1; }
+}
+
+verify_pulumi_kubernetes() { verify_plugin_serves "$1/pulumi-resource-kubernetes" "$KUBERNETES_PLUGIN_VERSION"; }
+verify_pulumi_random() { verify_plugin_serves "$1/pulumi-resource-random" "$RANDOM_PLUGIN_VERSION"; }
+
+# The project's own random plugin: its cache key is the version plus a hash of its
+# sources, so an edit rebuilds it.
+random_plugin_key() {
+  (cd "$REPO/tools/pulumi-random" && cat go.mod go.sum $(ls ./*.go | grep -v '_test\.go$')) | sha256sum | cut -c1-12
 }
 
 # --- per-tool checks ------------------------------------------------------------
@@ -230,6 +301,18 @@ for tool in "${TOOLS[@]}"; do
     kwok)
       build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "-s -w" verify_kwok \
         kwok=sigs.k8s.io/kwok/cmd/kwok
+      ;;
+    pulumi-kubernetes)
+      build_tool pulumi-kubernetes "$KUBERNETES_PROVIDER_MODULE" github.com/pulumi/pulumi-kubernetes/provider/v4 \
+        "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_PLUGIN_VERSION" \
+        verify_pulumi_kubernetes \
+        pulumi-resource-kubernetes=.
+      ;;
+    pulumi-random)
+      build_tool pulumi-random "$RANDOM_PLUGIN_VERSION-$(random_plugin_key)" "" \
+        "-s -w -X main.Version=$RANDOM_PLUGIN_VERSION" \
+        verify_pulumi_random \
+        pulumi-resource-random=.
       ;;
   esac
 done
