@@ -1,12 +1,14 @@
 /**
  * How this repository runs the Pulumi engine: the CLI built by scripts/build-tools.sh
  * (or the user's own, via PULUMI_CLI_ROOT), a local file backend, a passphrase secrets
- * provider, and no network: no update checks, no plugin downloads, no Pulumi Cloud.
+ * provider, no update checks, no Pulumi Cloud, and plugins as automation/plugins.ts chooses
+ * (downloads only for a plugin that is neither installed nor built).
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { planPlugins, type PluginPlan } from "./plugins";
 
 /** The repository root: the folder holding Pulumi.yaml, found from this file upwards. */
 export function repoRoot(): string {
@@ -60,21 +62,24 @@ export function cliRoot(root = repoRoot()): string {
   return process.env.PULUMI_CLI_ROOT ?? path.join(root, ".tools");
 }
 
-export function engineEnv(location: EngineLocation, root = repoRoot()): Record<string, string> {
+export function engineEnv(location: EngineLocation, root = repoRoot(), plan: PluginPlan = planPlugins(root, location.pulumiHome)): Record<string, string> {
   fs.mkdirSync(location.backendDir, { recursive: true });
   fs.mkdirSync(location.pulumiHome, { recursive: true });
-  return {
+  const env: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${location.backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase(location),
     PULUMI_HOME: location.pulumiHome,
     PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
-    // Plugins next to the CLI (e.g. the dynamic-provider launcher) are found on PATH.
-    PATH: `${path.join(cliRoot(root), "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    // The chosen built plugins first (automation/plugins.ts), then the CLI's siblings
+    // (e.g. the dynamic-provider launcher).
+    PATH: [...plan.pathDirs, path.join(cliRoot(root), "bin"), process.env.PATH ?? ""].join(path.delimiter),
     // Workspaces live outside the repository; plugins launched there still resolve our packages.
     NODE_PATH: path.join(root, "node_modules"),
   };
+  // Downloads only where a plugin has no other source: a clear error beats a silent fetch.
+  if (!plan.acquisition) env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
+  return env;
 }
 
 export class EngineMissingError extends Error {}

@@ -1,9 +1,9 @@
 /**
- * STAND-IN for Supabase's hosted Auth service (GoTrue), for tests only.
+ * STAND-IN for Supabase's hosted Auth service (GoTrue): the embedded default's local test
+ * JWKS (`npm run serve:local`) and the tests' auth server. Never used with a real project.
  *
- * Supabase Auth cannot run on this machine (its Go module is refused by the module proxy,
- * like the Kubernetes provider), so the tests start this small HTTP server on 127.0.0.1
- * instead. It implements just the endpoints supabase-js calls for e-mail/password
+ * Supabase Auth cannot run on this machine (its Go module is refused by the module proxy),
+ * so serve:local and the tests start this small HTTP server on 127.0.0.1 instead. It implements just the endpoints supabase-js calls for e-mail/password
  * accounts, with GoTrue's request and response shapes:
  *   POST /auth/v1/signup, POST /auth/v1/token?grant_type=password|refresh_token,
  *   GET /auth/v1/user, POST /auth/v1/logout, GET /auth/v1/.well-known/jwks.json

@@ -5,8 +5,7 @@
  * The server never writes this file; pull requests own its `odoo-saas:tenants`.
  */
 import * as fs from "node:fs";
-import * as yaml from "js-yaml";
-import { PROJECT_NAME, StackFileError, rawConfigFromStackFile } from "../tenants/config-source";
+import { PROJECT_NAME, StackFileError, rawConfigFromStackFile, readStackConfigMap } from "../tenants/config-source";
 import type { StackConfig } from "../tenants/schema";
 import { parseStackConfig, tenantHost, type ConfigIssue } from "../tenants/validate";
 
@@ -30,18 +29,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function readConfigMap(file: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = yaml.load(fs.readFileSync(file, "utf8"), { filename: file, schema: yaml.JSON_SCHEMA });
-  } catch (err) {
-    throw new StackFileError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  const config = isRecord(doc) ? doc.config : undefined;
-  if (!isRecord(config)) throw new StackFileError(`${file} has no "config:" map`);
-  return config;
-}
-
 let cache: { file: string; mtimeMs: number; size: number; snapshot: OpsStackSnapshot } | undefined;
 
 /** Reads (and caches by modification time) the ops stack file. Throws StackFileError. */
@@ -54,7 +41,7 @@ export function readOpsStack(file: string): OpsStackSnapshot {
   }
   if (cache && cache.file === file && cache.mtimeMs === stat.mtimeMs && cache.size === stat.size) return cache.snapshot;
 
-  const configMap = readConfigMap(file);
+  const configMap = readStackConfigMap(file);
   const platformConfig: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(configMap)) {
     if (key === TENANTS_KEY) continue;

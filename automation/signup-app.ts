@@ -65,7 +65,8 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     ...(deps.projectName !== undefined ? { projectName: deps.projectName } : {}),
     ...(deps.program !== undefined ? { program: deps.program } : {}),
     ...(deps.engine !== undefined ? { engine: deps.engine } : {}),
-    ...(deps.extraEnv !== undefined ? { extraEnv: deps.extraEnv } : {}),
+    // The engine's Kubernetes provider deploys to the cluster the server reads status from.
+    extraEnv: { ...(config.kubeconfig !== undefined && config.kubeconfig !== "none" ? { KUBECONFIG: config.kubeconfig } : {}), ...(deps.extraEnv ?? {}) },
     root,
     log,
     redactor,

@@ -18,9 +18,8 @@
  *   re-running them applies each tenant exactly once.
  *
  * The program is a constructor parameter. Its default is the real `odooSaasProgram`, which
- * reads the `odoo-saas:*` config; the tests and the benchmark pass a stand-in program
- * (test/support/standin-program.ts) because the Kubernetes provider plugin cannot be built
- * on the machine they run on.
+ * reads the `odoo-saas:*` config; tests that inject faults (a tenant that fails, a slow
+ * update) pass the stand-in program of test/support/standin-program.ts.
  */
 import { CommandError, ConcurrentUpdateError, LocalWorkspace, type OutputMap, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { odooSaasProgram } from "../components/platform";
@@ -29,6 +28,7 @@ import type { TenantInput } from "../tenants/schema";
 import { formatIssue, parseStackConfig } from "../tenants/validate";
 import { defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { UpdateTracker } from "./engine-events";
+import { describePlugin, installPlugins, planPlugins } from "./plugins";
 import type { Logger, Redactor } from "./log";
 import type { OperationEvents } from "./operation-events";
 import { readOpsStack, TENANTS_KEY } from "./ops-stack";
@@ -139,7 +139,9 @@ export class StackOperator {
 
   /** Selects (or creates) the stack, recovers from a crash, then runs whatever is queued. */
   async start(): Promise<void> {
-    const envVars = { ...engineEnv(this.engine, this.root), ...(this.options.extraEnv ?? {}) };
+    const plugins = planPlugins(this.root, this.engine.pulumiHome);
+    for (const source of plugins.sources) this.options.log.log("info", `plugin ${describePlugin(source)}`);
+    const envVars = { ...engineEnv(this.engine, this.root, plugins), ...(this.options.extraEnv ?? {}) };
     this.options.redactor.add(envVars.PULUMI_CONFIG_PASSPHRASE);
     this.stack = await LocalWorkspace.createOrSelectStack(
       { stackName: this.options.stackName, projectName: this.projectName, program: this.program },
@@ -150,6 +152,7 @@ export class StackOperator {
         projectSettings: { name: this.projectName, runtime: "nodejs", backend: { url: `file://${this.engine.backendDir}` } },
       },
     );
+    await installPlugins(this.stack.workspace, plugins, (line) => this.options.log.log("info", line));
     await this.recover();
     this.kick();
   }

@@ -1,15 +1,15 @@
 /**
- * A real local control plane for a test suite: scripts/local-cluster in its own state
- * folder, so parallel runs (or a developer's own cluster) never collide. Fails loudly when
- * the binaries are missing: there is no skipping.
+ * A private real local control plane (a test suite's, a benchmark's): scripts/local-cluster
+ * in its own state folder, so parallel runs (or a developer's own cluster) never collide.
+ * Fails loudly when the binaries are missing: there is no skipping.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as k8s from "@kubernetes/client-node";
-import { repoRoot } from "../../automation/engine-env";
-import { loadKubeConfig } from "../../ops/kube";
+import { repoRoot } from "../automation/engine-env";
+import { loadKubeConfig } from "./kube";
 
 export interface LocalCluster {
   dir: string;
@@ -18,7 +18,7 @@ export interface LocalCluster {
   down(): void;
 }
 
-export function startLocalCluster(nodes = 3): LocalCluster {
+export function startLocalCluster(nodes = 3, pvsPerNode = 30): LocalCluster {
   const root = repoRoot();
   const script = path.join(root, "scripts", "local-cluster");
   for (const bin of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]) {
@@ -28,7 +28,7 @@ export function startLocalCluster(nodes = 3): LocalCluster {
   }
   // A fresh path inside a private temp folder: the script creates (and later removes) it.
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-cluster-")), "state");
-  const env = { ...process.env, ODOO_SAAS_CLUSTER_DIR: dir, LOCAL_CLUSTER_NODES: String(nodes), LOCAL_CLUSTER_PVS_PER_NODE: "30" };
+  const env = { ...process.env, ODOO_SAAS_CLUSTER_DIR: dir, LOCAL_CLUSTER_NODES: String(nodes), LOCAL_CLUSTER_PVS_PER_NODE: String(pvsPerNode) };
   try {
     execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
   } catch (err) {

@@ -1,4 +1,4 @@
-// A throwaway PostgreSQL server for tests: initdb into a temporary folder, listen on a free port
+// A throwaway private PostgreSQL server (tests, benchmarks): initdb into a temporary folder, listen on a free port
 // on 127.0.0.1 only (plus a private socket folder), password authentication over TCP.
 // Missing server binaries are an error, not a skip: scripts/test-backup.sh installs them.
 import { execFileSync, spawn, spawnSync } from "node:child_process";

@@ -6,7 +6,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { tenantNames } from "../components/naming";
 import { quantityValue } from "../tenants/quantity";
-import { tenantNamespaces } from "./apply-objects";
+import { tenantNamespaces } from "./cluster-view";
 import { httpStatus } from "./kube";
 
 export interface TenantUsage {

@@ -7,7 +7,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { tenantNames } from "../components/naming";
-import { tenantNamespaces } from "../ops/apply-objects";
+import { tenantNamespaces } from "../ops/cluster-view";
 import { loadKubeConfig } from "../ops/kube";
 import { rawConfigFromStackFile, stackFilePath } from "../tenants/config-source";
 import { tenantIdProblem } from "../tenants/schema";

@@ -14,6 +14,7 @@ total_pass=0; total_fail=0; broken=()
 SUITES=(
   "unit:test/mocharc.unit.json"
   "engine:test/mocharc.engine.json"
+  "integration:test/mocharc.integration.json"
   "cluster:test/mocharc.cluster.json"
   "backup:test/mocharc.backup.json"
   "init:test/mocharc.init.json"
@@ -37,6 +38,17 @@ for suite in "${SUITES[@]}"; do
   [ "$code" -eq 0 ] || broken+=("$name")
   echo "suite $name: $p passed, $f failed in $(( $(date +%s) - start ))s"
 done
+
+# The project's own random provider plugin (Go): its unit tests and a test that builds and
+# serves the binary over gRPC. Counted per test function (subtests included).
+printf '\n===== suite: plugins (go test, tools/pulumi-random) =====\n'
+start=$(date +%s)
+go_log="$stats_dir/go-test.log"
+(cd tools/pulumi-random && GOTOOLCHAIN=local CGO_ENABLED=0 go test -v -count=1 ./... 2>&1) | tee "$go_log" | grep -E '^(\s*--- (FAIL|SKIP)|FAIL|ok|PASS)' || true
+p=$(grep -cE '^\s*--- PASS' "$go_log"); f=$(grep -cE '^\s*--- FAIL' "$go_log"); sk=$(grep -cE '^\s*--- SKIP' "$go_log")
+if ! grep -qE '^ok\s' "$go_log" || [ "$f" -gt 0 ] || [ "$sk" -gt 0 ]; then broken+=("plugins"); [ "$f" -gt 0 ] || f=1; fi
+total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+echo "suite plugins: $p passed, $f failed, $sk skipped in $(( $(date +%s) - start ))s"
 
 echo
 if ((${#broken[@]})); then echo "failing suites: ${broken[*]}"; fi

@@ -41,8 +41,8 @@ export function stackArgument(argv: readonly string[]): string {
   return index >= 0 ? argv[index + 1] ?? "dev" : "dev";
 }
 
-/** From a stack file: the `config` map, keeping only this project's keys. */
-export function rawConfigFromStackFile(path: string): Record<string, unknown> {
+/** A stack file's whole `config:` map (every namespace), values as written. */
+export function readStackConfigMap(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(path, "utf8");
@@ -56,12 +56,17 @@ export function rawConfigFromStackFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new StackFileError(`${path} is not valid YAML: ${(err as Error).message}`);
   }
-  const config = typeof doc === "object" && doc !== null ? (doc as { config?: unknown }).config : undefined;
+  const config = typeof doc === "object" && doc !== null && Object.hasOwn(doc, "config") ? (doc as { config: unknown }).config : undefined;
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new StackFileError(`${path} has no "config:" map`);
   }
+  return Object.fromEntries(Object.entries(config as Record<string, unknown>));
+}
+
+/** From a stack file: the `config` map, keeping only this project's keys. */
+export function rawConfigFromStackFile(path: string): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(readStackConfigMap(path))) {
     if (key.startsWith(PREFIX)) raw[key.slice(PREFIX.length)] = value;
   }
   return raw;

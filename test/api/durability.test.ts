@@ -15,7 +15,7 @@ import { repoRoot } from "../../automation/engine-env";
 import type { OperationView } from "../../automation/tenant-service";
 import { engineLocation, request, userId, waitForEvent, writeOpsStackFile } from "../support/signup-harness";
 import { killGroup, killTagged, spawnServer, taggedPids, type ServerProcess } from "../support/processes";
-import { startAuthStandIn, type AuthStandIn } from "../support/supabase-auth-standin";
+import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
 
 describe("signup server durability: kill -9 mid-update, restart (real engine, stand-in program)", function () {
   this.timeout(300_000);

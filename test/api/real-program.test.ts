@@ -1,56 +1,110 @@
 /**
- * The server's default program is the real `odooSaasProgram` (no stand-in passed). On this
- * machine its update cannot succeed: the engine asks for the random and Kubernetes provider
- * plugins, which cannot be built here (the Go module proxy refuses them). This shows what a
- * customer and an admin then see: a plain failure for the customer, the engine's own
- * reason on the update record for the admin; nothing crashes.
+ * The signup server with its default program, the real `odooSaasProgram`, deployed by the
+ * real engine (Go-built CLI, Kubernetes and random plugins) into a real local control plane:
+ * a customer's signup reaches "succeeded" and its objects exist in the cluster, the
+ * credentials the owner reads are the cluster's, suspend/resume scale Odoo, delete retires.
  */
-import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { expect } from "chai";
+import * as k8s from "@kubernetes/client-node";
+import * as yaml from "js-yaml";
+import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-service";
-import { engineLocation, harnessConfig, request, userId, writeOpsStackFile } from "../support/signup-harness";
-import { startAuthStandIn, type AuthStandIn } from "../support/supabase-auth-standin";
+import { tenantNames } from "../../components/naming";
+import { waitForPods } from "../../ops/cluster-view";
+import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
+import { engineLocation, harnessConfig, request, userId } from "../support/signup-harness";
 
-describe("the default program is the real odooSaasProgram (provider plugins missing on this machine)", function () {
-  this.timeout(120_000);
+describe("the signup server's default program: the real one, on a local control plane", function () {
+  this.timeout(600_000);
+  let cluster: LocalCluster;
   let auth: AuthStandIn;
   let dir: string;
   let app: SignupApp;
+  let token: string;
+  const logLines: string[] = [];
+
+  const waitFor = async (operationId: string): Promise<OperationView> => {
+    for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
+      const res = await request<OperationView>(app.url, "GET", `/api/operations/${operationId}`, { token });
+      if (res.body.status === "succeeded" || res.body.status === "failed") return res.body;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`operation ${operationId} did not finish`);
+  };
 
   before(async () => {
+    cluster = startLocalCluster(3);
     auth = await startAuthStandIn();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-real-program-"));
-    writeOpsStackFile(dir);
-    app = await startSignupApp(harnessConfig(dir, auth, ["jwks"]), { engine: engineLocation(dir), log: jsonLogger(new Redactor(), { write: () => undefined }) });
+    fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), yaml.dump({
+      config: {
+        "odoo-saas:baseDomain": "odoo-saas.test",
+        "odoo-saas:storageClassName": "local-pool",
+        "odoo-saas:ingress": { awaitLoadBalancer: false },
+        "odoo-saas:tenants": [{ id: "acme", adminEmail: "admin@acme.example", plan: "starter" }],
+      },
+    }));
+    app = await startSignupApp({ ...harnessConfig(dir, auth, ["jwks"]), kubeconfig: cluster.kubeconfig }, {
+      engine: engineLocation(dir),
+      log: jsonLogger(new Redactor(), { write: (line) => logLines.push(line) }),
+    });
+    token = await auth.sign({ sub: userId("rita"), email: "rita@example.com" });
   });
   after(async () => {
-    await app.close();
-    await auth.close();
+    await app?.close();
+    await auth?.close();
+    cluster?.down();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("runs the real component; the customer gets a plain failure, the admin the engine's reason", async () => {
-    const token = await auth.sign({ sub: userId("rita"), email: "rita@example.com" });
-    const res = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants", { token, body: { id: "realone", plan: "starter" } });
+  it("a signup reaches succeeded; its namespace, Odoo and PostgreSQL exist and are scheduled", async () => {
+    const res = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants", { token, body: { id: "ritas-shop", plan: "starter" } });
     expect(res.status).to.equal(202);
-    await app.operator.idle();
-    const op = await request<OperationView>(app.url, "GET", `/api/operations/${res.body.operation.id}`, { token });
-    expect(op.body.status).to.equal("failed");
-    expect(op.body.error?.code).to.equal("update_failed");
-    expect(op.body.error?.message).to.match(/^the platform could not apply this change \(update #1\)/);
-    const admin = await auth.sign({ sub: userId("root"), email: "root@example.com", admin: true });
-    const updates = await request<{ updates: Array<{ id: number; errors?: string[] }> }>(app.url, "GET", "/api/admin/updates", { token: admin });
-    const first = updates.body.updates.find((u) => u.id === 1);
-    expect(first?.errors?.join("\n")).to.match(/no resource plugin 'pulumi-resource-(random|kubernetes)' found/);
-    // The failed signup is taken out again: the reconcile update removes what it registered.
-    const reconcile = updates.body.updates.find((u) => u.id === 2) as { kind: string; result: string; changes?: Record<string, number> } | undefined;
-    expect(reconcile).to.deep.include({ kind: "reconcile", result: "succeeded" });
-    expect(reconcile?.changes?.delete).to.equal(1);
-    const tenant = await request<{ status: string; state: string }>(app.url, "GET", "/api/tenants/realone", { token });
-    expect(tenant.body).to.include({ status: "error", state: "failed" });
+    const op = await waitFor(res.body.operation.id);
+    expect(op.status, JSON.stringify(op.error)).to.equal("succeeded");
+    const names = tenantNames("ritas-shop");
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    expect((await apps.readNamespacedDeployment({ name: names.odoo, namespace: names.namespace })).spec?.replicas).to.equal(1);
+    expect((await apps.readNamespacedStatefulSet({ name: names.postgres, namespace: names.namespace })).spec?.replicas).to.equal(1);
+    const pods = await waitForPods(cluster.kc, (p) => p.filter((x) => x.tenant === "ritas-shop" && x.ready).length === 2, 120_000);
+    expect(pods.filter((p) => p.tenant === "ritas-shop").map((p) => p.component).sort()).to.deep.equal(["odoo", "postgres"]);
+  });
+
+  it("the credentials the owner reads are the ones in the cluster, and no log line holds them", async () => {
+    const res = await request<{ login: string; password: string }>(app.url, "GET", "/api/tenants/ritas-shop/credentials", { token });
+    expect(res.status).to.equal(200);
+    const names = tenantNames("ritas-shop");
+    const secret = await cluster.kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: names.adminSecret, namespace: names.namespace });
+    const data = secret.data ?? {};
+    expect(Buffer.from(data.password ?? "", "base64").toString("utf8")).to.equal(res.body.password);
+    expect(res.body.password).to.match(/^[A-Za-z0-9]{32}$/);
+    expect(logLines.join("\n")).not.to.include(res.body.password);
+  });
+
+  it("suspend scales Odoo to zero, resume brings it back", async () => {
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    const names = tenantNames("ritas-shop");
+    const suspend = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants/ritas-shop/suspend", { token, body: {} });
+    expect((await waitFor(suspend.body.operation.id)).status).to.equal("succeeded");
+    expect((await apps.readNamespacedDeployment({ name: names.odoo, namespace: names.namespace })).spec?.replicas).to.equal(0);
+    const resume = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants/ritas-shop/resume", { token, body: {} });
+    expect((await waitFor(resume.body.operation.id)).status).to.equal("succeeded");
+    expect((await apps.readNamespacedDeployment({ name: names.odoo, namespace: names.namespace })).spec?.replicas).to.equal(1);
+  });
+
+  it("delete retires: workloads gone, namespace and volumes kept", async () => {
+    const names = tenantNames("ritas-shop");
+    const del = await request<{ operation: OperationView }>(app.url, "DELETE", "/api/tenants/ritas-shop", { token, body: {} });
+    expect(del.status, del.text).to.equal(202);
+    expect((await waitFor(del.body.operation.id)).status).to.equal("succeeded");
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    expect((await apps.listNamespacedDeployment({ namespace: names.namespace })).items).to.have.length(0);
+    const claims = (await cluster.kc.makeApiClient(k8s.CoreV1Api).listNamespacedPersistentVolumeClaim({ namespace: names.namespace })).items.map((c) => c.metadata?.name).sort();
+    expect(claims).to.deep.equal([names.backupVolume, names.odooData, `data-${names.postgres}-0`].sort());
   });
 });

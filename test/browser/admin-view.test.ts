@@ -8,12 +8,11 @@
 import * as path from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { applyObjects } from "../../ops/apply-objects";
 import { waitForPods } from "../../ops/cluster-view";
-import { renderStack } from "../../ops/render-stack";
-import { requireStackConfig } from "../../tenants/validate";
+import { deployStack } from "../../automation/deploy";
 import { validConfig } from "../support/fixtures";
-import { startLocalCluster, type LocalCluster } from "../support/local-cluster";
+import { stackConfigMap, tempEngine } from "../support/engine-stack";
+import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
 import { ARTIFACTS, launchChromium } from "../support/browser";
 import { Harness, OPS_TENANTS } from "../support/signup-harness";
 
@@ -29,7 +28,9 @@ describe("admin view in Chromium (real server, real local control plane)", funct
 
   before(async () => {
     cluster = startLocalCluster(3);
-    await applyObjects(cluster.kc, await renderStack(requireStackConfig(validConfig(OPS_TENANTS))));
+    // The ops stack's tenants, deployed by the real engine as `npm start` does.
+    const ops = await deployStack({ stackName: "dev", engine: tempEngine("admin-view"), kubeconfig: cluster.kubeconfig, kc: cluster.kc, config: stackConfigMap(validConfig(OPS_TENANTS)) });
+    if (!ops.ok) throw new Error(`ops stack deploy failed: ${ops.message}`);
     await waitForPods(cluster.kc, (p) => p.length === 4 && p.every((x) => x.ready), 120_000);
     h = await Harness.start({ modes: ["jwks"], kubeconfig: cluster.kubeconfig });
     h.auth.admins.add(admin);

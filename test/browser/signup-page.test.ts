@@ -2,7 +2,7 @@
  * The signup page in Debian's Chromium (playwright-core), against the real signup server and
  * the real Pulumi engine. Two stand-ins, both because their Go modules cannot be built on
  * this machine: the STAND-IN program (instead of odooSaasProgram, whose Kubernetes provider
- * is missing) and the Supabase Auth STAND-IN (test/support/supabase-auth-standin.ts), which
+ * is missing) and the Supabase Auth STAND-IN (automation/local-supabase-auth.ts), which
  * answers supabase-js and issues real ES256 JWTs that the server verifies via its JWKS.
  * Screenshots go to test-artifacts/ (git-ignored).
  */

@@ -8,18 +8,17 @@ import * as path from "node:path";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import { repoRoot } from "../../automation/engine-env";
-import { applyObjects } from "../../ops/apply-objects";
 import { allNetworkPolicies, tenantEndpoints } from "../../ops/cluster-inventory";
 import { waitForPods } from "../../ops/cluster-view";
 import { analyse } from "../../ops/isolation-analysis";
 import { restoreTenant, startOnDemandBackup } from "../../backup/k8s";
 import { probePod, probeTargets } from "../../ops/isolation-probe";
-import { renderStack } from "../../ops/render-stack";
 import { collectUsage } from "../../ops/usage";
 import { gatherDistribution } from "../../ops/gather-distribution";
-import { requireStackConfig } from "../../tenants/validate";
+import { deployStack } from "../../automation/deploy";
 import { tenant, validConfig } from "../support/fixtures";
-import { startLocalCluster, type LocalCluster } from "../support/local-cluster";
+import { stackConfigMap, tempEngine } from "../support/engine-stack";
+import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
 
 function runScript(cluster: LocalCluster, script: string, args: string[] = []): { code: number; out: string } {
   try {
@@ -37,11 +36,14 @@ describe("operations checks on a real local control plane", function () {
   this.timeout(600_000);
   let cluster: LocalCluster;
   // The dev stack's shape, so check:policies can read Pulumi.dev.yaml's ingress/DNS settings.
-  const config = requireStackConfig(validConfig([tenant({ id: "acme" }), tenant({ id: "globex", plan: "business" }), tenant({ id: "initech" }), tenant({ id: "umbrella", suspended: true })]));
+  const config = validConfig([tenant({ id: "acme" }), tenant({ id: "globex", plan: "business" }), tenant({ id: "initech" }), tenant({ id: "umbrella", suspended: true })]);
+  const engine = tempEngine("operations");
 
   before(async () => {
     cluster = startLocalCluster(3);
-    await applyObjects(cluster.kc, await renderStack(config));
+    // Deployed by the real engine, as `npm start` does.
+    const outcome = await deployStack({ stackName: "operations", engine, kubeconfig: cluster.kubeconfig, kc: cluster.kc, config: stackConfigMap(config) });
+    if (!outcome.ok) throw new Error(`deploy failed: ${outcome.message}`);
     await waitForPods(cluster.kc, (p) => p.length === 7 && p.every((x) => x.ready), 120_000);
   });
   after(() => cluster?.down());

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { repoRoot } from "../../automation/engine-env";
 import { renderOdooConf } from "../../components/specs/odoo-conf";
-import { startPostgres, type PostgresServer } from "../support/postgres";
+import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
 import { argsFor } from "../support/tenant-args";
 
 const PYTHON = "/usr/bin/python3"; // Debian's, with python3-psycopg2 (as the odoo image ships psycopg2)

@@ -3,7 +3,20 @@
  * values our code asked for (the real engine is exercised by test/engine).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { settleRegistrations, unwrapSecrets } from "../../ops/render-stack";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Inputs as a provider would see them: Pulumi's secret wrappers replaced by their values. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (record[SIG_KEY] === SECRET_SIG) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
 
 export interface RecordedResource {
   type: string;
@@ -53,4 +66,7 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Waits until every registration the program queued has reached the mock monitor. */
-export const settle = settleRegistrations;
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 100));
+}

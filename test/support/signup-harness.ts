@@ -16,7 +16,7 @@ import type { SignupServerConfig } from "../../automation/server-config";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-service";
 import { standInProgram } from "./standin-program";
-import { startAuthStandIn, type AuthStandIn } from "./supabase-auth-standin";
+import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
 
 /** The ops stack's own (pull-request) tenants in every test: ids and a custom host the server must refuse. */
 export const OPS_TENANTS = [

@@ -1,0 +1,109 @@
+/**
+ * `npm run bench:stack [-- --sizes 1,10,50]`: the real program through the real engine on a
+ * private local control plane. For each size N: create a stack of N tenants, add one more,
+ * run a no-op preview; with the peak resident memory of the engine and its plugins (the
+ * Pulumi CLI and pulumi-resource-* processes) and of this Node process (the inline program).
+ * Prints a table; nothing is asserted (a benchmark, not a test).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { TenantChangeSummary } from "../automation/change-summary";
+import { deployStack, previewStack, type DeployOptions } from "../automation/deploy";
+import { table } from "../ops/cluster-view";
+import { startLocalCluster } from "../ops/local-cluster";
+import { PROJECT_NAME } from "../tenants/config-source";
+
+function sizesArgument(argv: readonly string[]): number[] {
+  const index = argv.indexOf("--sizes");
+  const text = index >= 0 ? argv[index + 1] ?? "" : "1,10,50";
+  const sizes = text.split(",").map((s) => Number(s.trim()));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 200)) throw new Error(`--sizes takes whole numbers from 1 to 200, e.g. 1,10,50 (got "${text}")`);
+  return sizes;
+}
+
+/** Resident memory (bytes) of the engine's processes: the pulumi CLI and its resource plugins. */
+function engineRss(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const name = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+      if (name !== "pulumi" && !name.startsWith("pulumi-resource")) continue;
+      const rss = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"));
+      total += rss ? Number(rss[1]) * 1024 : 0;
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
+}
+
+/** Runs `work`, sampling memory every 200 ms; returns seconds and peaks. */
+async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; engineMb: number; nodeMb: number }> {
+  let engine = 0;
+  let node = 0;
+  const sample = (): void => {
+    engine = Math.max(engine, engineRss());
+    node = Math.max(node, process.memoryUsage().rss);
+  };
+  const timer = setInterval(sample, 200);
+  const started = process.hrtime.bigint();
+  try {
+    const value = await work();
+    sample();
+    return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9, engineMb: engine / 2 ** 20, nodeMb: node / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function tenants(size: number, count: number): Array<{ id: string; adminEmail: string; plan: string }> {
+  return Array.from({ length: count }, (_, i) => ({ id: `b${size}t${i}`, adminEmail: `admin@b${size}t${i}.example`, plan: "starter" }));
+}
+
+function configFor(list: ReturnType<typeof tenants>): Record<string, unknown> {
+  return {
+    [`${PROJECT_NAME}:baseDomain`]: "bench.odoo-saas.test",
+    [`${PROJECT_NAME}:storageClassName`]: "local-pool",
+    [`${PROJECT_NAME}:ingress`]: { awaitLoadBalancer: false },
+    [`${PROJECT_NAME}:tenants`]: list,
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const sizes = sizesArgument(argv);
+  const needed = sizes.reduce((sum, n) => sum + n + 1, 0);
+  console.log(`bench:stack: sizes ${sizes.join(", ")}; starting a private local cluster (3 KWOK nodes, volumes for ${needed} tenants)`);
+  // Each tenant claims 3 volumes; every node gets a third of them, plus slack.
+  const cluster = startLocalCluster(3, needed + 5);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-bench-stack-"));
+  const engine = { backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home") };
+  const rows: string[][] = [];
+  try {
+    for (const size of sizes) {
+      const base: Omit<DeployOptions, "config"> = { stackName: `bench-${size}`, engine, kubeconfig: cluster.kubeconfig, kc: cluster.kc };
+      const run = async (label: string, list: ReturnType<typeof tenants>, preview = false): Promise<void> => {
+        process.stdout.write(`  ${label} ... `);
+        const m = await measured(async (): Promise<{ ok: boolean; message?: string; summary?: TenantChangeSummary }> =>
+          (preview ? previewStack({ ...base, config: configFor(list), expectNoChanges: true }) : deployStack({ ...base, config: configFor(list) })));
+        if (!m.value.ok) throw new Error(`${label} failed: ${m.value.message ?? "?"}`);
+        const changes = m.value.summary ? [...m.value.summary.tenants.values()].reduce((n, c) => n + c.create + c.update + c.replace + c.delete, 0) : 0;
+        console.log(`${m.seconds.toFixed(1)} s`);
+        rows.push([String(size), label, `${m.seconds.toFixed(1)} s`, String(changes), `${m.engineMb.toFixed(0)} MiB`, `${m.nodeMb.toFixed(0)} MiB`]);
+      };
+      console.log(`size ${size}:`);
+      await run(`create ${size}`, tenants(size, size));
+      await run("add one", tenants(size, size + 1));
+      await run("no-op preview", tenants(size, size + 1), true);
+    }
+  } finally {
+    cluster.down();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\n${table(["tenants", "step", "time", "changes", "peak RSS engine+plugins", "peak RSS node (program)"], rows)}`);
+  console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; real engine, local file backend, simulated cluster (KWOK nodes)`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`bench:stack failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+});
