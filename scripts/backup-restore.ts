@@ -2,7 +2,7 @@
 // Stops the tenant's Odoo, takes a safety backup, restores the named backup in a Job, and starts
 // Odoo again (also when the restore failed). Prints a JSON report.
 import { restoreTenant } from "../backup/k8s";
-import { assertTenantId } from "../backup/tenant-id";
+import { assertTenantId } from "../tenants/tenant-id";
 import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {
