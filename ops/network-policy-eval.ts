@@ -114,7 +114,7 @@ function portMatches(ports: PolicyPort[] | undefined, conn: Connection, destinat
     if (p.port === undefined) return true;
     const number = typeof p.port === "number"
       ? p.port
-      : destination.kind === "pod" ? destination.namedPorts?.[p.port] : undefined;
+      : destination.kind === "pod" && destination.namedPorts !== undefined && Object.hasOwn(destination.namedPorts, p.port) ? destination.namedPorts[p.port] : undefined;
     if (number === undefined) return false;
     return p.endPort !== undefined ? conn.port >= number && conn.port <= p.endPort : conn.port === number;
   });
