@@ -155,7 +155,9 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     it("shows alice her tenant with status, URL, plan, version, created time and last operation", async () => {
       const res = await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice });
       expect(res.status).to.equal(200);
-      expect(res.body).to.include({ id: "alpha", state: "active", status: "ready", url: "http://alpha.odoo-saas.test", host: "alpha.odoo-saas.test", plan: "starter", odooVersion: "17.0" });
+      // This server reads no cluster (KUBECONFIG=none): applied, but readiness unknown, and it says so.
+      expect(res.body).to.include({ id: "alpha", state: "active", status: "unknown", url: "http://alpha.odoo-saas.test", host: "alpha.odoo-saas.test", plan: "starter", odooVersion: "17.0" });
+      expect(res.body.statusReason).to.equal("readiness not observed: no cluster configured");
       expect(res.body.cluster).to.deep.equal({ reachable: false, reason: "no cluster configured" });
       expect(res.body.lastOperation).to.include({ kind: "create", status: "succeeded", error: null });
       expect(Date.parse(res.body.createdAt)).to.be.a("number").and.not.NaN;
