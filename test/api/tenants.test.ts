@@ -61,6 +61,29 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       expect(res.body.error).to.deep.equal({ code: "invalid_tenant", field: "plan", message: expected.ok ? "" : expected.issues[0]?.message });
     });
 
+    it("refuses names every JavaScript object has (plan, odooVersion, id), naming the field and queuing nothing", async () => {
+      const before = (await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin })).body.tenants.length;
+      const cases: Array<[string, string]> = [
+        ['{"id":"proto-plan","plan":"__proto__"}', "plan"],
+        ['{"id":"proto-plan","plan":"toString"}', "plan"],
+        ['{"id":"proto-plan","plan":"constructor"}', "plan"],
+        ['{"id":"proto-plan","plan":"hasOwnProperty"}', "plan"],
+        ['{"id":"proto-version","plan":"starter","odooVersion":"constructor"}', "odooVersion"],
+        ['{"id":"__proto__","plan":"starter"}', "id"],
+        ['{"id":"toString","plan":"starter"}', "id"],
+      ];
+      for (const [raw, field] of cases) {
+        const res = await h.request<ErrorBody>("POST", "/api/tenants", { token: alice, raw, headers: { "Content-Type": "application/json" } });
+        expect(res.status, raw).to.equal(400);
+        expect(res.body.error, raw).to.include({ code: "invalid_tenant", field });
+        if (field === "plan") expect(res.body.error.message, raw).to.match(/^unknown plan ".+" \(plans: starter, business\)$/);
+      }
+      const after = (await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin })).body.tenants;
+      expect(after.length).to.equal(before);
+      expect(after.map((t) => t.id)).to.not.include.members(["proto-plan", "proto-version"]);
+      expect((await h.request("GET", "/api/tenants/proto-plan", { token: alice })).status).to.equal(404);
+    });
+
     it("refuses an unsupported Odoo version and a missing plan", async () => {
       const version = await create(alice, { id: "oldie", plan: "starter", odooVersion: "16.0" });
       expect(version.status).to.equal(400);
