@@ -1,6 +1,7 @@
 // The CLI's whole input arrives by environment variables (set by the CronJob's pod template).
 // Everything is checked here, up front, with errors that name the variable, before any work starts.
 import * as path from "node:path";
+import { isOdooVersion } from "./archive/manifest";
 import { BackupKind, isBackupKind } from "./backup-name";
 import { assertTenantId } from "../tenants/tenant-id";
 
@@ -186,6 +187,7 @@ export function readBackupConfig(env: Env, kindArg?: string): BackupConfig {
   }
   const odooVersion = required(env, "ODOO_VERSION");
   if (odooVersion.length > 64) throw new ConfigError("ODOO_VERSION must be at most 64 characters");
+  if (!isOdooVersion(odooVersion)) throw new ConfigError(`ODOO_VERSION must start with an Odoo series such as 17.0 or saas~17.2; got ${JSON.stringify(odooVersion)}`);
   return {
     ...common,
     kind,

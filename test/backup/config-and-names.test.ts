@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { assertSafeObjectName, formatBackupName, parseBackupName, parseCompactUtc } from "../../backup/backup-name";
 import { readBackupConfig, readCommonConfig, readRestoreConfig, redact, secretValues } from "../../backup/config";
 import { fitDatabaseName } from "../../backup/pg/database-admin";
-import { majorVersionOf } from "../../backup/archive/manifest";
+import { majorVersionOf, versionInfoOf } from "../../backup/archive/manifest";
 import { tenantIdProblem } from "../../tenants/schema";
 
 const BASE = {
@@ -48,6 +48,9 @@ describe("backup names", () => {
   });
 
   it("Odoo major versions", () => {
+    expect(versionInfoOf("17.0")).to.deep.equal([17, 0, 0, "final", 0, ""]);
+    expect(versionInfoOf("18.0-20250101")).to.deep.equal([18, 0, 0, "final", 0, ""]);
+    expect(versionInfoOf("saas~17.2")).to.deep.equal(["saas~17", 2, 0, "final", 0, ""]);
     expect(majorVersionOf("17.0")).to.equal("17.0");
     expect(majorVersionOf("18.0-20250101")).to.equal("18.0");
     expect(majorVersionOf("saas~17.2")).to.equal("saas~17.2");
@@ -84,6 +87,7 @@ describe("environment contract", () => {
       [{ ...BASE, PGDATABASE: "x".repeat(64) }, /PGDATABASE must be at most 63 bytes/],
       [{ ...BASE, FILESTORE_DIR: "relative/dir" }, /FILESTORE_DIR must be an absolute path/],
       [{ ...BASE, ODOO_VERSION: "" }, /ODOO_VERSION is required/],
+      [{ ...BASE, ODOO_VERSION: "master" }, /ODOO_VERSION must start with an Odoo series such as 17.0/],
       [{ ...BASE, BACKUP_STORE: "ftp" }, /BACKUP_STORE must be "pvc" or "s3"/],
       [{ ...BASE, BACKUP_KEEP: "0" }, /BACKUP_KEEP must be a whole number from 1/],
       [{ ...BASE, BACKUP_KIND: "weekly" }, /BACKUP_KIND must be "scheduled" or "on-demand"/],
