@@ -115,7 +115,10 @@ describe("archive layout is Odoo's database-manager format", function () {
     pg.sql("postgres", "CREATE DATABASE plain TEMPLATE template0;");
     pg.sql("plain", "CREATE TABLE note (id serial PRIMARY KEY, body text); INSERT INTO note (body) VALUES ('x');");
     const filestore = path.join(work, "filestore/plain");
-    fs.mkdirSync(filestore, { recursive: true });
+    fs.mkdirSync(path.join(filestore, "ab"), { recursive: true });
+    // File names are data: names every object has must be listed, not become the list's prototype.
+    fs.writeFileSync(path.join(filestore, "__proto__"), "p");
+    fs.writeFileSync(path.join(filestore, "ab", "constructor"), "c");
     const env = {
       ...pg.env, PG_BIN_DIR: pg.binDir, TENANT_ID: "plain", ODOO_VERSION: "18.0", PGDATABASE: "plain",
       FILESTORE_DIR: filestore, BACKUP_DIR: path.join(work, "backups-plain"),
@@ -123,6 +126,8 @@ describe("archive layout is Odoo's database-manager format", function () {
     const store = new PvcBackupStore(env.BACKUP_DIR, "plain");
     const result = await runBackup(readBackupConfig(env, "scheduled"), store, { now: new Date("2024-05-02T02:00:00Z") });
     expect(result.manifest.modules).to.deep.equal({});
+    expect(Object.keys(result.manifest.filestore.files).sort()).to.deep.equal(["__proto__", "ab/constructor"]);
+    expect(result.manifest.filestore.file_count).to.equal(2);
     expect(result.manifest.version_info).to.deep.equal([18, 0, 0, "final", 0, ""]);
     expect(result.manifest.major_version).to.equal("18.0");
     const zip = await yauzl.openPromise(store.localPath(result.name));
@@ -137,5 +142,6 @@ describe("archive layout is Odoo's database-manager format", function () {
     zip.close();
     expect(written?.modules).to.deep.equal({});
     expect(written?.version_info).to.deep.equal([18, 0, 0, "final", 0, ""]);
+    expect(Object.keys((written?.filestore as { files: object }).files).sort()).to.deep.equal(["__proto__", "ab/constructor"]);
   });
 });
