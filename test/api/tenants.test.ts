@@ -238,7 +238,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const resume = await h.request<Created>("POST", "/api/tenants/alpha/resume", { token: alice, body: {} });
       expect(resume.status).to.equal(202);
       expect((await h.waitForOperation(alice, resume.body.operation.id)).status).to.equal("succeeded");
-      expect((await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice })).body).to.include({ status: "ready", suspended: false });
+      expect((await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice })).body).to.include({ status: "unknown", suspended: false });
       expect((await h.request<ErrorBody>("POST", "/api/tenants/alpha/resume", { token: alice })).body.error.code).to.equal("not_suspended");
       const withField = await h.request<ErrorBody>("POST", "/api/tenants/alpha/suspend", { token: alice, body: { now: true } });
       expect(withField.body.error).to.include({ code: "unknown_field", field: "now" });
