@@ -132,6 +132,12 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const put = await h.request<ErrorBody>("PUT", "/api/tenants", { token: alice });
       expect(put.status).to.equal(405);
       expect(put.headers.allow).to.equal("POST, GET");
+      // Tenant routes take only what the schema's id rule accepts (a leading digit is not an id).
+      for (const p of ["/api/tenants/1abc", "/api/tenants/1abc/credentials", "/api/tenants/Acme"]) {
+        const res = await h.request<ErrorBody>("GET", p, { token: alice });
+        expect(res.status, p).to.equal(404);
+        expect(res.body.error.code, p).to.equal("not_found");
+      }
     });
   });
 
