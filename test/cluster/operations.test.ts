@@ -169,5 +169,16 @@ describe("operations checks on a real local control plane", function () {
     expect(after.metadata?.annotations?.["odoo-saas.io/replicas-before-restore"]).to.equal(undefined);
     const jobs = await batch.listNamespacedJob({ namespace: "tenant-initech", labelSelector: "odoo-saas.io/backup-action in (backup,restore)" });
     expect(jobs.items.map((j) => j.metadata?.name)).to.deep.equal([]);
+
+    // The operator's command says the same and exits non-zero; ids follow the schema's one rule.
+    const cli = runScript(cluster, "backup-restore", ["initech", "initech-20261101T020000Z-scheduled.zip"]);
+    expect(cli.code).to.equal(1);
+    expect(cli.out).to.match(/refused: cannot confirm that initech-20261101T020000Z-scheduled\.zip exists .*nothing was stopped or changed/);
+    const badId = runScript(cluster, "backup-restore", ["1initech", "1initech-20261101T020000Z-scheduled.zip"]);
+    expect(badId.code).to.equal(1);
+    expect(badId.out).to.contain("tenant id is not a valid tenant id");
+    const untouched = await apps.readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
+    expect(untouched.metadata?.generation).to.equal(before.metadata?.generation);
+    expect((await batch.listNamespacedJob({ namespace: "tenant-initech", labelSelector: "odoo-saas.io/backup-action in (backup,restore)" })).items).to.deep.equal([]);
   });
 });
