@@ -28,6 +28,11 @@ export interface AuthOptions {
   /** Legacy HS256 secret; undefined disables HS256. */
   hs256Secret?: string;
   adminClaim: AdminClaim;
+  /**
+   * Supabase anonymous sign-ins get `role: authenticated` with `is_anonymous: true`: anyone can
+   * mint one. Refused (403 anonymous_not_allowed) unless this is true. Default false.
+   */
+  allowAnonymous?: boolean;
   /** Clock skew allowed on exp/nbf/iat, seconds (default 30). */
   clockToleranceSeconds?: number;
 }
@@ -123,6 +128,10 @@ export class Authenticator {
       throw unauthorized("invalid_token", "the access token is not valid for this service");
     }
     if (typeof payload.sub !== "string" || payload.sub === "") throw unauthorized("invalid_token", "the access token names no user");
+    // Supabase puts is_anonymous on every access token; true marks an anonymous sign-in.
+    if (payload.is_anonymous === true && this.options.allowAnonymous !== true) {
+      throw new ApiError(403, "anonymous_not_allowed", "anonymous sign-ins cannot use this service; sign up with an e-mail address");
+    }
     const admin = claimAt(payload, this.options.adminClaim.path);
     const isAdmin = Array.isArray(admin) ? admin.includes(this.options.adminClaim.equals) : admin === this.options.adminClaim.equals;
     const email = typeof payload.email === "string" && payload.email !== "" ? payload.email : undefined;

@@ -11,7 +11,8 @@ import { tenantNames } from "../components/naming";
 import { kubeConfigFromSetting } from "../ops/kube";
 import type { OperationRecord, TenantRecord } from "./signup-store";
 
-export type TenantStatus = "provisioning" | "ready" | "error" | "suspended" | "deleting";
+/** `unknown`: the cluster could not be read, so readiness was not observed (the reason says why). */
+export type TenantStatus = "provisioning" | "ready" | "error" | "suspended" | "deleting" | "unknown";
 
 export interface PodSummary {
   name: string;
@@ -67,7 +68,8 @@ export interface StatusInput {
 /**
  * Precedence: a pending delete (deleting) > a failed last operation (error) > a signup not
  * yet applied (provisioning) > suspended (unless a resume is pending) > the Odoo pod's
- * readiness; without a cluster, the last operation decides.
+ * readiness. Without a cluster reading the status is `unknown`, with the reason: an applied
+ * operation says what was asked for, not that Odoo runs.
  */
 export function deriveTenantStatus(input: StatusInput): { status: TenantStatus; reason: string } {
   const { tenant, pending, lastOperation, cluster } = input;
@@ -81,7 +83,7 @@ export function deriveTenantStatus(input: StatusInput): { status: TenantStatus; 
   if (suspendedWanted && tenant.suspended) return { status: "suspended", reason: "Odoo is scaled to zero; data kept" };
   if (!cluster.reachable) {
     if (last?.kind === "resume") return { status: "provisioning", reason: "resume queued or running (cluster not reachable)" };
-    return { status: "ready", reason: "applied by the last operation (cluster not reachable, readiness unknown)" };
+    return { status: "unknown", reason: `readiness not observed: ${cluster.reason}` };
   }
   const readiness = odooReadiness(cluster.pods);
   if (readiness.ready) return { status: "ready", reason: readiness.reason };

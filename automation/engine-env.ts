@@ -49,6 +49,9 @@ export function defaultEngineLocation(root = repoRoot()): EngineLocation {
 export function passphrase(location: EngineLocation): string {
   const fromEnv = process.env.PULUMI_CONFIG_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  // Honoured here because the engine gets PULUMI_CONFIG_PASSPHRASE from us, which would win over the file.
+  const fromFile = process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  if (fromFile !== undefined && fromFile !== "") return fs.readFileSync(fromFile, "utf8").trim();
   const file = path.join(path.dirname(location.backendDir), "passphrase");
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -96,7 +96,8 @@ export class UpdateTracker {
   }
 
   private countChange(tenant: string, op: string): void {
-    const counts = this.changes.get(tenant) ?? {};
+    // `op` comes from the engine: counted on a null-prototype object, never on Object.prototype's names.
+    const counts = this.changes.get(tenant) ?? (Object.create(null) as Record<string, number>);
     counts[op] = (counts[op] ?? 0) + 1;
     this.changes.set(tenant, counts);
   }

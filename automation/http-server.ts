@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
 import type { Logger } from "./log";
@@ -55,7 +56,8 @@ interface Route {
   handler: Handler;
 }
 
-const ID = "([a-z0-9][-a-z0-9]{0,62})";
+// Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.
+const ID = `(${TENANT_ID_PATTERN.source.replace(/^\^|\$$/g, "").replace(/\((?!\?)/g, "(?:")})`;
 const OP_ID = "(op_[A-Za-z0-9_-]{1,64})";
 const API_HEADERS = { "Cache-Control": "no-store" };
 

@@ -42,10 +42,11 @@ export function readOpsStack(file: string): OpsStackSnapshot {
   if (cache && cache.file === file && cache.mtimeMs === stat.mtimeMs && cache.size === stat.size) return cache.snapshot;
 
   const configMap = readStackConfigMap(file);
-  const platformConfig: Record<string, unknown> = {};
+  // Keys come from the file: null prototype, so "__proto__" stays a key (and is refused as unknown).
+  const platformConfig = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(configMap)) {
     if (key === TENANTS_KEY) continue;
-    if (isRecord(value) && "secure" in value) {
+    if (isRecord(value) && Object.hasOwn(value, "secure")) {
       // Encrypted with the ops stack's key; the self-service stack cannot decrypt it.
       throw new StackFileError(`${file}: "${key}" is a secret value; the self-service stack copies plain platform keys only`);
     }

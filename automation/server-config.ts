@@ -27,6 +27,8 @@ export interface SignupServerConfig {
   /** KUBECONFIG path; "none" disables cluster reads; undefined: kubectl's defaults. */
   kubeconfig?: string;
   coalesceWindowMs: number;
+  /** Accept Supabase anonymous sign-ins (`is_anonymous: true`); default false. */
+  allowAnonymous: boolean;
 }
 
 export class ConfigProblem extends Error {}
@@ -36,6 +38,29 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigProblem(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
   return n;
+}
+
+function flag(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new ConfigProblem(`${name} must be true or false, not "${value}"`);
+}
+
+/**
+ * How the engine's secrets are protected, for `npm run serve`. The generated passphrase of
+ * the local default lives beside the state it encrypts (automation/engine-env.ts), which is
+ * fine for `npm run serve:local` only: a served platform must name its secrets explicitly.
+ */
+export function engineSecretsSetting(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ODOO_SAAS_SECRETS_PROVIDER) return `secrets provider ${env.ODOO_SAAS_SECRETS_PROVIDER.replace(/\?.*$/, "")}`;
+  if (env.PULUMI_CONFIG_PASSPHRASE_FILE) return "passphrase from PULUMI_CONFIG_PASSPHRASE_FILE";
+  if (env.PULUMI_CONFIG_PASSPHRASE) return "passphrase from PULUMI_CONFIG_PASSPHRASE";
+  throw new ConfigProblem(
+    "the engine's secrets need an explicit key: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE "
+    + "(or ODOO_SAAS_SECRETS_PROVIDER, e.g. awskms://..., for a new stack); the generated passphrase beside the state "
+    + "is for `npm run serve:local` only (see automation/README.md, \"Engine secrets\")",
+  );
 }
 
 export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsStack">): string {
@@ -48,7 +73,8 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWKS_URL (<SUPABASE_URL>/auth/v1/.well-known/jwks.json; "none" disables),
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
- * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200).
+ * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200),
+ * ODOO_SAAS_ALLOW_ANONYMOUS (false).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -90,6 +116,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     tenantLimit: integer("ODOO_SAAS_TENANT_LIMIT", env.ODOO_SAAS_TENANT_LIMIT, 3, 0, 10_000),
     ...(env.KUBECONFIG !== undefined ? { kubeconfig: env.KUBECONFIG } : {}),
     coalesceWindowMs: integer("ODOO_SAAS_COALESCE_MS", env.ODOO_SAAS_COALESCE_MS, 200, 0, 60_000),
+    allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
   };
 }
 
@@ -101,7 +128,7 @@ export function describeConfig(config: SignupServerConfig): string[] {
     `auth: issuer ${config.issuer}, audience ${config.audience}; ${[
       ...(config.jwksUrl !== undefined ? [`JWKS ${config.jwksUrl}`] : []),
       ...(config.hs256Secret !== undefined ? ["HS256 secret (set)"] : []),
-    ].join(" + ")}; admins: ${config.adminClaim}`,
+    ].join(" + ")}; admins: ${config.adminClaim}; anonymous sign-ins: ${config.allowAnonymous ? "allowed" : "refused"}`,
     `tenant limit per user: ${config.tenantLimit}`,
     `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
   ];

@@ -3,13 +3,16 @@
  * self-service stack `<opsStack>-selfservice`. Settings come from the environment (see
  * server-config.ts and automation/README.md); secrets are never printed.
  */
-import { ConfigProblem, configFromEnv, describeConfig } from "./server-config";
+import { ConfigProblem, configFromEnv, describeConfig, engineSecretsSetting } from "./server-config";
 import { startSignupApp } from "./signup-app";
 
 async function main(): Promise<number> {
   let config;
+  let secrets: string;
   try {
     config = configFromEnv();
+    // `npm run serve` is never the local default (that is serve:local): refuse before any state is touched.
+    secrets = engineSecretsSetting();
   } catch (err) {
     if (err instanceof ConfigProblem) {
       console.error(`signup server: ${err.message}`);
@@ -19,6 +22,7 @@ async function main(): Promise<number> {
   }
   const app = await startSignupApp(config);
   for (const line of describeConfig(config)) console.log(`signup server: ${line}`);
+  console.log(`signup server: engine secrets: ${secrets}`);
   console.log(`signup server: listening on ${app.url}`);
   const shutdown = (signal: string): void => {
     console.log(`signup server: ${signal}, finishing the running update (queued work stays in the store)`);

@@ -54,6 +54,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     ...(config.jwksUrl !== undefined ? { jwksUrl: config.jwksUrl } : {}),
     ...(config.hs256Secret !== undefined ? { hs256Secret: config.hs256Secret } : {}),
     adminClaim: parseAdminClaim(config.adminClaim),
+    allowAnonymous: config.allowAnonymous,
   });
   const store = new SignupStore(config.storeDir);
   const events = new OperationEvents();

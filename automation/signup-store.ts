@@ -86,8 +86,16 @@ const MAX_UPDATES_KEPT = 500;
 
 export class StoreLockedError extends Error {}
 
+/**
+ * Tenants and operations are keyed by ids from requests: null-prototype maps, so an id such
+ * as "constructor" is only ever its own entry.
+ */
+function dictionary<T>(from: Record<string, T> = {}): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
+
 function emptyDocument(): StoreDocument {
-  return { version: 1, nextUpdateId: 1, tenants: {}, operations: {}, updates: [] };
+  return { version: 1, nextUpdateId: 1, tenants: dictionary(), operations: dictionary(), updates: [] };
 }
 
 function processAlive(pid: number): boolean {
@@ -151,7 +159,7 @@ export class SignupStore {
     }
     const doc = JSON.parse(text) as StoreDocument;
     if (doc.version !== 1) throw new Error(`${this.file}: unsupported store version ${String(doc.version)}`);
-    return doc;
+    return { ...doc, tenants: dictionary(doc.tenants), operations: dictionary(doc.operations) };
   }
 
   private persist(): void {

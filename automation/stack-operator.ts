@@ -149,6 +149,8 @@ export class StackOperator {
         pulumiCommand: await pulumiCommand(this.root),
         envVars,
         workDir: workspaceDir(this.engine, this.options.stackName),
+        // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own (README: "Engine secrets").
+        ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
         projectSettings: { name: this.projectName, runtime: "nodejs", backend: { url: `file://${this.engine.backendDir}` } },
       },
     );

@@ -1,4 +1,4 @@
-import { assertTenantId } from "./tenant-id";
+import { assertTenantId } from "../tenants/tenant-id";
 
 export const BACKUP_KINDS = ["scheduled", "on-demand"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];

@@ -1,8 +1,9 @@
 // The CLI's whole input arrives by environment variables (set by the CronJob's pod template).
 // Everything is checked here, up front, with errors that name the variable, before any work starts.
 import * as path from "node:path";
+import { isOdooVersion } from "./archive/manifest";
 import { BackupKind, isBackupKind } from "./backup-name";
-import { assertTenantId } from "./tenant-id";
+import { assertTenantId } from "../tenants/tenant-id";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -63,14 +64,19 @@ export interface RestoreConfig extends CommonConfig {
 
 const PASS_THROUGH_PG_VARS = ["PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGSSLCRL", "PGCONNECT_TIMEOUT", "PGTARGETSESSIONATTRS"];
 
+/** Own variables only: a value inherited through a prototype is not configuration. */
+function own(env: Env, name: string): string | undefined {
+  return Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
 function required(env: Env, name: string): string {
-  const value = env[name];
+  const value = own(env, name);
   if (value === undefined || value === "") throw new ConfigError(`${name} is required`);
   return value;
 }
 
 function optional(env: Env, name: string): string | undefined {
-  const value = env[name];
+  const value = own(env, name);
   return value === undefined || value === "" ? undefined : value;
 }
 
@@ -144,7 +150,7 @@ function pgFrom(env: Env): PgConnection {
   if (Buffer.byteLength(database, "utf8") > 63) {
     throw new ConfigError(`PGDATABASE must be at most 63 bytes (PostgreSQL's name limit); got ${Buffer.byteLength(database, "utf8")} bytes`);
   }
-  const passThrough: Record<string, string> = {};
+  const passThrough: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of PASS_THROUGH_PG_VARS) {
     const value = optional(env, name);
     if (value !== undefined) passThrough[name] = value;
@@ -181,6 +187,7 @@ export function readBackupConfig(env: Env, kindArg?: string): BackupConfig {
   }
   const odooVersion = required(env, "ODOO_VERSION");
   if (odooVersion.length > 64) throw new ConfigError("ODOO_VERSION must be at most 64 characters");
+  if (!isOdooVersion(odooVersion)) throw new ConfigError(`ODOO_VERSION must start with an Odoo series such as 17.0 or saas~17.2; got ${JSON.stringify(odooVersion)}`);
   return {
     ...common,
     kind,
@@ -206,7 +213,7 @@ export function readRestoreConfig(env: Env): RestoreConfig {
 /** Values that must never appear in output: replaced wherever they occur in a message. */
 export function secretValues(env: Env): string[] {
   return ["PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID"]
-    .map((name) => env[name])
+    .map((name) => own(env, name))
     .filter((value): value is string => value !== undefined && value.length >= 3);
 }
 

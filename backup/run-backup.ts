@@ -1,6 +1,6 @@
 import { formatBackupName } from "./backup-name";
 import { BackupConfig } from "./config";
-import { BackupManifest, majorVersionOf, ARCHIVE_FORMAT } from "./archive/manifest";
+import { BackupManifest, majorVersionOf, ARCHIVE_FORMAT, versionInfoOf } from "./archive/manifest";
 import { writeBackupArchive } from "./archive/write-archive";
 import { readDatabaseInfo } from "./pg/database-info";
 import { pgDumpStream } from "./pg/pg-dump-stream";
@@ -33,6 +33,7 @@ export async function runBackup(settings: BackupSettings, store: BackupStore, op
       odoo_dump: "1",
       db_name: settings.pg.database,
       version: settings.odooVersion,
+      version_info: versionInfoOf(settings.odooVersion),
       major_version: majorVersionOf(settings.odooVersion),
       pg_version: info.serverVersion,
       modules: info.modules,

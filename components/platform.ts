@@ -22,9 +22,11 @@ export interface TenantSummary {
 }
 
 export function deployTenants(config: StackConfig, opts?: pulumi.ComponentResourceOptions): Record<string, TenantSummary> {
+  // Resolve every tenant before registering anything: a tenant that cannot be resolved
+  // must leave no other tenant's (or its own) resources half-registered.
+  const resolved = config.tenants.map((tenant) => [tenant, resolveTenantArgs(config, tenant)] as const);
   const summaries: Record<string, TenantSummary> = {};
-  for (const tenant of config.tenants) {
-    const args = resolveTenantArgs(config, tenant);
+  for (const [tenant, args] of resolved) {
     const component = new OdooTenant(tenant.id, args, opts);
     summaries[tenant.id] = {
       url: component.url,

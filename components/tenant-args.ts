@@ -3,7 +3,7 @@
  * Resolution (defaults, plan lookup, image per version) is a pure function, tested alone.
  */
 import type { BackupStore, ContainerResources, OdooVersion, Plan, StackConfig, TenantConfig } from "../tenants/schema";
-import { tenantHost } from "../tenants/validate";
+import { planNamed, tenantHost } from "../tenants/validate";
 
 export interface OdooImage {
   image: string;
@@ -37,8 +37,9 @@ export interface OdooTenantArgs {
 }
 
 export function resolveTenantArgs(config: StackConfig, tenant: TenantConfig): OdooTenantArgs {
-  const plan = config.plans[tenant.plan];
-  if (plan === undefined) throw new Error(`tenant "${tenant.id}": unknown plan "${tenant.plan}"`);
+  const plan = planNamed(config, tenant.plan);
+  if (plan === undefined) throw new Error(`tenant "${tenant.id}": plan: unknown plan "${tenant.plan}"`);
+  if (!Object.hasOwn(config.images.odoo, tenant.odooVersion)) throw new Error(`tenant "${tenant.id}": odooVersion: no image for "${tenant.odooVersion}"`);
   return {
     id: tenant.id,
     adminEmail: tenant.adminEmail,

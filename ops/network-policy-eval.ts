@@ -52,10 +52,11 @@ export interface Connection {
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
   if (selector === undefined) return true;
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
+    // Own labels only: a selector key such as "constructor" must not meet Object.prototype.
+    if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
   }
   for (const req of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, req.key);
+    const has = Object.hasOwn(labels, req.key);
     const value = labels[req.key];
     const inValues = has && (req.values ?? []).includes(value as string);
     switch (req.operator) {
@@ -114,7 +115,7 @@ function portMatches(ports: PolicyPort[] | undefined, conn: Connection, destinat
     if (p.port === undefined) return true;
     const number = typeof p.port === "number"
       ? p.port
-      : destination.kind === "pod" ? destination.namedPorts?.[p.port] : undefined;
+      : destination.kind === "pod" && destination.namedPorts !== undefined && Object.hasOwn(destination.namedPorts, p.port) ? destination.namedPorts[p.port] : undefined;
     if (number === undefined) return false;
     return p.endPort !== undefined ? conn.port >= number && conn.port <= p.endPort : conn.port === number;
   });

@@ -60,7 +60,8 @@ export async function collectUsage(kc: k8s.KubeConfig): Promise<UsageReport> {
     try {
       const quota = await core.readNamespacedResourceQuota({ name: tenantNames(tenant).quota, namespace });
       for (const [resource, hard] of Object.entries(quota.status?.hard ?? {})) {
-        usage.quota[resource] = { hard: quantityValue(hard), used: quantityValue(quota.status?.used?.[resource] ?? "0") };
+        const used = quota.status?.used;
+        usage.quota[resource] = { hard: quantityValue(hard), used: quantityValue(used !== undefined && Object.hasOwn(used, resource) ? used[resource] ?? "0" : "0") };
       }
     } catch (err) {
       if (httpStatus(err) !== 404) throw err; // a retired tenant has no quota any more

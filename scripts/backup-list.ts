@@ -1,7 +1,7 @@
 // Usage: node dist/scripts/backup-list.js <tenant-id>
 // Lists the tenant's backups (newest first) by running a short `list` Job in its namespace.
 import { listTenantBackups } from "../backup/k8s";
-import { assertTenantId } from "../backup/tenant-id";
+import { assertTenantId } from "../tenants/tenant-id";
 import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 // Usage: node dist/scripts/backup-now.js <tenant-id> [--wait]
 // Starts an on-demand backup Job from the tenant's backup CronJob (kubeconfig from KUBECONFIG).
 import { startOnDemandBackup } from "../backup/k8s";
-import { assertTenantId } from "../backup/tenant-id";
+import { assertTenantId } from "../tenants/tenant-id";
 import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {

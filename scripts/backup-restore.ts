@@ -1,8 +1,9 @@
 // Usage: node dist/scripts/backup-restore.js <tenant-id> <backup-name> [--no-safety-backup]
-// Stops the tenant's Odoo, takes a safety backup, restores the named backup in a Job, and starts
+// Confirms the backup exists and is complete (refused otherwise, before anything is stopped),
+// stops the tenant's Odoo, takes a safety backup, restores the named backup in a Job, and starts
 // Odoo again (also when the restore failed). Prints a JSON report.
-import { restoreTenant } from "../backup/k8s";
-import { assertTenantId } from "../backup/tenant-id";
+import { restoreTenant, RestoreRefusedError } from "../backup/k8s";
+import { assertTenantId } from "../tenants/tenant-id";
 import { loadKubeConfig } from "../ops/kube";
 
 async function main(): Promise<number> {
@@ -26,7 +27,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (err: Error) => {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`${err instanceof RestoreRefusedError ? "refused" : "error"}: ${err.message}\n`);
     process.exitCode = 1;
   },
 );

@@ -53,7 +53,7 @@ async function run(cluster: LocalCluster, auth: AuthStandIn, n: number, spreadMs
   const app = await startSignupApp({
     host: "127.0.0.1", port: 0, opsStack: "dev", opsDir: dir, selfServiceStack: `bench-${n}-${spreadMs}`, storeDir: path.join(dir, "store"),
     supabaseUrl: auth.url, supabaseAnonKey: "bench", issuer: auth.issuer, audience: auth.audience, hs256Secret: auth.hs256Secret,
-    adminClaim: "app_metadata.role=admin", tenantLimit: 3, kubeconfig: cluster.kubeconfig, coalesceWindowMs: 200,
+    adminClaim: "app_metadata.role=admin", allowAnonymous: false, tenantLimit: 3, kubeconfig: cluster.kubeconfig, coalesceWindowMs: 200,
   }, { engine: { backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home") }, log: jsonLogger(new Redactor(), { write: () => undefined }) });
   try {
     const tokens = await Promise.all(Array.from({ length: n }, (_, i) => auth.sign({ sub: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, email: `bench${i}@example.com`, alg: "HS256" })));

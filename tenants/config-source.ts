@@ -15,7 +15,7 @@ const PREFIX = `${PROJECT_NAME}:`;
  * plain strings. Keys of other namespaces (e.g. `kubernetes:context`) are not ours.
  */
 export function rawConfigFromPulumi(allConfig: Readonly<Record<string, string>>): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
+  const raw = nullPrototype();
   for (const [key, value] of Object.entries(allConfig)) {
     if (!key.startsWith(PREFIX)) continue;
     const name = key.slice(PREFIX.length);
@@ -23,6 +23,14 @@ export function rawConfigFromPulumi(allConfig: Readonly<Record<string, string>>)
     raw[name] = looksStructured ? JSON.parse(value) : value;
   }
   return raw;
+}
+
+/**
+ * Keys come from a file or the engine: `odoo-saas:__proto__` must become a key the schema
+ * refuses by name, not the object's prototype (which the schema would silently read through).
+ */
+function nullPrototype(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 export class StackFileError extends Error {}
@@ -60,12 +68,13 @@ export function readStackConfigMap(path: string): Record<string, unknown> {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new StackFileError(`${path} has no "config:" map`);
   }
-  return Object.fromEntries(Object.entries(config as Record<string, unknown>));
+  // Keys are data: a null-prototype copy keeps "__proto__" a plain key.
+  return Object.assign(nullPrototype(), Object.fromEntries(Object.entries(config as Record<string, unknown>)));
 }
 
 /** From a stack file: the `config` map, keeping only this project's keys. */
 export function rawConfigFromStackFile(path: string): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
+  const raw = nullPrototype();
   for (const [key, value] of Object.entries(readStackConfigMap(path))) {
     if (key.startsWith(PREFIX)) raw[key.slice(PREFIX.length)] = value;
   }

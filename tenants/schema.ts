@@ -6,43 +6,15 @@
 import { z } from "zod";
 import { cronProblem } from "./cron";
 import { isQuantity } from "./quantity";
+import { tenantIdProblem } from "./tenant-id";
 
 export const SUPPORTED_ODOO_VERSIONS = ["17.0", "18.0"] as const;
 export type OdooVersion = (typeof SUPPORTED_ODOO_VERSIONS)[number];
 /** The newest supported version: what a tenant gets when it names none. */
 export const DEFAULT_ODOO_VERSION: OdooVersion = "18.0";
 
-/**
- * Tenant ids must start with a letter (DNS-1035, a subset of DNS-1123), because Services
- * are named `<id>-odoo`; and they are capped at 40 characters so every derived name stays
- * valid: `tenant-<id>` (63), the CronJob `<id>-backup` (52, Jobs add a suffix), and the
- * StatefulSet `<id>-postgres` whose revision label must fit in 63.
- */
-export const TENANT_ID_MAX_LENGTH = 40;
-export const TENANT_ID_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-
-/** Ids that would shadow platform hosts or Kubernetes system namespaces. */
-export const RESERVED_TENANT_IDS: readonly string[] = [
-  "www", "api", "admin", "app", "auth", "login", "signup", "status", "mail", "smtp", "imap",
-  "pop", "ftp", "ns", "ns1", "ns2", "cdn", "static", "assets", "dashboard", "console",
-  "default", "system", "traefik", "ingress", "cert-manager", "monitoring", "odoo", "odoo-saas",
-  "postgres", "backup", "backups", "localhost",
-];
-export const RESERVED_TENANT_ID_PREFIXES: readonly string[] = ["kube-", "tenant-", "openshift-"];
-
-export function tenantIdProblem(id: string): string | undefined {
-  if (id.length === 0) return "must not be empty";
-  if (id.length > TENANT_ID_MAX_LENGTH) {
-    return `"${id}" is ${id.length} characters; at most ${TENANT_ID_MAX_LENGTH} so that "tenant-<id>" and every derived name stay valid Kubernetes names`;
-  }
-  if (!TENANT_ID_PATTERN.test(id)) {
-    return `"${id}" is not a DNS label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`;
-  }
-  if (RESERVED_TENANT_IDS.includes(id)) return `"${id}" is reserved`;
-  const prefix = RESERVED_TENANT_ID_PREFIXES.find((p) => id.startsWith(p));
-  if (prefix) return `"${id}" is reserved (ids starting with "${prefix}" belong to the system)`;
-  return undefined;
-}
+// The tenant-id rule lives in its own dependency-free module (the backup image ships it).
+export { RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tenantIdProblem } from "./tenant-id";
 
 /** A fully qualified host name: lower-case DNS labels separated by dots, total at most 253. */
 const HOST = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;

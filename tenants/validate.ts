@@ -28,12 +28,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function rawTenants(raw: unknown): unknown[] {
-  return isRecord(raw) && Array.isArray(raw.tenants) ? raw.tenants : [];
+  return isRecord(raw) && Object.hasOwn(raw, "tenants") && Array.isArray(raw.tenants) ? raw.tenants : [];
 }
 
 function rawTenantId(raw: unknown, index: number): string | undefined {
   const tenant = rawTenants(raw)[index];
-  return isRecord(tenant) && typeof tenant.id === "string" ? tenant.id : undefined;
+  return isRecord(tenant) && Object.hasOwn(tenant, "id") && typeof tenant.id === "string" ? tenant.id : undefined;
 }
 
 function pathToField(path: readonly PropertyKey[]): string {
@@ -76,7 +76,7 @@ function crossFieldIssues(config: StackConfig, tenants: ReadonlyArray<readonly [
     } else {
       idIndex.set(tenant.id, index);
     }
-    if (!(tenant.plan in config.plans)) {
+    if (planNamed(config, tenant.plan) === undefined) {
       issues.push({ tenant: at, field: "plan", message: `unknown plan "${tenant.plan}" (plans: ${Object.keys(config.plans).join(", ")})` });
     }
     const hosts = [tenantHost(config, tenant.id), ...tenant.customDomains];
@@ -123,6 +123,14 @@ function planIssues(name: string, plan: Plan, config: StackConfig): ConfigIssue[
     issues.push({ field: field("quota.storage"), message: `${plan.quota.storage} is below the volumes the plan asks for (${storage.join(" + ")})` });
   }
   return issues;
+}
+
+/**
+ * The plan called `name`, by own-property lookup: a name every JavaScript object has
+ * (`toString`, `constructor`, `__proto__`) is a missing plan, not Object.prototype's member.
+ */
+export function planNamed(config: Pick<StackConfig, "plans">, name: string): Plan | undefined {
+  return Object.hasOwn(config.plans, name) ? config.plans[name] : undefined;
 }
 
 export function tenantHost(config: Pick<StackConfig, "baseDomain">, id: string): string {

@@ -357,7 +357,7 @@
     badge.className = `badge ${tenant.status}`;
     badge.textContent = tenant.status;
     status.append(badge);
-    if (tenant.status === "error" || tenant.status === "provisioning") {
+    if (tenant.status === "error" || tenant.status === "provisioning" || tenant.status === "unknown") {
       const reason = document.createElement("span");
       reason.className = "status-reason";
       reason.textContent = tenant.statusReason;

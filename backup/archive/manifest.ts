@@ -5,14 +5,20 @@ import { FileDigest } from "./hashing-stream";
 
 export const ARCHIVE_FORMAT = "odoo-saas-backup/1";
 
+/** odoo.release.version_info: (major, minor, micro, release level, serial, suffix). */
+export type OdooVersionInfo = [number | string, number, number, string, number, string];
+
 export interface BackupManifest {
-  // Odoo's fields (odoo/service/db.py dump_db_manifest)
+  // Odoo's fields, in its order (odoo/service/db.py dump_db_manifest)
   odoo_dump: "1";
   db_name: string;
   version: string;
+  /** Absent from archives written before it was added; nothing reads it on restore. */
+  version_info: OdooVersionInfo;
   major_version: string;
   pg_version: string;
-  modules: Record<string, string>;
+  /** Installed modules (ir_module_module, state 'installed') -> latest_version; `{}` without that table. */
+  modules: Record<string, string | null>;
   // ours
   format: typeof ARCHIVE_FORMAT;
   tenant: string;
@@ -27,6 +33,25 @@ export interface BackupManifest {
 /** "17.0" from "17.0", "17.0-20240501" or "17.0+e"; "saas~17.2" stays as it is. */
 export function majorVersionOf(version: string): string {
   return /^(saas~)?\d+\.\d+/.exec(version)?.[0] ?? version;
+}
+
+const SERIES = /^(saas~)?(\d+)\.(\d+)/;
+
+/** Whether `version` starts with an Odoo series such as "17.0" or "saas~17.2". */
+export function isOdooVersion(version: string): boolean {
+  return SERIES.test(version);
+}
+
+/**
+ * What odoo/release.py says for a final release of that series: (17, 0, 0, 'final', 0, '') for
+ * "17.0", ('saas~17', 2, 0, 'final', 0, '') for "saas~17.2". A suffix after the series (a build
+ * date, "+e") is not part of version_info.
+ */
+export function versionInfoOf(version: string): OdooVersionInfo {
+  const m = SERIES.exec(version);
+  if (!m) throw new Error(`${JSON.stringify(version)} does not start with an Odoo series such as 17.0`);
+  const major = Number(m[2]);
+  return [m[1] !== undefined ? `saas~${major}` : major, Number(m[3]), 0, "final", 0, ""];
 }
 
 export class ManifestError extends Error {

@@ -79,7 +79,8 @@ export function writeBackupArchive(input: ArchiveInput): ArchiveOutput {
     dumpProgress.finish();
 
     zip.addEmptyDirectory("filestore/", { mtime: created });
-    const files: Record<string, FileDigest> = {};
+    // File names are data: a file called "__proto__" must be listed, not become the prototype.
+    const files = Object.create(null) as Record<string, FileDigest>;
     const fileProgress = new ProgressCounter("filestore", input.log);
     let totalSize = 0;
     for await (const file of walkFilestore(input.filestoreDir, input.log)) {

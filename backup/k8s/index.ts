@@ -4,5 +4,5 @@ export type { BackupJobOptions, ListedBackup, OnDemandBackupResult } from "./bac
 export { backupContainer, jobFromCronJob } from "./job-from-cronjob";
 export type { JobFromCronJobOptions } from "./job-from-cronjob";
 export { jobName, tenantObjects } from "./names";
-export { restoreTenant } from "./restore-tenant";
+export { restoreTenant, RestoreRefusedError } from "./restore-tenant";
 export type { RestoreTenantOptions, RestoreTenantReport } from "./restore-tenant";

@@ -33,7 +33,7 @@ export function backupContainer(containers: V1Container[]): V1Container {
 }
 
 function withEnv(env: V1EnvVar[] | undefined, overrides: Record<string, string>): V1EnvVar[] {
-  const kept = (env ?? []).filter((e) => !(e.name in overrides));
+  const kept = (env ?? []).filter((e) => !Object.hasOwn(overrides, e.name));
   return [...kept, ...Object.entries(overrides).map(([name, value]) => ({ name, value }))];
 }
 

@@ -1,7 +1,7 @@
 // Names of the tenant's objects come from the component's own naming (components/naming.ts);
 // this folder runs on the operator side only (the backup image leaves dist/backup/k8s out).
 import { tenantNames } from "../../components/naming";
-import { assertTenantId } from "../tenant-id";
+import { assertTenantId } from "../../tenants/tenant-id";
 
 /** Marks the Jobs this module starts: backup, restore or list. */
 export const ACTION_LABEL = "odoo-saas.io/backup-action";

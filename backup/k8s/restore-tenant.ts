@@ -1,8 +1,10 @@
-// Restore orchestration from outside the tenant: stop Odoo, (optionally) take a safety backup,
-// run the restore Job, and start Odoo again whatever happened. The data-level work and its
+// Restore orchestration from outside the tenant: confirm the backup exists (a read-only list
+// Job), stop Odoo, (optionally) take a safety backup, run the restore Job, and start Odoo again
+// whatever happened. The data-level work and its
 // safety rule live in backup/restore/restore-backup.ts, inside the Job.
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1Deployment } from "@kubernetes/client-node";
 import { parseBackupName } from "../backup-name";
+import { listTenantBackups } from "./backup-jobs";
 import { jobFromCronJob } from "./job-from-cronjob";
 import { jobLog, labelSelectorString, waitForDeploymentReady, waitForJob, waitForPodsGone } from "./kube-wait";
 import { jobName, REPLICAS_BEFORE_RESTORE_ANNOTATION, tenantObjects } from "./names";
@@ -17,6 +19,8 @@ export interface RestoreTenantOptions {
   jobTimeoutMs?: number;
   readyTimeoutMs?: number;
   pollMs?: number;
+  /** How long the read-only list Job that confirms the backup exists may take. */
+  listTimeoutMs?: number;
   log?: (line: string) => void;
   now?: () => Date;
 }
@@ -32,6 +36,11 @@ export interface RestoreTenantReport {
   error?: string;
   /** Set when Odoo could not be brought back: needs a person. */
   scaleBackError?: string;
+}
+
+/** The restore was refused before anything was stopped or changed. */
+export class RestoreRefusedError extends Error {
+  override readonly name = "RestoreRefusedError";
 }
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -54,6 +63,23 @@ export async function restoreTenant(kc: KubeConfig, tenant: string, backupName: 
   const now = options.now ?? (() => new Date());
   const pollMs = options.pollMs ?? 3000;
   const report: RestoreTenantReport = { tenant, backup: backupName, ok: false };
+
+  // The store is read the way a backup Job reads it (the tenant's own volume or S3 credentials),
+  // by a short read-only list Job; nothing is stopped unless the backup is there and complete.
+  let listed;
+  try {
+    listed = await listTenantBackups(kc, tenant, { pollMs, now: now(), ...(options.listTimeoutMs !== undefined ? { timeoutMs: options.listTimeoutMs } : {}) });
+  } catch (err) {
+    throw new RestoreRefusedError(`cannot confirm that ${backupName} exists in ${tenant}'s backup store (${(err as Error).message.split("\n")[0]}); nothing was stopped or changed`);
+  }
+  const found = listed.find((b) => b.name === backupName);
+  if (found === undefined) {
+    throw new RestoreRefusedError(`${backupName} does not exist in ${tenant}'s backup store (${listed.length} backup(s) there${listed[0] ? `, newest ${listed[0].name}` : ""}); nothing was stopped or changed`);
+  }
+  if (found.status !== "complete") {
+    throw new RestoreRefusedError(`${backupName} is incomplete (its upload never finished); nothing was stopped or changed`);
+  }
+  log(`${backupName} is in the store (${found.size} bytes, complete)`);
 
   const cronJob = await batch.readNamespacedCronJob({ name: objects.cronJob, namespace });
   const deployment = await apps.readNamespacedDeployment({ name: objects.deployment, namespace });

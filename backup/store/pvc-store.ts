@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { assertSafeObjectName } from "../backup-name";
-import { assertTenantId } from "../tenant-id";
+import { assertTenantId } from "../../tenants/tenant-id";
 import { BackupNotFoundError, BackupStore, ObjectStatus, StoredObject } from "./backup-store";
 
 const PARTIAL_SUFFIX = ".partial";

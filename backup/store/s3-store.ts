@@ -13,7 +13,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable, Transform } from "node:stream";
 import { assertSafeObjectName } from "../backup-name";
-import { assertTenantId } from "../tenant-id";
+import { assertTenantId } from "../../tenants/tenant-id";
 import { BackupNotFoundError, BackupStore, ObjectStatus, StoredObject } from "./backup-store";
 
 export interface S3StoreOptions {

@@ -102,6 +102,25 @@ describe("signup API authentication (real server, stand-in program)", function (
     expect((await both.request("GET", "/api/admin/tenant-ids", { token: admin })).status).to.equal(200);
   });
 
+  it("403 anonymous_not_allowed for a Supabase anonymous sign-in (role authenticated, is_anonymous true), on every route; nothing is queued", async () => {
+    const anon = await auth.sign({ sub: userId("anon"), extraClaims: { role: "authenticated", is_anonymous: true } });
+    const anonHs = await auth.sign({ sub: userId("anon"), alg: "HS256", extraClaims: { role: "authenticated", is_anonymous: true } });
+    for (const token of [anon, anonHs]) {
+      const created = await both.request("POST", "/api/tenants", { token, body: { id: "anon-shop", plan: "starter" } });
+      expectApiError(created, 403, "anonymous_not_allowed");
+      expectApiError(await both.request("GET", "/api/tenants", { token }), 403, "anonymous_not_allowed");
+      expectApiError(await both.request("GET", "/api/check-id?id=anon-shop", { token }), 403, "anonymous_not_allowed");
+    }
+    // Even with an e-mail address on the token: the claim decides.
+    const withEmail = await auth.sign({ sub: userId("anon"), email: "anon@example.com", extraClaims: { is_anonymous: true } });
+    expectApiError(await both.request("POST", "/api/tenants", { token: withEmail, body: { id: "anon-shop", plan: "starter" } }), 403, "anonymous_not_allowed");
+    const admin = await auth.sign({ sub: userId("root"), email: "root@example.com", admin: true });
+    const all = await both.request<{ tenants: Array<{ id: string }> }>("GET", "/api/tenants", { token: admin });
+    expect(all.body.tenants.map((t) => t.id)).to.not.include("anon-shop");
+    // A permanent user (is_anonymous false) is unaffected.
+    expect((await list(await auth.sign({ sub, email: "alice@example.com", extraClaims: { is_anonymous: false } }))).status).to.equal(200);
+  });
+
   it("needs no token for the page, its config, the public config and the health checks", async () => {
     for (const path of ["/", "/app.js", "/style.css", "/config.js", "/vendor/supabase.js", "/api/config/public", "/healthz", "/readyz"]) {
       const res = await both.request("GET", path);

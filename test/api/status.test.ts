@@ -77,10 +77,11 @@ describe("tenant status derivation (pure)", () => {
     expect(deriveTenantStatus({ tenant: { state: "pending", suspended: false }, pending: [{ kind: "create" }], cluster: { reachable: false, reason: "x" } }).status).to.equal("provisioning");
   });
 
-  it("without a cluster, the last operation decides (applied: ready)", () => {
-    const status = deriveTenantStatus({ tenant: active, pending: [], lastOperation: { kind: "create", status: "succeeded" }, cluster: { reachable: false, reason: "down" } });
-    expect(status.status).to.equal("ready");
-    expect(status.reason).to.contain("cluster not reachable");
+  it("without a cluster reading, an applied tenant is unknown with the reason, never ready", () => {
+    const status = deriveTenantStatus({ tenant: active, pending: [], lastOperation: { kind: "create", status: "succeeded" }, cluster: { reachable: false, reason: "cluster not reachable: connect ECONNREFUSED" } });
+    expect(status).to.deep.equal({ status: "unknown", reason: "readiness not observed: cluster not reachable: connect ECONNREFUSED" });
+    const resumed = deriveTenantStatus({ tenant: active, pending: [], lastOperation: { kind: "resume", status: "succeeded" }, cluster: { reachable: false, reason: "no cluster configured" } });
+    expect(resumed.status).to.equal("unknown");
   });
 });
 
@@ -169,6 +170,29 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
       expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("ready");
       const list = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token });
       expect(list.body.tenants.map((t) => t.status)).to.deep.equal(["ready"]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("the API says unknown, with the reason, when the API server cannot be reached (kubeconfig to a closed loopback port)", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", () => resolve()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const h = await Harness.start({ kubeconfig: kubeconfig(dir, `https://127.0.0.1:${port}`), coalesceWindowMs: 50 });
+    try {
+      const token = await h.token("pavel");
+      const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "lima", plan: "starter" } });
+      expect((await h.waitForOperation(token, created.body.operation.id)).status).to.equal("succeeded");
+      const one = await h.request<TenantView>("GET", "/api/tenants/lima", { token });
+      expect(one.status).to.equal(200);
+      expect(one.body.state).to.equal("active");
+      expect(one.body.status).to.equal("unknown");
+      expect(one.body.statusReason).to.match(/^readiness not observed: cluster not reachable/);
+      expect(one.body.cluster.reachable).to.equal(false);
+      const list = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token });
+      expect(list.body.tenants.map((t) => [t.id, t.status])).to.deep.equal([["lima", "unknown"]]);
     } finally {
       await h.close();
     }

@@ -61,6 +61,29 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       expect(res.body.error).to.deep.equal({ code: "invalid_tenant", field: "plan", message: expected.ok ? "" : expected.issues[0]?.message });
     });
 
+    it("refuses names every JavaScript object has (plan, odooVersion, id), naming the field and queuing nothing", async () => {
+      const before = (await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin })).body.tenants.length;
+      const cases: Array<[string, string]> = [
+        ['{"id":"proto-plan","plan":"__proto__"}', "plan"],
+        ['{"id":"proto-plan","plan":"toString"}', "plan"],
+        ['{"id":"proto-plan","plan":"constructor"}', "plan"],
+        ['{"id":"proto-plan","plan":"hasOwnProperty"}', "plan"],
+        ['{"id":"proto-version","plan":"starter","odooVersion":"constructor"}', "odooVersion"],
+        ['{"id":"__proto__","plan":"starter"}', "id"],
+        ['{"id":"toString","plan":"starter"}', "id"],
+      ];
+      for (const [raw, field] of cases) {
+        const res = await h.request<ErrorBody>("POST", "/api/tenants", { token: alice, raw, headers: { "Content-Type": "application/json" } });
+        expect(res.status, raw).to.equal(400);
+        expect(res.body.error, raw).to.include({ code: "invalid_tenant", field });
+        if (field === "plan") expect(res.body.error.message, raw).to.match(/^unknown plan ".+" \(plans: starter, business\)$/);
+      }
+      const after = (await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin })).body.tenants;
+      expect(after.length).to.equal(before);
+      expect(after.map((t) => t.id)).to.not.include.members(["proto-plan", "proto-version"]);
+      expect((await h.request("GET", "/api/tenants/proto-plan", { token: alice })).status).to.equal(404);
+    });
+
     it("refuses an unsupported Odoo version and a missing plan", async () => {
       const version = await create(alice, { id: "oldie", plan: "starter", odooVersion: "16.0" });
       expect(version.status).to.equal(400);
@@ -109,6 +132,12 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const put = await h.request<ErrorBody>("PUT", "/api/tenants", { token: alice });
       expect(put.status).to.equal(405);
       expect(put.headers.allow).to.equal("POST, GET");
+      // Tenant routes take only what the schema's id rule accepts (a leading digit is not an id).
+      for (const p of ["/api/tenants/1abc", "/api/tenants/1abc/credentials", "/api/tenants/Acme"]) {
+        const res = await h.request<ErrorBody>("GET", p, { token: alice });
+        expect(res.status, p).to.equal(404);
+        expect(res.body.error.code, p).to.equal("not_found");
+      }
     });
   });
 
@@ -155,7 +184,9 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     it("shows alice her tenant with status, URL, plan, version, created time and last operation", async () => {
       const res = await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice });
       expect(res.status).to.equal(200);
-      expect(res.body).to.include({ id: "alpha", state: "active", status: "ready", url: "http://alpha.odoo-saas.test", host: "alpha.odoo-saas.test", plan: "starter", odooVersion: "17.0" });
+      // This server reads no cluster (KUBECONFIG=none): applied, but readiness unknown, and it says so.
+      expect(res.body).to.include({ id: "alpha", state: "active", status: "unknown", url: "http://alpha.odoo-saas.test", host: "alpha.odoo-saas.test", plan: "starter", odooVersion: "17.0" });
+      expect(res.body.statusReason).to.equal("readiness not observed: no cluster configured");
       expect(res.body.cluster).to.deep.equal({ reachable: false, reason: "no cluster configured" });
       expect(res.body.lastOperation).to.include({ kind: "create", status: "succeeded", error: null });
       expect(Date.parse(res.body.createdAt)).to.be.a("number").and.not.NaN;
@@ -213,7 +244,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const resume = await h.request<Created>("POST", "/api/tenants/alpha/resume", { token: alice, body: {} });
       expect(resume.status).to.equal(202);
       expect((await h.waitForOperation(alice, resume.body.operation.id)).status).to.equal("succeeded");
-      expect((await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice })).body).to.include({ status: "ready", suspended: false });
+      expect((await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice })).body).to.include({ status: "unknown", suspended: false });
       expect((await h.request<ErrorBody>("POST", "/api/tenants/alpha/resume", { token: alice })).body.error.code).to.equal("not_suspended");
       const withField = await h.request<ErrorBody>("POST", "/api/tenants/alpha/suspend", { token: alice, body: { now: true } });
       expect(withField.body.error).to.include({ code: "unknown_field", field: "now" });

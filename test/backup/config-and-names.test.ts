@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { assertSafeObjectName, formatBackupName, parseBackupName, parseCompactUtc } from "../../backup/backup-name";
 import { readBackupConfig, readCommonConfig, readRestoreConfig, redact, secretValues } from "../../backup/config";
 import { fitDatabaseName } from "../../backup/pg/database-admin";
-import { majorVersionOf } from "../../backup/archive/manifest";
+import { majorVersionOf, versionInfoOf } from "../../backup/archive/manifest";
+import { tenantIdProblem } from "../../tenants/schema";
 
 const BASE = {
   TENANT_ID: "acme",
@@ -47,6 +48,9 @@ describe("backup names", () => {
   });
 
   it("Odoo major versions", () => {
+    expect(versionInfoOf("17.0")).to.deep.equal([17, 0, 0, "final", 0, ""]);
+    expect(versionInfoOf("18.0-20250101")).to.deep.equal([18, 0, 0, "final", 0, ""]);
+    expect(versionInfoOf("saas~17.2")).to.deep.equal(["saas~17", 2, 0, "final", 0, ""]);
     expect(majorVersionOf("17.0")).to.equal("17.0");
     expect(majorVersionOf("18.0-20250101")).to.equal("18.0");
     expect(majorVersionOf("saas~17.2")).to.equal("saas~17.2");
@@ -68,12 +72,22 @@ describe("environment contract", () => {
   it("names the variable in every error", () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ ...BASE, TENANT_ID: "" }, /TENANT_ID is required/],
-      [{ ...BASE, TENANT_ID: "Acme Corp" }, /TENANT_ID must be a DNS-1123 label/],
+      [{ ...BASE, TENANT_ID: "Acme Corp" }, /TENANT_ID is not a valid tenant id: .*not a DNS label/],
+      // The schema's one rule (tenants/tenant-id.ts), not a looser DNS-1123 one.
+      [{ ...BASE, TENANT_ID: "1acme" }, /TENANT_ID is not a valid tenant id: .*starting with a letter/],
+      [{ ...BASE, TENANT_ID: "a".repeat(41) }, /TENANT_ID is not a valid tenant id: .*41 characters; at most 40/],
+      [{ ...BASE, TENANT_ID: "kube-system" }, /TENANT_ID is not a valid tenant id: .*reserved/],
+      // Names every JavaScript object has are data like any other.
+      [{ ...BASE, TENANT_ID: "__proto__" }, /TENANT_ID is not a valid tenant id/],
+      [{ ...BASE, BACKUP_STORE: "toString" }, /BACKUP_STORE must be "pvc" or "s3"; got "toString"/],
+      [{ ...BASE, BACKUP_STORE: "__proto__" }, /BACKUP_STORE must be "pvc" or "s3"; got "__proto__"/],
+      [{ ...BASE, BACKUP_KIND: "constructor" }, /BACKUP_KIND must be "scheduled" or "on-demand"; got "constructor"/],
       [{ ...BASE, PGPORT: "54x" }, /PGPORT must be a whole number/],
       [{ ...BASE, PGHOST: "" }, /PGHOST is required/],
       [{ ...BASE, PGDATABASE: "x".repeat(64) }, /PGDATABASE must be at most 63 bytes/],
       [{ ...BASE, FILESTORE_DIR: "relative/dir" }, /FILESTORE_DIR must be an absolute path/],
       [{ ...BASE, ODOO_VERSION: "" }, /ODOO_VERSION is required/],
+      [{ ...BASE, ODOO_VERSION: "master" }, /ODOO_VERSION must start with an Odoo series such as 17.0/],
       [{ ...BASE, BACKUP_STORE: "ftp" }, /BACKUP_STORE must be "pvc" or "s3"/],
       [{ ...BASE, BACKUP_KEEP: "0" }, /BACKUP_KEEP must be a whole number from 1/],
       [{ ...BASE, BACKUP_KIND: "weekly" }, /BACKUP_KIND must be "scheduled" or "on-demand"/],
@@ -86,6 +100,28 @@ describe("environment contract", () => {
     for (const [env, message] of cases) expect(() => readBackupConfig(env), message.source).to.throw(message);
     expect(() => readBackupConfig(BASE, "weekly")).to.throw(/--kind must be/);
     expect(() => readRestoreConfig({ ...BASE, RESTORE_KEEP_PREVIOUS: "perhaps" })).to.throw(/RESTORE_KEEP_PREVIOUS/);
+  });
+
+  it("uses the tenant schema's id rule: what the schema accepts, the backup accepts, and nothing else", () => {
+    const ids = ["acme", "a1", "constructor", "1acme", "-a", "a-", "Acme", "a".repeat(40), "a".repeat(41), "a".repeat(63), "kube-x", "tenant-a", "www", "__proto__", "toString"];
+    for (const id of ids) {
+      const schemaOk = tenantIdProblem(id) === undefined;
+      const backupOk = (() => {
+        try {
+          readCommonConfig({ TENANT_ID: id });
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(backupOk, id).to.equal(schemaOk);
+    }
+  });
+
+  it("reads only the environment's own variables, never inherited ones", () => {
+    const inherited = Object.create({ PGHOST: "evil", PGDATABASE: "evil" }) as Record<string, string>;
+    Object.assign(inherited, { ...BASE, PGHOST: undefined, PGDATABASE: undefined });
+    expect(() => readBackupConfig(inherited)).to.throw(/PGDATABASE is required|PGHOST is required/);
   });
 
   it("list and prune need only the tenant and the store", () => {

@@ -99,7 +99,7 @@ describe("hostile values are treated as data", function () {
   it("refuses a hostile TENANT_ID or backup name with a clear error", async () => {
     const badTenant = await runCli(["list"], { ...env, TENANT_ID: `acme; ${inject}` });
     expect(badTenant.status).to.equal(2);
-    expect(badTenant.stderr).to.match(/TENANT_ID must be a DNS-1123 label/);
+    expect(badTenant.stderr).to.match(/TENANT_ID is not a valid tenant id: .*not a DNS label/);
     const badName = await runCli(["restore", `acme-${inject}.zip`], env);
     expect(badName.status).to.equal(1);
     expect(badName.stderr).to.match(/refusing backup name/);

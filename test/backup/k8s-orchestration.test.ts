@@ -24,6 +24,8 @@ class FakeApi {
   jobs = new Map<string, any>();
   failAction: string | undefined;
   logs: Record<string, string> = {};
+  /** What a list Job prints when no log was set for it: the store's backups. */
+  stored: Array<{ name: string; status: "complete" | "incomplete" }> = [{ name: BACKUP, status: "complete" }];
   private server = http.createServer((req, res) => this.handle(req, res));
 
   async start(): Promise<KubeConfig> {
@@ -83,7 +85,8 @@ class FakeApi {
       const log = /^\/api\/v1\/namespaces\/tenant-acme\/pods\/(.+)-pod\/log$/.exec(p);
       if (log) {
         res.writeHead(200, { "content-type": "text/plain" }); // as the real API server sends logs
-        return res.end(this.logs[log[1]!] ?? "");
+        const isList = this.jobs.get(log[1]!)?.metadata.labels["odoo-saas.io/backup-action"] === "list";
+        return res.end(this.logs[log[1]!] ?? (isList ? this.listLog() : ""));
       }
       if (p === `/apis/batch/v1${NS}/jobs` && req.method === "POST") {
         const job = JSON.parse(raw);
@@ -100,6 +103,11 @@ class FakeApi {
       if (jobPath && req.method === "DELETE") return send(200, { kind: "Status", status: "Success" });
       send(404, { kind: "Status", status: "Failure", code: 404, message: `fake has no ${req.method} ${p}` });
     });
+  }
+
+  private listLog(): string {
+    const backups = this.stored.map((b) => ({ ...b, kind: "scheduled", created: "2024-05-01T02:00:00.000Z", size: 42, modified: "2024-05-01T02:00:09.000Z" }));
+    return `${JSON.stringify({ format: "odoo-saas-backup-list/1", tenant: "acme", backups })}\n`;
   }
 
   private cronJob() {
@@ -159,8 +167,12 @@ describe("Kubernetes orchestration (fake API server)", function () {
   it("restore: scale Odoo to 0, wait for its pods, safety backup, restore, scale back and wait ready", async () => {
     let t = 1_700_000_000_000;
     const report = await restoreTenant(kc, "acme", BACKUP, { pollMs: 5, now: () => new Date((t += 1000)) });
-    expect(report).to.deep.include({ ok: true, previousReplicas: 2, safetyBackupJob: "acme-backup-backup-1700000001", restoreJob: "acme-backup-restore-1700000002" });
+    expect(report).to.deep.include({ ok: true, previousReplicas: 2, safetyBackupJob: "acme-backup-backup-1700000002", restoreJob: "acme-backup-restore-1700000003" });
     expect(api.summary()).to.deep.equal([
+      // First the read-only listing that confirms the backup exists; only then is anything stopped.
+      "GET cronjobs/acme-backup",
+      "POST job list --json",
+      "DELETE jobs/acme-backup-list-1700000001?propagationPolicy=Background",
       "GET cronjobs/acme-backup",
       "GET deployments/acme-odoo",
       "PATCH deployment replicas=0",
@@ -172,19 +184,54 @@ describe("Kubernetes orchestration (fake API server)", function () {
     // Odoo's pods were polled until gone before the first Job was created.
     const podsGone = api.calls.findIndex((c) => c.path.includes("/pods?labelSelector=app%3Dodoo") || c.path.includes("/pods?labelSelector=app=odoo"));
     expect(podsGone).to.be.greaterThan(-1);
-    expect(podsGone).to.be.lessThan(api.calls.findIndex((c) => c.method === "POST"));
-    const restoreJob = api.jobs.get("acme-backup-restore-1700000002");
+    expect(podsGone).to.be.lessThan(api.calls.findIndex((c) => c.method === "POST" && c.body.spec.template.spec.containers[0].args[0] !== "list"));
+    const restoreJob = api.jobs.get("acme-backup-restore-1700000003");
     expect(restoreJob.metadata.ownerReferences[0]).to.include({ kind: "CronJob", name: "acme-backup", uid: "uid-1", controller: true });
     expect(restoreJob.metadata.annotations["cronjob.kubernetes.io/instantiate"]).to.equal("manual");
     expect(restoreJob.spec.backoffLimit).to.equal(0);
     // The restore writes the filestore; the safety backup only reads it.
     expect(restoreJob.spec.template.spec.containers[0].volumeMounts[0].readOnly).to.equal(undefined);
     expect(restoreJob.spec.template.spec.volumes[0].persistentVolumeClaim.readOnly).to.equal(undefined);
-    expect(api.jobs.get("acme-backup-backup-1700000001").spec.template.spec.containers[0].volumeMounts[0].readOnly).to.equal(true);
+    expect(api.jobs.get("acme-backup-backup-1700000002").spec.template.spec.containers[0].volumeMounts[0].readOnly).to.equal(true);
     expect(restoreJob.spec.template.spec.containers[0].command).to.deep.equal(["node", "/app/dist/backup/cli.js"]);
     expect(api.calls.find((c) => c.method === "PATCH")!.body.metadata.annotations).to.deep.equal({ "odoo-saas.io/replicas-before-restore": "2" });
     expect(api.annotations).to.deep.equal({});
     expect(api.replicas).to.equal(2);
+  });
+
+  it("restore of a backup that does not exist: refused after the read-only listing, before Odoo is stopped or any other Job is created", async () => {
+    api.stored = [{ name: "acme-20240401T020000Z-scheduled.zip", status: "complete" }];
+    let error: Error | undefined;
+    await restoreTenant(kc, "acme", BACKUP, { pollMs: 5 }).catch((err: Error) => (error = err));
+    expect(error?.name).to.equal("RestoreRefusedError");
+    expect(error?.message).to.equal(`${BACKUP} does not exist in acme's backup store (1 backup(s) there, newest acme-20240401T020000Z-scheduled.zip); nothing was stopped or changed`);
+    expect(api.calls.filter((c) => c.method === "PATCH")).to.deep.equal([]);
+    expect([...api.jobs.values()].map((j) => j.spec.template.spec.containers[0].args)).to.deep.equal([["list", "--json"]]);
+    expect(api.replicas).to.equal(2);
+  });
+
+  it("restore is refused when the listing cannot confirm the backup (list Job failed, nothing printed) or it is incomplete", async () => {
+    const listJob = "acme-backup-list-1700000000";
+    const cases: Array<[string, () => void, RegExp]> = [
+      ["list Job failed", () => (api.failAction = "list"), /^cannot confirm that .* exists in acme's backup store \(listing backups failed/],
+      ["nothing printed (a simulated node runs nothing)", () => (api.logs[listJob] = "\n"), /^cannot confirm that .* exists in acme's backup store \(the list Job printed no backup list\)/],
+      ["incomplete upload", () => (api.stored = [{ name: BACKUP, status: "incomplete" }]), /is incomplete/],
+    ];
+    for (const [title, setup, message] of cases) {
+      api.calls = [];
+      api.jobs.clear();
+      api.failAction = undefined;
+      api.logs = {};
+      api.stored = [{ name: BACKUP, status: "complete" }];
+      setup();
+      let error: Error | undefined;
+      await restoreTenant(kc, "acme", BACKUP, { pollMs: 5, now: () => new Date(1_700_000_000_000) }).catch((err: Error) => (error = err));
+      expect(error?.name, title).to.equal("RestoreRefusedError");
+      expect(error?.message, title).to.match(message);
+      expect(error?.message, title).to.contain("nothing was stopped or changed");
+      expect(api.calls.filter((c) => c.method === "PATCH"), title).to.deep.equal([]);
+      expect([...api.jobs.values()].map((j) => j.spec.template.spec.containers[0].args[0]), title).to.deep.equal(["list"]);
+    }
   });
 
   it("restore failure: Odoo is scaled back anyway and the report carries the Job's log", async () => {

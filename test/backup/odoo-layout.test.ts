@@ -72,6 +72,9 @@ describe("archive layout is Odoo's database-manager format", function () {
 
     const m = seen.manifest;
     expect(m).to.include({ odoo_dump: "1", db_name: "globex", version: "17.0", major_version: "17.0", tenant: "globex", kind: "on-demand" });
+    // Every field of Odoo's dump_db_manifest, in its order, then ours.
+    expect(Object.keys(m).slice(0, 7)).to.deep.equal(["odoo_dump", "db_name", "version", "version_info", "major_version", "pg_version", "modules"]);
+    expect(m.version_info).to.deep.equal([17, 0, 0, "final", 0, ""]); // odoo.release.version_info of 17.0
     expect(m.created).to.equal("2024-05-01T02:00:00.000Z");
     expect(m.pg_version).to.match(/^\d+\.\d+$/);
     expect(m.modules).to.deep.equal({ base: "17.0.1.3", sale: "17.0.1.2" }); // installed ones only
@@ -106,5 +109,39 @@ describe("archive layout is Odoo's database-manager format", function () {
     const dump = fs.readFileSync(path.join(extracted, "dump.sql"), "utf8");
     expect(dump).to.not.match(/OWNER TO|^GRANT |^REVOKE /m);
     expect(dump).to.match(/lo_create|lowrite/);
+  });
+
+  it("a database without ir_module_module gets modules {} (and Odoo 18.0's version_info)", async () => {
+    pg.sql("postgres", "CREATE DATABASE plain TEMPLATE template0;");
+    pg.sql("plain", "CREATE TABLE note (id serial PRIMARY KEY, body text); INSERT INTO note (body) VALUES ('x');");
+    const filestore = path.join(work, "filestore/plain");
+    fs.mkdirSync(path.join(filestore, "ab"), { recursive: true });
+    // File names are data: names every object has must be listed, not become the list's prototype.
+    fs.writeFileSync(path.join(filestore, "__proto__"), "p");
+    fs.writeFileSync(path.join(filestore, "ab", "constructor"), "c");
+    const env = {
+      ...pg.env, PG_BIN_DIR: pg.binDir, TENANT_ID: "plain", ODOO_VERSION: "18.0", PGDATABASE: "plain",
+      FILESTORE_DIR: filestore, BACKUP_DIR: path.join(work, "backups-plain"),
+    };
+    const store = new PvcBackupStore(env.BACKUP_DIR, "plain");
+    const result = await runBackup(readBackupConfig(env, "scheduled"), store, { now: new Date("2024-05-02T02:00:00Z") });
+    expect(result.manifest.modules).to.deep.equal({});
+    expect(Object.keys(result.manifest.filestore.files).sort()).to.deep.equal(["__proto__", "ab/constructor"]);
+    expect(result.manifest.filestore.file_count).to.equal(2);
+    expect(result.manifest.version_info).to.deep.equal([18, 0, 0, "final", 0, ""]);
+    expect(result.manifest.major_version).to.equal("18.0");
+    const zip = await yauzl.openPromise(store.localPath(result.name));
+    let written: Record<string, unknown> | undefined;
+    for await (const entry of zip.eachEntry()) {
+      if (entry.fileName === "manifest.json") {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
+        written = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+      }
+    }
+    zip.close();
+    expect(written?.modules).to.deep.equal({});
+    expect(written?.version_info).to.deep.equal([18, 0, 0, "final", 0, ""]);
+    expect(Object.keys((written?.filestore as { files: object }).files).sort()).to.deep.equal(["__proto__", "ab/constructor"]);
   });
 });

@@ -150,20 +150,37 @@ describe("operations checks on a real local control plane", function () {
     expect(claim.status?.phase).to.equal("Bound");
   });
 
-  it("restore orchestration: Odoo stopped, safety backup, restore Job, Odoo back and ready", async () => {
-    const seen: string[] = [];
-    const report = await restoreTenant(cluster.kc, "initech", "initech-20261101T020000Z-scheduled.zip", { pollMs: 500, log: (line) => seen.push(line) });
-    expect(report.ok).to.equal(true);
-    expect(report.previousReplicas).to.equal(1);
+  it("restore: refused before Odoo is stopped or a backup/restore Job exists, because the simulated node cannot show the backup exists", async () => {
+    // KWOK reports every Job complete without running it, so a restore Job here would "succeed"
+    // without restoring anything. The orchestration must first confirm the backup through a
+    // read-only list Job; here that Job prints no list, so the restore is refused and nothing changes.
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
     const batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
-    const restoreJob = await batch.readNamespacedJob({ name: report.restoreJob as string, namespace: "tenant-initech" });
-    expect(restoreJob.spec?.template.spec?.containers[0]?.args).to.deep.equal(["restore", "initech-20261101T020000Z-scheduled.zip"]);
-    const filestore = restoreJob.spec?.template.spec?.containers[0]?.volumeMounts?.find((m) => m.mountPath === "/var/lib/odoo");
-    expect(filestore?.readOnly ?? false).to.equal(false);
-    const safety = await batch.readNamespacedJob({ name: report.safetyBackupJob as string, namespace: "tenant-initech" });
-    expect(new Date(safety.metadata?.creationTimestamp as Date).getTime()).to.be.at.most(new Date(restoreJob.metadata?.creationTimestamp as Date).getTime());
-    const deployment = await cluster.kc.makeApiClient(k8s.AppsV1Api).readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
-    expect(deployment.spec?.replicas).to.equal(1);
-    expect(deployment.status?.readyReplicas).to.equal(1);
+    const before = await apps.readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
+    const seen: string[] = [];
+    let error: Error | undefined;
+    const report = await restoreTenant(cluster.kc, "initech", "initech-20261101T020000Z-scheduled.zip", { pollMs: 500, log: (line) => seen.push(line) })
+      .catch((err: Error) => { error = err; return undefined; });
+    expect(report, "a restore of an unconfirmed backup must not run").to.equal(undefined);
+    expect(error?.name).to.equal("RestoreRefusedError");
+    expect(error?.message).to.match(/^cannot confirm that initech-20261101T020000Z-scheduled\.zip exists in initech's backup store \(.+\); nothing was stopped or changed$/);
+    expect(seen.filter((line) => /scaling|started Job/.test(line))).to.deep.equal([]);
+    const after = await apps.readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
+    expect(after.metadata?.generation).to.equal(before.metadata?.generation);
+    expect(after.spec?.replicas).to.equal(1);
+    expect(after.metadata?.annotations?.["odoo-saas.io/replicas-before-restore"]).to.equal(undefined);
+    const jobs = await batch.listNamespacedJob({ namespace: "tenant-initech", labelSelector: "odoo-saas.io/backup-action in (backup,restore)" });
+    expect(jobs.items.map((j) => j.metadata?.name)).to.deep.equal([]);
+
+    // The operator's command says the same and exits non-zero; ids follow the schema's one rule.
+    const cli = runScript(cluster, "backup-restore", ["initech", "initech-20261101T020000Z-scheduled.zip"]);
+    expect(cli.code).to.equal(1);
+    expect(cli.out).to.match(/refused: cannot confirm that initech-20261101T020000Z-scheduled\.zip exists .*nothing was stopped or changed/);
+    const badId = runScript(cluster, "backup-restore", ["1initech", "1initech-20261101T020000Z-scheduled.zip"]);
+    expect(badId.code).to.equal(1);
+    expect(badId.out).to.contain("tenant id is not a valid tenant id");
+    const untouched = await apps.readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
+    expect(untouched.metadata?.generation).to.equal(before.metadata?.generation);
+    expect((await batch.listNamespacedJob({ namespace: "tenant-initech", labelSelector: "odoo-saas.io/backup-action in (backup,restore)" })).items).to.deep.equal([]);
   });
 });

@@ -39,4 +39,17 @@ export const REJECTIONS: RejectionCase[] = [
   { title: "keep < 1", tenants: [tenant({ id: "acme", backup: { keep: 0 } })], index: 0, field: "backup.keep", message: /keep must be at least 1/ },
   { title: "an unknown key on a tenant (a typo is never ignored)", tenants: [{ ...tenant({ id: "acme" }), suspend: true } as never], index: 0, field: "suspend", message: /unknown key/ },
   { title: "an unknown key in a nested object", tenants: [{ ...tenant({ id: "acme" }), backup: { keep: 3, schedul: "0 1 * * *" } } as never], index: 0, field: "backup.schedul", message: /unknown key/ },
+  // Names every JavaScript object already has are data: a missing plan, never Object.prototype's member.
+  ...["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"].map((plan) => ({
+    title: `the plan name "${plan}" (a name every object has)`, tenants: [tenant({ id: "acme", plan })], index: 0, field: "plan",
+    message: new RegExp(`unknown plan "${plan}" \\(plans: starter, business\\)`),
+  })),
+  ...["toString", "constructor", "__proto__"].map((odooVersion) => ({
+    title: `the Odoo version "${odooVersion}"`, tenants: [{ ...tenant({ id: "acme" }), odooVersion: odooVersion as never }], index: 0, field: "odooVersion", message: /must be one of 17.0, 18.0/,
+  })),
+  {
+    // JSON.parse (a request body, a JSON config value) makes "__proto__" an own key: unknown like any typo.
+    title: "an own \"__proto__\" key on a tenant", tenants: [JSON.parse('{"id":"acme","adminEmail":"it@acme.example","plan":"starter","__proto__":{"plan":"business"}}') as never],
+    index: 0, field: "__proto__", message: /unknown key/,
+  },
 ];

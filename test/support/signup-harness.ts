@@ -51,6 +51,8 @@ export interface HarnessOptions {
   dir?: string;
   /** A real cluster to read status and the admin overview from; default none. */
   kubeconfig?: string;
+  /** ODOO_SAAS_ALLOW_ANONYMOUS; default false. */
+  allowAnonymous?: boolean;
 }
 
 export interface Response<T = unknown> {
@@ -242,5 +244,6 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     tenantLimit: options.tenantLimit ?? 3,
     kubeconfig: options.kubeconfig ?? "none",
     coalesceWindowMs: options.coalesceWindowMs ?? 200,
+    allowAnonymous: options.allowAnonymous ?? false,
   };
 }

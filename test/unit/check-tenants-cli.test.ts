@@ -45,6 +45,25 @@ describe("check:tenants (the pull-request check)", () => {
     expect(err).to.contain('tenants[2] (id "acme"): id: duplicate id');
   });
 
+  it("refuses names every JavaScript object has, naming the tenant and the field", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    const good = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
+    for (const plan of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      fs.writeFileSync(path.join(dir, "Pulumi.proto.yaml"), good.replace("plan: business", `plan: "${plan}"`));
+      const { code, out, err } = capture(() => main(["--dir", dir, "--stack", "proto"]));
+      expect(code, plan).to.equal(1);
+      expect(out, plan).to.not.contain("valid");
+      expect(err, plan).to.contain(`tenants[1] (id "globex"): plan: unknown plan "${plan}" (plans: starter, business)`);
+    }
+    // A top-level key named like the prototype is an unknown key, not a way to inject settings.
+    fs.writeFileSync(path.join(dir, "Pulumi.proto.yaml"), good.replace("config:\n", "config:\n  odoo-saas:__proto__:\n    colour: blue\n"));
+    const proto = capture(() => main(["--dir", dir, "--stack", "proto"]));
+    expect(proto.code).to.equal(1);
+    expect(proto.err).to.contain("__proto__: unknown key");
+    fs.writeFileSync(path.join(dir, "Pulumi.proto.yaml"), good.replace("config:\n", "config:\n  odoo-saas:constructor: x\n"));
+    expect(capture(() => main(["--dir", dir, "--stack", "proto"])).err).to.contain("constructor: unknown key");
+  });
+
   it("refuses ids and hosts the self-service stack owns (--taken)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
     const taken = path.join(dir, "taken.json");

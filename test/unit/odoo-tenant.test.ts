@@ -152,6 +152,18 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     expect(recorder.resources).to.deep.equal([]);
   });
 
+  it("registers nothing for a config key named like the prototype (odoo-saas:__proto__), naming it", async () => {
+    const good = validConfig([tenant({ id: "acme" })]);
+    pulumi.runtime.setAllConfig({
+      "odoo-saas:baseDomain": good.baseDomain,
+      "odoo-saas:tenants": JSON.stringify(good.tenants),
+      "odoo-saas:__proto__": JSON.stringify({ plans: {} }),
+    }, []);
+    expect(() => platform.odooSaasProgram()).to.throw(/__proto__: unknown key/);
+    await settle();
+    expect(recorder.resources).to.deep.equal([]);
+  });
+
   for (const c of REJECTIONS) {
     it(`registers nothing for ${c.title}`, async () => {
       const bad = validConfig(c.tenants);
