@@ -2,6 +2,7 @@
  * The whole program: one OdooTenant per configured tenant, and a per-tenant summary for the
  * stack outputs. Shared by index.ts (`pulumi up`) and the Automation API (inline program).
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../tenants/schema";
 import { rawConfigFromPulumi } from "../tenants/config-source";
@@ -48,8 +49,19 @@ export function loadStackConfig(): StackConfig {
   return requireStackConfig(rawConfigFromPulumi(pulumi.runtime.allConfig()));
 }
 
+/**
+ * The Kubernetes provider of every tenant object. Secrets and ConfigMaps are updated in place:
+ * by default the provider replaces them on any data change, and a replacement of an object
+ * with a fixed name and retainOnDelete collides with itself (server-side apply conflict).
+ * Odoo still restarts on a config change (the pod template carries the config's checksum).
+ * Cluster connection: the provider's defaults (KUBECONFIG, ~/.kube/config, `kubernetes:` config).
+ */
+export function kubernetesProvider(): k8s.Provider {
+  return new k8s.Provider("kubernetes", { enableSecretMutable: true, enableConfigMapMutable: true });
+}
+
 /** The Pulumi program: validate first, so invalid config registers no resource at all. */
 export function odooSaasProgram(): { tenants: Record<string, TenantSummary> } {
   const config = loadStackConfig();
-  return { tenants: deployTenants(config) };
+  return { tenants: deployTenants(config, { providers: [kubernetesProvider()] }) };
 }

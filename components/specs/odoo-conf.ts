@@ -5,6 +5,7 @@
  * Values come from the validated config (DNS-label ids, quantities) and generated
  * alphanumeric passwords; the renderer still refuses line breaks so no key can be injected.
  */
+import { createHash } from "node:crypto";
 import { quantityValue } from "../../tenants/quantity";
 import { tenantNames } from "../naming";
 import type { OdooTenantArgs } from "../tenant-args";
@@ -59,4 +60,10 @@ export function renderOdooConf(args: OdooTenantArgs, secrets: OdooConfSecrets): 
     ["limit_time_real", 1200],
   ];
   return ["[options]", ...entries.map(([k, v]) => confValue(k, v)), ""].join("\n");
+}
+
+/** sha256 of odoo.conf rendered with placeholder secrets: changes exactly when a setting does. */
+export function odooConfChecksum(args: OdooTenantArgs): string {
+  const text = renderOdooConf(args, { dbPassword: "-", masterPassword: "-" });
+  return createHash("sha256").update(text).digest("hex");
 }

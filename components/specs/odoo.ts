@@ -6,7 +6,7 @@ import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext } from "../security";
 import type { OdooTenantArgs } from "../tenant-args";
 import { resources, secretEnv, volumeClaim, type Manifest } from "./common";
-import { ODOO_CONF_DIR, ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
+import { ODOO_CONF_DIR, ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT, odooConfChecksum } from "./odoo-conf";
 import { dbClientLabel } from "./postgres";
 
 const INIT_DIR = "/opt/odoo-saas";
@@ -76,7 +76,9 @@ export function odooDeployment(args: OdooTenantArgs): Manifest<k8s.types.input.a
       revisionHistoryLimit: 3,
       selector: { matchLabels: selectorLabels(args.id, "odoo") },
       template: {
-        metadata: { labels },
+        // Odoo reads odoo.conf at start: a changed config must restart it (a Secret update alone
+        // does not). The checksum covers the config without its secrets, which never change.
+        metadata: { labels, annotations: { "odoo-saas.io/config-checksum": odooConfChecksum(args) } },
         spec: {
           serviceAccountName: names.odooServiceAccount,
           automountServiceAccountToken: false,
