@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
+import { CUSTOMER_ERROR_MESSAGES } from "../../automation/customer-messages";
 import type { OperationView } from "../../automation/tenant-service";
 import { engineLocation, harnessConfig, request, userId, writeOpsStackFile } from "../support/signup-harness";
 import { startAuthStandIn, type AuthStandIn } from "../support/supabase-auth-standin";
@@ -40,9 +41,10 @@ describe("the default program is the real odooSaasProgram (provider plugins miss
     await app.operator.idle();
     const op = await request<OperationView>(app.url, "GET", `/api/operations/${res.body.operation.id}`, { token });
     expect(op.body.status).to.equal("failed");
-    expect(op.body.error?.code).to.equal("update_failed");
-    expect(op.body.error?.message).to.match(/^the platform could not apply this change \(update #1\)/);
+    expect(op.body.error).to.deep.equal({ code: "update_failed", message: CUSTOMER_ERROR_MESSAGES.at(-1), reference: res.body.operation.id });
     const admin = await auth.sign({ sub: userId("root"), email: "root@example.com", admin: true });
+    const raw = await request<OperationView>(app.url, "GET", `/api/operations/${res.body.operation.id}`, { token: admin });
+    expect(raw.body.error?.message).to.match(/^the platform could not apply this change \(update #1\)/);
     const updates = await request<{ updates: Array<{ id: number; errors?: string[] }> }>(app.url, "GET", "/api/admin/updates", { token: admin });
     const first = updates.body.updates.find((u) => u.id === 1);
     expect(first?.errors?.join("\n")).to.match(/no resource plugin 'pulumi-resource-(random|kubernetes)' found/);
@@ -51,6 +53,6 @@ describe("the default program is the real odooSaasProgram (provider plugins miss
     expect(reconcile).to.deep.include({ kind: "reconcile", result: "succeeded" });
     expect(reconcile?.changes?.delete).to.equal(1);
     const tenant = await request<{ status: string; state: string }>(app.url, "GET", "/api/tenants/realone", { token });
-    expect(tenant.body).to.include({ status: "error", state: "failed" });
+    expect(tenant.body).to.include({ status: "failed", state: "failed" });
   });
 });
