@@ -14,7 +14,7 @@ export interface CustomerError {
 }
 
 const BY_KIND: ReadonlyMap<OperationKind, string> = new Map([
-  ["create", "We could not create your instance. Nothing was charged and no data was lost. You can try again."],
+  ["create", "We could not create your instance. You can try again, or choose another name."],
   ["suspend", "We could not pause your instance. It is still running; you can try again."],
   ["resume", "We could not start your instance again. Its data is safe; you can try again."],
   ["delete", "We could not delete your instance. It is unchanged; you can try again."],

@@ -20,6 +20,5 @@ export function planDisplayName(key: string, plan: Pick<Plan, "displayName">): s
 
 export function planDescription(plan: Pick<Plan, "description" | "workers" | "databaseStorage" | "filestoreStorage">): string {
   if (plan.description !== undefined) return plan.description;
-  const use = plan.workers > 0 ? "For teams using Odoo all day" : "For getting started and small teams";
-  return `${use}; ${storageGigabytes(plan)} GB for your data and files.`;
+  return plan.workers > 0 ? "For teams using Odoo all day." : "For getting started and small teams.";
 }

@@ -1,5 +1,5 @@
 // The delete confirmation (the name must be typed) and the credentials dialog.
-import { $, flash } from "./dom.js";
+import { $, flash, setBreakable } from "./dom.js";
 import { sentence } from "./api.js";
 
 let deps = null;
@@ -7,8 +7,8 @@ let pendingDelete = null;
 
 export function confirmDelete(id) {
   pendingDelete = id;
-  $("confirm-name").textContent = id;
-  $("confirm-name-again").textContent = id;
+  setBreakable($("confirm-name"), id);
+  setBreakable($("confirm-name-again"), id);
   $("confirm-input").value = "";
   $("confirm-ok").disabled = true;
   $("confirm-dialog").showModal();
@@ -18,10 +18,10 @@ export function confirmDelete(id) {
 export async function showCredentials(id) {
   try {
     const c = await deps.api("GET", `/api/tenants/${encodeURIComponent(id)}/credentials`);
-    $("credentials-name").textContent = id;
+    setBreakable($("credentials-name"), id);
     $("credentials-url").href = c.url;
-    $("credentials-url").textContent = c.url;
-    $("credentials-login").textContent = c.login;
+    setBreakable($("credentials-url"), c.url);
+    setBreakable($("credentials-login"), c.login);
     $("credentials-password").textContent = c.password;
     $("credentials-copy").textContent = "Copy";
     $("credentials-dialog").showModal();

@@ -27,6 +27,12 @@ export function button(label, onClick, { className = "secondary", name } = {}) {
   return b;
 }
 
+/** Long values (addresses, e-mails) may wrap after "@", "." "/" or "-", never inside a word. */
+export function setBreakable(node, text) {
+  const parts = String(text || "").split(/(?<=[@./-])/);
+  node.replaceChildren(...parts.flatMap((part, i) => (i === 0 ? [part] : [document.createElement("wbr"), part])));
+}
+
 /** One banner at a time; it goes away on the next action (clearFlash). */
 export function flash(message, kind) {
   const box = $("flash");
