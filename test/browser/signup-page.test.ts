@@ -11,7 +11,7 @@ import { expect } from "chai";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { CUSTOMER_ERROR_MESSAGES } from "../../automation/customer-messages";
 import { launchChromium } from "../support/browser";
-import { ObservedCluster } from "../support/observed-cluster";
+import { EmptyClusterAdmin, ObservedCluster } from "../support/observed-cluster";
 import { checkView } from "../support/page-checks";
 import { Harness } from "../support/signup-harness";
 
@@ -44,7 +44,8 @@ for (const width of [1280, 390]) {
     before(async () => {
       cluster = new ObservedCluster();
       // A slower stand-in create shows progress; one instance per account shows the limit.
-      h = await Harness.start({ modes: ["jwks"], delayMs: 1_500, tenantLimit: 1, cluster });
+      h = await Harness.start({ modes: ["jwks"], delayMs: 1_500, tenantLimit: 1, cluster, admin: new EmptyClusterAdmin() });
+      h.auth.admins.add(`ops-${w}@example.com`);
       browser = await launchChromium();
       context = await browser.newContext({ viewport: { width, height: 900 } });
       page = await context.newPage();
@@ -258,6 +259,33 @@ for (const width of [1280, 390]) {
       expect(openStreams.size).to.equal(0);
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.getByRole("heading", { name: "Your own Odoo, ready in minutes" }).waitFor();
+    });
+
+    it("shows an administrator the customers' instances by owner e-mail, deleted ones under their filter, and an own list of their own", async () => {
+      const admin = `ops-${w}@example.com`;
+      await page.getByRole("tab", { name: "Create account" }).click();
+      await page.getByLabel("E-mail").fill(admin);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.getByRole("heading", { name: "All tenants (administrators)" }).waitFor();
+      await page.locator(`#admin-rows tr[data-tenant="${shop}"]`).waitFor();
+      await page.getByText("No instances yet.").waitFor();
+      const cells = async (id: string): Promise<string[]> => page.evaluate<string[]>(
+        `[...document.querySelectorAll('#admin-rows tr[data-tenant="${id}"] td')].map((td) => ((td.querySelector(".badge") || td).textContent || ""))`);
+      expect((await cells(shop)).slice(0, 5)).to.deep.equal([shop, "self-service", email, "business", "deleted"]);
+      expect((await cells(broken)).slice(0, 5)).to.deep.equal([broken, "self-service", email, "starter", "failed"]);
+      // The administrator reads the raw reason and the reference to look up.
+      expect(await page.locator(`#admin-rows tr[data-tenant="${broken}"] .status-reason`).textContent()).to.contain("fails on purpose");
+      expect(await page.locator(`#admin-rows tr[data-tenant="${broken}"] .reference`).textContent()).to.match(/^ref op_/);
+      await page.getByLabel("Status").selectOption("deleted");
+      expect(await page.locator("#admin-rows tr").count()).to.equal(1);
+      await page.getByLabel("Status").selectOption("");
+      expect(await page.locator("#distribution-rule").textContent()).to.equal("No tenant running.");
+      await checkView(page, "12-admin");
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("heading", { name: "Your own Odoo, ready in minutes" }).waitFor();
+      expect(await page.locator("#admin-section").isHidden()).to.equal(true);
+      expect(await page.content()).to.not.contain(shop);
     });
 
     it("a returning user lands on Sign in and old banners go away", async () => {

@@ -4,7 +4,9 @@
  * status through starting -> ready -> suspended -> unknown without a Kubernetes cluster; the
  * real reader (KubernetesStatusReader) is tested against an API server in test/api/status.
  */
+import type { ClusterAdminReader, ClusterSnapshot } from "../../automation/admin-overview";
 import type { ClusterObservation, ClusterStatusReader } from "../../automation/cluster-status";
+import { distribution } from "../../ops/distribution";
 
 export class ObservedCluster implements ClusterStatusReader {
   /** Tenants whose Odoo pod is Running and Ready (its health check answers). */
@@ -18,5 +20,13 @@ export class ObservedCluster implements ClusterStatusReader {
       reachable: true,
       pods: this.ready.has(tenantId) ? [{ name: `${tenantId}-odoo-1`, phase: "Running", ready: true, deleting: false }] : [],
     };
+  }
+}
+
+/** The admin overview's cluster reads for the same set-up: nodes, and no tenant running on them. */
+export class EmptyClusterAdmin implements ClusterAdminReader {
+  async snapshot(): Promise<ClusterSnapshot> {
+    const nodes = ["node-1", "node-2"];
+    return { namespaces: [], deployments: new Map(), pods: [], usage: [], distribution: distribution({ nodes, runningTenants: [], odooPods: [] }) };
   }
 }

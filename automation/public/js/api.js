@@ -10,13 +10,20 @@ export class ApiError extends Error {
   }
 }
 
+/** Thrown for answers that arrive after the session they were asked for ended. */
+export class StaleAnswer extends Error {}
+
 export function createApi(sb, onUnauthorized) {
+  // Bumped at sign-out: an answer to the last person's request must not reach the next one's page.
+  let epoch = 0;
+
   async function accessToken() {
     const { data } = await sb.auth.getSession();
     return data.session ? data.session.access_token : null;
   }
 
   async function api(method, path, body) {
+    const asked = epoch;
     const token = await accessToken();
     const headers = { Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -24,6 +31,7 @@ export function createApi(sb, onUnauthorized) {
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const type = res.headers.get("content-type") || "";
     const data = type.includes("json") ? await res.json() : null;
+    if (asked !== epoch) throw new StaleAnswer("signed out meanwhile");
     if (!res.ok) {
       if (res.status === 401) await onUnauthorized();
       throw new ApiError(res.status, data);
@@ -38,7 +46,7 @@ export function createApi(sb, onUnauthorized) {
     return data;
   }
 
-  return { api, accessToken, publicConfig };
+  return { api, accessToken, publicConfig, endSession: () => { epoch++; } };
 }
 
 /** First letter up: server messages are written to follow a colon. */

@@ -14,7 +14,7 @@ const config = window.ODOO_SAAS_CONFIG;
 const sb = window.supabase.createClient(config.supabaseUrl, config.supabaseAnonKey, {
   auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
 });
-const { api, accessToken, publicConfig } = createApi(sb, () => signOut("Your session has ended; sign in again."));
+const { api, accessToken, publicConfig, endSession } = createApi(sb, () => signOut("Your session has ended; sign in again."));
 
 let refreshTimer = null;
 let planNames = new Map();
@@ -61,6 +61,7 @@ async function signedIn(session) {
 
 /** Everything the last person saw or typed goes: streams, timers, DOM, storage. */
 async function signOut(message) {
+  endSession();
   clearInterval(refreshTimer);
   refreshTimer = null;
   resetProgress();

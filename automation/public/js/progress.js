@@ -1,6 +1,7 @@
 // The progress panel: the operation's steps (Server-Sent Events read with fetch, so the
 // token stays in a header), then the instance's own status until it settles. "Ready" is
 // shown only once the server observed Odoo answering, never when the change was applied.
+import { StaleAnswer } from "./api.js";
 import { $, button, el, show } from "./dom.js";
 import { settled } from "./status-words.js";
 
@@ -71,6 +72,12 @@ function watch(op) {
   clearTimeout(watchTimer);
   const tick = async () => {
     if (current !== op) return;
+    // A delete that succeeded retired the instance: nothing left to ask about.
+    if (op.kind === "delete") {
+      state(...PANEL.deleted);
+      deps.onStatusChange();
+      return;
+    }
     let status;
     let tenant = null;
     try {
@@ -78,6 +85,7 @@ function watch(op) {
       status = tenant.status;
       if (status === "failed") return showFailure({ message: tenant.statusReason, reference: tenant.reference }, op);
     } catch (err) {
+      if (current !== op || err instanceof StaleAnswer) return;
       if (err.status !== 404) { watchTimer = setTimeout(tick, 3000); return; }
       status = "deleted";
     }
