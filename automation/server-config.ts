@@ -27,6 +27,8 @@ export interface SignupServerConfig {
   /** KUBECONFIG path; "none" disables cluster reads; undefined: kubectl's defaults. */
   kubeconfig?: string;
   coalesceWindowMs: number;
+  /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
+  failureWebhookUrl?: string;
 }
 
 export class ConfigProblem extends Error {}
@@ -36,6 +38,18 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigProblem(`${name} must be an integer from ${min} to ${max}, not "${value}"`);
   return n;
+}
+
+function webhook(value: string | undefined): { failureWebhookUrl?: string } {
+  if (value === undefined || value === "") return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigProblem("ODOO_SAAS_FAILURE_WEBHOOK_URL is not a URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigProblem("ODOO_SAAS_FAILURE_WEBHOOK_URL must be http(s)");
+  return { failureWebhookUrl: url.toString() };
 }
 
 export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsStack">): string {
@@ -48,7 +62,7 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWKS_URL (<SUPABASE_URL>/auth/v1/.well-known/jwks.json; "none" disables),
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
- * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200).
+ * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -90,6 +104,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     tenantLimit: integer("ODOO_SAAS_TENANT_LIMIT", env.ODOO_SAAS_TENANT_LIMIT, 3, 0, 10_000),
     ...(env.KUBECONFIG !== undefined ? { kubeconfig: env.KUBECONFIG } : {}),
     coalesceWindowMs: integer("ODOO_SAAS_COALESCE_MS", env.ODOO_SAAS_COALESCE_MS, 200, 0, 60_000),
+    ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
   };
 }
 
@@ -104,5 +119,6 @@ export function describeConfig(config: SignupServerConfig): string[] {
     ].join(" + ")}; admins: ${config.adminClaim}`,
     `tenant limit per user: ${config.tenantLimit}`,
     `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
+    `failed operations: ${config.failureWebhookUrl !== undefined ? "POSTed to a webhook (set)" : "not notified (no ODOO_SAAS_FAILURE_WEBHOOK_URL)"}`,
   ];
 }

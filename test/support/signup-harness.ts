@@ -54,6 +54,7 @@ export interface HarnessOptions {
   dir?: string;
   /** A real cluster to read status and the admin overview from; default none. */
   kubeconfig?: string;
+  failureWebhookUrl?: string;
 }
 
 export interface Response<T = unknown> {
@@ -246,5 +247,6 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     tenantLimit: options.tenantLimit ?? 3,
     kubeconfig: options.kubeconfig ?? "none",
     coalesceWindowMs: options.coalesceWindowMs ?? 200,
+    ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
   };
 }
