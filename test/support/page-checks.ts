@@ -30,10 +30,17 @@ export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: num
   return page.evaluate<{ scrollWidth: number; innerWidth: number }>("({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })");
 }
 
-/** Tabs through the page; returns the visible, enabled controls the Tab key never reached. */
+/**
+ * Tabs through the page; returns the visible, enabled controls the Tab key never reached.
+ * Controls are named by tag, id, accessible label and text, not by node: the list may be
+ * re-rendered (its refresh timer) while the test tabs through it.
+ */
 export async function unreachableByKeyboard(page: Page): Promise<string[]> {
+  const key = `const key = (e) => e.type === "radio" ? "radio:" + e.name
+    : [e.tagName.toLowerCase(), e.id, e.getAttribute("aria-label") || "", (e.textContent || "").trim().slice(0, 40)].join("|");`;
   const controls = await page.evaluate<string[]>(`(() => {
-    const selector = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea, [tabindex]:not([tabindex='-1'])";
+    ${key}
+    const selector = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea, [tabindex]";
     const visible = (e) => {
       const r = e.getBoundingClientRect();
       return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden";
@@ -41,34 +48,15 @@ export async function unreachableByKeyboard(page: Page): Promise<string[]> {
     const scope = document.querySelector("dialog[open]") || document;
     // tabindex="-1" controls (the inactive tab of a tablist) are reached with the arrow keys, as ARIA's tabs pattern says.
     const list = [...scope.querySelectorAll(selector)].filter((e) => visible(e) && e.getAttribute("tabindex") !== "-1");
-    // Radio groups take one Tab stop: count the group once.
-    const seenGroups = new Set();
-    return list.flatMap((e, i) => {
-      e.setAttribute("data-kbd", String(i));
-      if (e.type === "radio") {
-        if (seenGroups.has(e.name)) return [];
-        seenGroups.add(e.name);
-        return ["radio:" + e.name];
-      }
-      return [String(i)];
-    });
+    return [...new Set(list.map(key))];
   })()`);
   const reached = new Set<string>();
   await page.evaluate("document.activeElement && document.activeElement.blur()");
   for (let i = 0; i < controls.length * 2 + 5; i++) {
     await page.keyboard.press("Tab");
-    const id = await page.evaluate<string>(`(() => {
-      const e = document.activeElement;
-      if (e && e.type === "radio") return "radio:" + e.name;
-      return (e && e.getAttribute("data-kbd")) || "";
-    })()`);
-    if (id !== "") reached.add(id);
+    reached.add(await page.evaluate<string>(`(() => { ${key} const e = document.activeElement; return e && e !== document.body ? key(e) : ""; })()`));
   }
-  const missing = controls.filter((c) => !reached.has(c));
-  return page.evaluate<string[]>(`${JSON.stringify(missing)}.map((id) => {
-    const e = id.startsWith("radio:") ? document.querySelector('input[name="' + id.slice(6) + '"]') : document.querySelector('[data-kbd="' + id + '"]');
-    return e ? e.tagName.toLowerCase() + "#" + e.id + " " + JSON.stringify((e.textContent || "").trim().slice(0, 40)) : id;
-  })`);
+  return controls.filter((c) => !reached.has(c));
 }
 
 /** All checks of one view, and its screenshot as <name>-<width>.png. */

@@ -31,7 +31,8 @@ function localIdProblem(id) {
 
 function planOption(plan, index) {
   const id = `plan-${plan.name}`;
-  const input = el("input", { type: "radio", name: "plan", id, value: plan.name, checked: index === 0 });
+  // defaultChecked too: form.reset() goes back to it.
+  const input = el("input", { type: "radio", name: "plan", id, value: plan.name, checked: index === 0, defaultChecked: index === 0 });
   const label = el("label", { htmlFor: id, className: "plan-card" },
     input,
     el("span", { className: "plan-name", text: plan.displayName }),
@@ -120,7 +121,13 @@ async function onCreate(event) {
     return;
   }
   const chosen = document.querySelector('input[name="plan"]:checked');
-  const body = { id, plan: chosen ? chosen.value : "" };
+  if (!chosen) {
+    fieldMessage("plan", "Choose a plan.");
+    document.querySelector('input[name="plan"]').focus();
+    return;
+  }
+  fieldMessage("plan", "");
+  const body = { id, plan: chosen.value };
   if ($("version").value) body.odooVersion = $("version").value;
   $("create-submit").disabled = true;
   try {
