@@ -298,9 +298,15 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     };
 
     it("takes a changed platform key (a new plan) at the next update", async () => {
-      setPlans({ starter, business, pro: { ...business, workers: 4 } });
+      setPlans({ starter, business, pro: { ...business, workers: 4, displayName: "Professional", description: "For a whole company." } });
       const plans = await h.request<{ plans: Array<{ name: string }> }>("GET", "/api/config/public");
       expect(plans.body.plans.map((p) => p.name)).to.deep.equal(["starter", "business", "pro"]);
+      // Customer words from the platform config, derived where it says nothing; never Mi or Gi.
+      expect(plans.body.plans).to.deep.equal([
+        { name: "starter", displayName: "Starter", description: "For getting started and small teams.", storageGb: 10 },
+        { name: "business", displayName: "Business", description: "For teams using Odoo all day.", storageGb: 42 },
+        { name: "pro", displayName: "Professional", description: "For a whole company.", storageGb: 42 },
+      ]);
       const carl = await h.token("carl");
       const res = await create(carl, { id: "charlie", plan: "pro" });
       expect(res.status, res.text).to.equal(202);

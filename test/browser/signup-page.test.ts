@@ -73,6 +73,13 @@ for (const width of [1280, 390]) {
       const scripts = await page.evaluate<Array<{ src: string; type: string }>>("[...document.scripts].map((e) => ({ src: e.src, type: e.type }))");
       for (const { src } of scripts) expect(new URL(src).origin).to.equal(h.url);
       expect(scripts.some((s) => s.type === "module" && s.src.endsWith("/js/main.js"))).to.equal(true);
+      // The tabs work as ARIA's tabs pattern: arrow keys move between them.
+      await page.getByRole("tab", { name: "Sign in" }).focus();
+      await page.keyboard.press("ArrowRight");
+      expect(await page.getByRole("tab", { name: "Create account" }).getAttribute("aria-selected")).to.equal("true");
+      expect(await page.evaluate<string>("document.activeElement.id")).to.equal("tab-signup");
+      await page.keyboard.press("ArrowLeft");
+      expect(await page.getByRole("tab", { name: "Sign in" }).getAttribute("aria-selected")).to.equal("true");
       await checkView(page, "1-sign-in");
     });
 
