@@ -57,9 +57,15 @@ export class KubernetesAdminReader implements ClusterAdminReader {
 export interface SelfServiceTenant {
   id: string;
   ownerId: string;
+  /** Shown instead of the id: administrators know people by e-mail. */
+  ownerEmail: string;
   plan: string;
+  /** The customer-facing status (customer-status.ts). */
   status: string;
+  /** The operator's reason (raw), for administrators. */
   statusReason: string;
+  /** When failed: the operation id to look up. */
+  reference?: string;
 }
 
 export interface AdminTenantRow {
@@ -69,6 +75,7 @@ export interface AdminTenantRow {
   plan: string | null;
   status: string;
   statusReason: string;
+  reference: string | null;
   node: string | null;
   cpu: number | null;
   memory: number | null;
@@ -84,14 +91,14 @@ export interface AdminOverview {
   distribution: DistributionReport | null;
 }
 
-/** Status of a tenant the signup server does not manage, from the cluster alone. */
+/** Status of a tenant the signup server does not manage, from the cluster alone, in the same vocabulary as customers'. */
 function clusterStatus(tenant: string, snapshot: ClusterSnapshot): { status: string; reason: string } {
   const replicas = snapshot.deployments.get(tenant);
-  if (replicas === undefined) return { status: "retired", reason: "no Odoo Deployment: removed from the config, data kept" };
+  if (replicas === undefined) return { status: "deleted", reason: "no Odoo Deployment: removed from the config, data kept" };
   if (replicas === 0) return { status: "suspended", reason: "scaled to zero" };
   const odoo = snapshot.pods.filter((p) => p.tenant === tenant && p.component === "odoo");
   if (odoo.some((p) => p.ready)) return { status: "ready", reason: "Odoo pod is ready" };
-  return { status: "provisioning", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
+  return { status: "starting", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
 }
 
 export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }): AdminOverview {
@@ -100,8 +107,8 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
       cluster: { reachable: false, reason: snapshot.unreachable },
       distribution: null,
       tenants: selfService.map((t) => ({
-        id: t.id, source: "self-service", owner: t.ownerId, plan: t.plan, status: t.status, statusReason: t.statusReason,
-        node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
+        id: t.id, source: "self-service", owner: t.ownerEmail || t.ownerId, plan: t.plan, status: t.status, statusReason: t.statusReason,
+        reference: t.reference ?? null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
       })),
     };
   }
@@ -116,10 +123,11 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
     return {
       id,
       source: own ? "self-service" : "pull-request",
-      owner: own?.ownerId ?? ns?.owner ?? ns?.adminEmail ?? null,
+      owner: (own ? own.ownerEmail || own.ownerId : undefined) ?? ns?.adminEmail ?? ns?.owner ?? null,
       plan: own?.plan ?? ns?.plan ?? null,
       status: status.status,
       statusReason: status.reason,
+      reference: own?.reference ?? null,
       node,
       cpu: usage?.cpu ?? null,
       memory: usage?.memory ?? null,

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
+import { CustomerProgress } from "./customer-progress";
 import type { Logger } from "./log";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
 import type { SignupStore } from "./signup-store";
@@ -29,7 +30,7 @@ export interface HttpServerOptions {
   store: SignupStore;
   log: Logger;
   page: PageConfig;
-  /** Folder of index.html, app.js, style.css. */
+  /** Folder of index.html, style.css and the page's ES modules in js/. */
   publicDir: string;
   /** supabase-js UMD build, served as /vendor/supabase.js (no CDN). */
   supabaseUmdFile: string;
@@ -115,14 +116,20 @@ async function readJsonObject(req: http.IncomingMessage, limit: number): Promise
   return value as Record<string, unknown>;
 }
 
-function sseWrite(res: http.ServerResponse, entry: ProgressEntry): void {
+function sseWrite(res: http.ServerResponse, entry: { seq: number; at: string; event: object }): void {
   res.write(`id: ${entry.seq}\ndata: ${JSON.stringify({ seq: entry.seq, at: entry.at, ...entry.event })}\n\n`);
+}
+
+/** The page's ES modules (public/js/*.js), served as they are: no bundler. */
+function pageModules(publicDir: string): Set<string> {
+  const dir = path.join(publicDir, "js");
+  if (!fs.existsSync(dir)) return new Set();
+  return new Set(fs.readdirSync(dir).filter((name) => /^[a-z][a-z0-9-]*\.js$/.test(name)));
 }
 
 const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
 };
 
@@ -174,6 +181,16 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     });
   }
 
+  // Modules need a JavaScript type (browsers refuse others with nosniff); CSP script-src 'self' covers them.
+  const modules = pageModules(options.publicDir);
+  route("GET", "/js/([a-z][a-z0-9-]*\\.js)", async ({ res, params }) => {
+    const name = params[0] as string;
+    if (!modules.has(name)) throw new ApiError(404, "not_found", "no such page");
+    const data = staticFile(path.join("js", name));
+    res.writeHead(200, { ...pageHeaders, "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache" });
+    res.end(data);
+  });
+
   route("GET", "/api/config/public", async ({ res }) => send(res, 200, service.publicConfig()));
   route("GET", "/api/check-id", async ({ res, url, caller }) => {
     const who = await caller();
@@ -193,7 +210,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     send(res, 200, { sub: me.sub, email: me.email ?? null, isAdmin: me.isAdmin });
   });
   route("GET", "/api/tenants", async ({ res, caller }) => {
-    send(res, 200, { tenants: await service.list(await caller()) });
+    const who = await caller();
+    send(res, 200, { tenants: await service.list(who), limit: service.usage(who) });
   });
   route("GET", `/api/tenants/${ID}`, async ({ res, params, caller }) => {
     send(res, 200, await service.get(await caller(), params[0] as string));
@@ -216,10 +234,20 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
   });
   route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
-    send(res, 200, operationView(service.operation(await caller(), params[0] as string)));
+    const who = await caller();
+    send(res, 200, operationView(service.operation(who, params[0] as string), who.isAdmin ? "admin" : "customer"));
   });
-  route("GET", `/api/operations/${OP_ID}/events`, async ({ req, res, params, caller }) => {
-    const op = service.operation(await caller(), params[0] as string);
+  route("GET", `/api/operations/${OP_ID}/events`, async ({ req, res, params, url, caller }) => {
+    const who = await caller();
+    const op = service.operation(who, params[0] as string);
+    // Customers read steps in their words; the raw engine stream is for administrators.
+    const raw = url.searchParams.get("view") === "admin";
+    if (raw) service.requireAdmin(who);
+    const progress = new CustomerProgress(op);
+    const write = (entry: ProgressEntry): void => {
+      if (raw) sseWrite(res, entry);
+      else for (const converted of progress.entries(entry)) sseWrite(res, converted);
+    };
     const lastId = Number.parseInt(String(req.headers["last-event-id"] ?? "0"), 10);
     const after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
     res.writeHead(200, { ...API_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive", "X-Accel-Buffering": "no" });
@@ -227,12 +255,12 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     if (!events.known(op.id) && (op.status === "succeeded" || op.status === "failed")) {
       // Finished before this process started: its engine events are gone, its result is not.
       const final = op.status === "succeeded" ? { type: "succeeded" as const } : { type: "failed" as const, error: op.error ?? { code: "failed", message: "failed" } };
-      sseWrite(res, { seq: 1, at: op.finishedAt ?? op.createdAt, event: final });
+      write({ seq: 1, at: op.finishedAt ?? op.createdAt, event: final });
       res.end();
       return;
     }
     const history = events.history(op.id, after);
-    for (const entry of history) sseWrite(res, entry);
+    for (const entry of history) write(entry);
     if (history.some((entry) => isTerminal(entry.event)) || events.done(op.id)) {
       res.end();
       return;
@@ -248,7 +276,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       const unsubscribe = events.subscribe(op.id, (entry) => {
         if (entry.seq <= lastSeq) return;
         lastSeq = entry.seq;
-        sseWrite(res, entry);
+        write(entry);
         if (isTerminal(entry.event)) {
           stop();
           res.end();

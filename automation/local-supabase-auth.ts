@@ -6,7 +6,8 @@
  * so serve:local and the tests start this small HTTP server on 127.0.0.1 instead. It implements just the endpoints supabase-js calls for e-mail/password
  * accounts, with GoTrue's request and response shapes:
  *   POST /auth/v1/signup, POST /auth/v1/token?grant_type=password|refresh_token,
- *   GET /auth/v1/user, POST /auth/v1/logout, GET /auth/v1/.well-known/jwks.json
+ *   GET /auth/v1/user, POST /auth/v1/logout, POST /auth/v1/recover (password reset: recorded,
+ *   no e-mail is sent), GET /auth/v1/.well-known/jwks.json
  * and issues REAL ES256 JWTs (Supabase's claims: iss, aud "authenticated", exp, iat, sub,
  * email, role, aal, session_id, app_metadata, user_metadata, is_anonymous) signed with a
  * key generated per run, published in the JWKS. `sign()` also mints tokens directly for the
@@ -54,6 +55,8 @@ export interface AuthStandIn {
   sign(options: SignOptions): Promise<string>;
   /** Requests seen, by "METHOD path". */
   requests: string[];
+  /** E-mail addresses a password reset was asked for (GoTrue would mail them a link). */
+  recoveries: string[];
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
   const refreshTokens = new Map<string, string>();
   const admins = new Set<string>();
   const requests: string[] = [];
+  const recoveries: string[] = [];
   let base = "";
 
   const issuer = (): string => `${base}/auth/v1`;
@@ -206,6 +210,11 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
           } catch {
             fail(403, "bad_jwt", "invalid JWT");
           }
+        } else if (req.method === "POST" && url.pathname === "/auth/v1/recover") {
+          // GoTrue answers 200 whether or not the address has an account (no account probing).
+          if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return fail(400, "validation_failed", "Unable to validate email address: invalid format");
+          recoveries.push(email);
+          reply(200, {});
         } else if (req.method === "POST" && url.pathname === "/auth/v1/logout") {
           res.writeHead(204, cors);
           res.end();
@@ -226,6 +235,7 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
     admins,
     sign,
     requests,
+    recoveries,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -29,6 +29,8 @@ export interface SignupServerConfig {
   coalesceWindowMs: number;
   /** Accept Supabase anonymous sign-ins (`is_anonymous: true`); default false. */
   allowAnonymous: boolean;
+  /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
+  failureWebhookUrl?: string;
 }
 
 export class ConfigProblem extends Error {}
@@ -61,6 +63,16 @@ export function engineSecretsSetting(env: NodeJS.ProcessEnv = process.env): stri
     + "(or ODOO_SAAS_SECRETS_PROVIDER, e.g. awskms://..., for a new stack); the generated passphrase beside the state "
     + "is for `npm run serve:local` only (see automation/README.md, \"Engine secrets\")",
   );
+function webhook(value: string | undefined): { failureWebhookUrl?: string } {
+  if (value === undefined || value === "") return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigProblem("ODOO_SAAS_FAILURE_WEBHOOK_URL is not a URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigProblem("ODOO_SAAS_FAILURE_WEBHOOK_URL must be http(s)");
+  return { failureWebhookUrl: url.toString() };
 }
 
 export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsStack">): string {
@@ -74,7 +86,7 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
  * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200),
- * ODOO_SAAS_ALLOW_ANONYMOUS (false).
+ * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -117,6 +129,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     ...(env.KUBECONFIG !== undefined ? { kubeconfig: env.KUBECONFIG } : {}),
     coalesceWindowMs: integer("ODOO_SAAS_COALESCE_MS", env.ODOO_SAAS_COALESCE_MS, 200, 0, 60_000),
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
+    ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
   };
 }
 
@@ -131,5 +144,6 @@ export function describeConfig(config: SignupServerConfig): string[] {
     ].join(" + ")}; admins: ${config.adminClaim}; anonymous sign-ins: ${config.allowAnonymous ? "allowed" : "refused"}`,
     `tenant limit per user: ${config.tenantLimit}`,
     `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
+    `failed operations: ${config.failureWebhookUrl !== undefined ? "POSTed to a webhook (set)" : "not notified (no ODOO_SAAS_FAILURE_WEBHOOK_URL)"}`,
   ];
 }

@@ -13,6 +13,7 @@ import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
 import { adminReaderFromEnv, type ClusterAdminReader } from "./admin-overview";
+import { NotifyingOperationEvents, WebhookNotifier } from "./failure-notifier";
 import { OperationEvents } from "./operation-events";
 import { opsStackFile, type SignupServerConfig } from "./server-config";
 import { SignupStore } from "./signup-store";
@@ -57,7 +58,8 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     allowAnonymous: config.allowAnonymous,
   });
   const store = new SignupStore(config.storeDir);
-  const events = new OperationEvents();
+  const notifier = config.failureWebhookUrl !== undefined ? new WebhookNotifier(config.failureWebhookUrl, log) : undefined;
+  const events = notifier ? new NotifyingOperationEvents(store, notifier) : new OperationEvents();
   const operator = new StackOperator({
     store,
     events,
@@ -118,6 +120,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
         server.closeAllConnections();
       });
       await operator.stop();
+      await notifier?.settled();
       store.close();
     },
   };

@@ -13,7 +13,10 @@ import { parseStackConfig, tenantHost } from "../tenants/validate";
 import { buildOverview, type AdminOverview, type ClusterAdminReader } from "./admin-overview";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
-import { deriveTenantStatus, type ClusterObservation, type ClusterStatusReader, type TenantStatus } from "./cluster-status";
+import type { ClusterObservation, ClusterStatusReader } from "./cluster-status";
+import { customerError, type CustomerError } from "./customer-messages";
+import { customerStatus, type CustomerStatus } from "./customer-status";
+import { planDescription, planDisplayName, storageGigabytes } from "./plan-words";
 import type { Logger } from "./log";
 import type { OperationEvents } from "./operation-events";
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
@@ -21,6 +24,15 @@ import { newOperationId, type OperationKind, type OperationRecord, type SignupSt
 import type { StackOperator } from "./stack-operator";
 
 const CREATE_FIELDS = new Set(["id", "plan", "odooVersion"]);
+const PLATFORM_BUSY = "our platform cannot take requests right now; please try again later";
+
+function ownDeletedMessage(id: string): string {
+  return `you deleted "${id}"; its data is kept until it is permanently removed, and the name stays with it until then. Choose another name`;
+}
+
+function limitMessage(owned: number, limit: number): string {
+  return `you have ${owned} instance${owned === 1 ? "" : "s"}, the most one account can have (${limit}); delete one to create another`;
+}
 
 export interface TenantView {
   id: string;
@@ -30,13 +42,21 @@ export interface TenantView {
   odooVersion: string;
   suspended: boolean;
   state: TenantRecord["state"];
-  status: TenantStatus;
+  /** The one customer-facing status (customer-status.ts). */
+  status: CustomerStatus;
+  /** Customer words. */
   statusReason: string;
+  /** When failed: the reference an administrator looks up (an operation id). */
+  reference?: string;
   createdAt: string;
   cluster: { reachable: boolean; reason?: string };
   lastOperation: OperationView | null;
   /** Admins only. */
   ownerId?: string;
+  /** Admins only. */
+  ownerEmail?: string;
+  /** Admins only: the operator's own derivation, with the raw reason. */
+  detail?: { status: string; reason: string };
 }
 
 export interface OperationView {
@@ -49,7 +69,8 @@ export interface OperationView {
   finishedAt: string | null;
   update: number | null;
   attempts: number;
-  error: { code: string; message: string } | null;
+  /** Customers get the fixed customer message and a reference; administrators the raw one. */
+  error: CustomerError | { code: string; message: string } | null;
   events: string;
 }
 
@@ -66,7 +87,8 @@ export interface TenantServiceOptions {
   log: Logger;
 }
 
-export function operationView(op: Readonly<OperationRecord>): OperationView {
+/** The operation as `audience` may read it: engine text for administrators only. */
+export function operationView(op: Readonly<OperationRecord>, audience: "customer" | "admin" = "customer"): OperationView {
   return {
     id: op.id,
     kind: op.kind,
@@ -77,7 +99,7 @@ export function operationView(op: Readonly<OperationRecord>): OperationView {
     finishedAt: op.finishedAt ?? null,
     update: op.updateId ?? null,
     attempts: op.attempts,
-    error: op.error ?? null,
+    error: op.error === undefined ? null : audience === "admin" ? op.error : customerError(op),
     events: `/api/operations/${op.id}/events`,
   };
 }
@@ -100,7 +122,7 @@ export class TenantService {
     } catch (err) {
       if (err instanceof StackFileError) {
         this.options.log.log("error", err.message);
-        throw new ApiError(503, "platform_unavailable", "the platform configuration cannot be read right now");
+        throw new ApiError(503, "platform_unavailable", PLATFORM_BUSY);
       }
       throw err;
     }
@@ -110,7 +132,7 @@ export class TenantService {
     const ops = this.opsStack();
     if (!ops.platform.ok) {
       this.options.log.log("error", "the ops stack's platform keys are invalid", { file: ops.file });
-      throw new ApiError(503, "platform_config_invalid", "the platform configuration is invalid; an operator has to fix it");
+      throw new ApiError(503, "platform_config_invalid", PLATFORM_BUSY);
     }
     return ops.platform.config;
   }
@@ -119,13 +141,12 @@ export class TenantService {
     const config = this.platform();
     return {
       baseDomain: config.baseDomain,
+      // Customer words only: a name, a sentence and storage in GB (never Mi/Gi or CPU limits).
       plans: Object.entries(config.plans).map(([name, plan]) => ({
         name,
-        workers: plan.workers,
-        cpu: plan.odoo.cpu.limit,
-        memory: plan.odoo.memory.limit,
-        databaseStorage: plan.databaseStorage,
-        filestoreStorage: plan.filestoreStorage,
+        displayName: planDisplayName(name, plan),
+        description: planDescription(plan),
+        storageGb: storageGigabytes(plan),
       })),
       odooVersions: [...SUPPORTED_ODOO_VERSIONS],
       defaultOdooVersion: DEFAULT_ODOO_VERSION,
@@ -148,6 +169,9 @@ export class TenantService {
     const ops = this.opsStack();
     const existing = this.options.store.tenant(id);
     const ownFailed = existing && caller && existing.ownerId === caller.sub && existing.state === "failed";
+    if (existing && caller && existing.ownerId === caller.sub && existing.state === "retired") {
+      return { status: 409, message: ownDeletedMessage(id) };
+    }
     const baseDomain = ops.platform.ok ? ops.platform.config.baseDomain : undefined;
     const hostTaken = baseDomain !== undefined && ops.hosts.has(tenantHost({ baseDomain }, id));
     if ((existing && !ownFailed) || ops.tenantIds.has(id) || hostTaken) {
@@ -174,7 +198,7 @@ export class TenantService {
       const issue = parsed.issues.find((i) => i.tenant !== undefined);
       if (!issue) {
         this.options.log.log("error", "the ops stack's platform keys are invalid", { file: ops.file });
-        throw new ApiError(503, "platform_config_invalid", "the platform configuration is invalid; an operator has to fix it");
+        throw new ApiError(503, "platform_config_invalid", PLATFORM_BUSY);
       }
       throw new ApiError(400, "invalid_tenant", issue.message, issue.field);
     }
@@ -193,12 +217,11 @@ export class TenantService {
     const record = this.options.store.mutate((doc) => {
       const existing = Object.hasOwn(doc.tenants, tenant.id) ? doc.tenants[tenant.id] : undefined;
       if (existing && !(existing.ownerId === caller.sub && existing.state === "failed")) {
-        throw new ApiError(409, "id_taken", `"${tenant.id}" is already taken; choose another name`, "id");
+        const message = existing.ownerId === caller.sub && existing.state === "retired" ? ownDeletedMessage(tenant.id) : `"${tenant.id}" is already taken; choose another name`;
+        throw new ApiError(409, "id_taken", message, "id");
       }
       const owned = Object.values(doc.tenants).filter((t) => t.ownerId === caller.sub && (t.state === "pending" || t.state === "active")).length;
-      if (owned >= this.options.tenantLimit) {
-        throw new ApiError(403, "tenant_limit", `you already have ${owned} instance(s); the limit is ${this.options.tenantLimit} per user`);
-      }
+      if (owned >= this.options.tenantLimit) throw new ApiError(403, "tenant_limit", limitMessage(owned, this.options.tenantLimit));
       const created: TenantRecord = {
         id: tenant.id, ownerId: caller.sub, adminEmail: tenant.adminEmail, plan: tenant.plan, odooVersion: tenant.odooVersion,
         suspended: false, state: "pending", createdAt: existing?.createdAt ?? at, updatedAt: at, lastOperationId: op.id,
@@ -210,7 +233,7 @@ export class TenantService {
     this.options.events.append(op.id, { type: "queued" });
     this.options.log.log("info", "signup accepted", { tenant: record.id, operation: op.id });
     this.options.operator.kick();
-    return { tenant: this.view(caller, record, { reachable: false, reason: "not checked yet" }), operation: operationView(op) };
+    return { tenant: this.view(caller, record, { reachable: false, reason: "not checked yet" }), operation: operationView(op, caller.isAdmin ? "admin" : "customer") };
   }
 
   /** The tenant if the caller may see it (owner or admin); otherwise 404, as if missing. */
@@ -235,7 +258,8 @@ export class TenantService {
     const { store } = this.options;
     const last = store.operation(tenant.lastOperationId);
     const pending = store.pendingOperationsOf(tenant.id);
-    const derived = deriveTenantStatus({ tenant, pending, ...(last ? { lastOperation: last } : {}), cluster });
+    const derived = customerStatus({ tenant, pending, ...(last ? { lastOperation: last } : {}), cluster });
+    const audience = caller.isAdmin ? "admin" : "customer";
     return {
       id: tenant.id,
       ...this.url(tenant),
@@ -245,10 +269,12 @@ export class TenantService {
       state: tenant.state,
       status: derived.status,
       statusReason: derived.reason,
+      ...(derived.reference !== undefined ? { reference: derived.reference } : {}),
       createdAt: tenant.createdAt,
-      cluster: cluster.reachable ? { reachable: true } : { reachable: false, reason: cluster.reason },
-      lastOperation: last ? operationView(last) : null,
-      ...(caller.isAdmin ? { ownerId: tenant.ownerId } : {}),
+      // The reason names operator things (kubeconfig, API server): administrators only.
+      cluster: cluster.reachable ? { reachable: true } : caller.isAdmin ? { reachable: false, reason: cluster.reason } : { reachable: false },
+      lastOperation: last ? operationView(last, audience) : null,
+      ...(caller.isAdmin ? { ownerId: tenant.ownerId, ownerEmail: tenant.adminEmail, detail: derived.detail } : {}),
     };
   }
 
@@ -263,8 +289,18 @@ export class TenantService {
     return this.view(caller, tenant, await this.observe(tenant));
   }
 
+  /** The caller's own instances (administrators too: everyone's are in the admin overview). */
   async list(caller: Caller): Promise<TenantView[]> {
-    const tenants = this.options.store.tenants().filter((t) => t.state !== "retired" && (caller.isAdmin || t.ownerId === caller.sub));
+    return this.views(caller, this.options.store.tenants().filter((t) => t.state !== "retired" && t.ownerId === caller.sub));
+  }
+
+  /** How many instances the caller has against the limit (pending and active count, as in create). */
+  usage(caller: Caller): { used: number; max: number } {
+    const used = this.options.store.tenants().filter((t) => t.ownerId === caller.sub && (t.state === "pending" || t.state === "active")).length;
+    return { used, max: this.options.tenantLimit };
+  }
+
+  private async views(caller: Caller, tenants: readonly Readonly<TenantRecord>[]): Promise<TenantView[]> {
     const views: TenantView[] = [];
     let unreachable: ClusterObservation | undefined;
     // A few cluster reads at a time; once the cluster did not answer, do not wait for it again.
@@ -284,9 +320,9 @@ export class TenantService {
   request(caller: Caller, id: string, kind: Exclude<OperationKind, "create">): { tenant: TenantView; operation: OperationView; note?: string } {
     const tenant = this.visible(caller, id);
     const pending = this.options.store.pendingOperationsOf(id);
-    if (pending.some((op) => op.kind === "delete")) throw new ApiError(409, "deleting", `"${id}" is being removed`);
+    if (pending.some((op) => op.kind === "delete")) throw new ApiError(409, "deleting", `"${id}" is being deleted`);
     if (kind !== "delete" && tenant.state === "failed") {
-      throw new ApiError(409, "tenant_failed", `"${id}" was never created (its signup failed); delete it or sign up again`);
+      throw new ApiError(409, "tenant_failed", `"${id}" was never created; try again, or delete it`);
     }
     const last = pending.at(-1);
     const suspended = last?.kind === "suspend" ? true : last?.kind === "resume" ? false : tenant.suspended;
@@ -308,13 +344,13 @@ export class TenantService {
     this.options.log.log("info", `${kind} accepted`, { tenant: id, operation: op.id });
     this.options.operator.kick();
     const view = this.view(caller, record, { reachable: false, reason: "not checked" });
-    if (kind !== "delete") return { tenant: view, operation: operationView(op) };
+    const operation = operationView(op, caller.isAdmin ? "admin" : "customer");
+    if (kind !== "delete") return { tenant: view, operation };
     return {
       tenant: view,
-      operation: operationView(op),
-      note: "Removal retires, purge destroys: the instance goes offline and leaves the self-service stack, but its namespace, "
-        + "volumes (database, filestore, backups) and secrets are kept. Only an operator's `npm run tenant:purge` deletes them; "
-        + "until then the name stays reserved.",
+      operation,
+      note: `"${id}" is being deleted: it goes offline and leaves your list. Its database, files and backups are kept until they are `
+        + "permanently removed, and the name stays with them until then.",
     };
   }
 
@@ -351,7 +387,12 @@ export class TenantService {
   /** Every tenant in the cluster (self-service and pull-request), with node, usage and the distribution. */
   async adminOverview(caller: Caller): Promise<AdminOverview> {
     this.requireAdmin(caller);
-    const selfService = (await this.list(caller)).map((t) => ({ id: t.id, ownerId: t.ownerId ?? "", plan: t.plan, status: t.status, statusReason: t.statusReason }));
+    // Every self-service tenant, deleted ones included (the "deleted" filter shows them), owners by e-mail.
+    const all = await this.views(caller, this.options.store.tenants());
+    const selfService = all.map((t) => ({
+      id: t.id, ownerId: t.ownerId ?? "", ownerEmail: t.ownerEmail ?? "", plan: t.plan, status: t.status,
+      statusReason: t.detail?.reason ?? t.statusReason, ...(t.reference !== undefined ? { reference: t.reference } : {}),
+    }));
     if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" });
     try {
       return buildOverview(selfService, await this.options.admin.snapshot());

@@ -34,6 +34,10 @@ const requestLimit = z.strictObject({ request: quantity, limit: quantity });
 const containerResources = z.strictObject({ cpu: requestLimit, memory: requestLimit });
 
 export const planSchema = z.strictObject({
+  /** What customers read; default derived from the plan's key ("business-plus" -> "Business plus"). */
+  displayName: z.string().min(1).max(40).optional(),
+  /** One short sentence for customers; default derived from the plan's sizes. */
+  description: z.string().min(1).max(160).optional(),
   /** Odoo container (and its database-initialising init container). */
   odoo: containerResources,
   postgres: containerResources,

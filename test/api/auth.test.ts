@@ -36,7 +36,7 @@ describe("signup API authentication (real server, stand-in program)", function (
   it("accepts an ES256 token verified through the JWKS", async () => {
     const res = await list(await auth.sign({ sub, email: "alice@example.com" }));
     expect(res.status, res.text).to.equal(200);
-    expect(res.body).to.deep.equal({ tenants: [] });
+    expect(res.body).to.deep.equal({ tenants: [], limit: { used: 0, max: 3 } });
   });
 
   it("accepts an HS256 token verified with the legacy secret", async () => {
@@ -122,10 +122,17 @@ describe("signup API authentication (real server, stand-in program)", function (
   });
 
   it("needs no token for the page, its config, the public config and the health checks", async () => {
-    for (const path of ["/", "/app.js", "/style.css", "/config.js", "/vendor/supabase.js", "/api/config/public", "/healthz", "/readyz"]) {
+    for (const path of ["/", "/js/main.js", "/js/progress.js", "/style.css", "/config.js", "/vendor/supabase.js", "/api/config/public", "/healthz", "/readyz"]) {
       const res = await both.request("GET", path);
       expect(res.status, path).to.equal(200);
     }
+    // The page's ES modules: a JavaScript type (browsers refuse modules otherwise, with nosniff) and the page's CSP.
+    const module = await both.request("GET", "/js/main.js");
+    expect(module.headers["content-type"]).to.equal("text/javascript; charset=utf-8");
+    expect(module.headers["x-content-type-options"]).to.equal("nosniff");
+    expect(module.headers["content-security-policy"]).to.contain("script-src 'self'");
+    // Only the folder's own modules, nothing else by that route.
+    for (const path of ["/js/missing.js", "/js/..%2Fstyle.css", "/app.js"]) expect((await both.request("GET", path)).status, path).to.equal(404);
     const ready = await both.request("GET", "/readyz");
     expect(ready.body).to.deep.equal({ status: "ready", checks: { cli: true, store: true } });
   });

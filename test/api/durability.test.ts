@@ -77,7 +77,8 @@ describe("signup server durability: kill -9 mid-update, restart (real engine, st
     await Promise.all([0, 1, 2].map(submit));
     // Wait until the engine has started creating north's resource (the stand-in takes 4 s).
     await waitForEvent(server.url, `/api/operations/${operations.north}/events`, tokens.dana as string,
-      (event) => event.type === "step" && event.resource === "north-odoo" && event.status === "started");
+      // The customer's "Starting Odoo" step is the stand-in's one resource, north-odoo.
+      (event) => event.type === "step" && event.step === "odoo" && event.status === "started");
     await new Promise((r) => setTimeout(r, 500));
     // Accepted while the update runs: queued for the next one.
     await Promise.all([3, 4].map(submit));

@@ -6,6 +6,7 @@
  * "fail" make the stand-in's dynamic resource throw.
  */
 import { expect } from "chai";
+import { CUSTOMER_ERROR_MESSAGES } from "../../automation/customer-messages";
 import type { OperationView, TenantView } from "../../automation/tenant-service";
 import { Harness, readEventStream, waitForEvent } from "../support/signup-harness";
 
@@ -40,7 +41,7 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
       expect(res.status, res.text).to.equal(202);
       expect(res.headers.location).to.equal(`/api/operations/${res.body.operation.id}`);
       expect(res.body.operation.status).to.equal("queued");
-      expect(res.body.tenant.status).to.equal("provisioning");
+      expect(res.body.tenant.status).to.equal("creating");
       created[ids[i] as string] = res.body;
     });
   });
@@ -55,17 +56,23 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
     for (const id of ids.filter((x) => !x.includes("fail"))) expect(results[id]?.status, id).to.equal("succeeded");
     const failed = results["lotus-fail"] as OperationView;
     expect(failed.status).to.equal("failed");
-    expect(failed.error?.code).to.equal("provisioning_failed");
-    expect(failed.error?.message).to.contain('tenant "lotus-fail" fails on purpose');
+    // The owner reads the fixed customer message and a reference; the engine's text is for administrators.
+    expect(failed.error).to.deep.equal({ code: "provisioning_failed", message: CUSTOMER_ERROR_MESSAGES[0], reference: failed.id });
+    const raw = (await h.request<OperationView>("GET", `/api/operations/${failed.id}`, { token: admin })).body;
+    expect(raw.error?.message).to.contain('tenant "lotus-fail" fails on purpose');
     // Its error names no other tenant.
-    for (const other of ids.filter((x) => x !== "lotus-fail")) expect(failed.error?.message).to.not.contain(other);
+    for (const other of ids.filter((x) => x !== "lotus-fail")) expect(raw.error?.message).to.not.contain(other);
   });
 
-  it("reports the failed tenant as error and the others' credentials as available", async () => {
+  it("reports the failed tenant as failed (customer words, a reference) and the others' credentials as available", async () => {
     const failed = await h.request<TenantView>("GET", "/api/tenants/lotus-fail", { token: tokens.cyd });
-    expect(failed.body.status).to.equal("error");
+    expect(failed.body.status).to.equal("failed");
     expect(failed.body.state).to.equal("failed");
-    expect(failed.body.statusReason).to.contain("fails on purpose");
+    expect(failed.body.statusReason).to.equal(CUSTOMER_ERROR_MESSAGES[0]);
+    expect(failed.body.reference).to.equal((created["lotus-fail"] as Created).operation.id);
+    expect(failed.body).to.not.have.property("detail");
+    const forAdmin = await h.request<TenantView>("GET", "/api/tenants/lotus-fail", { token: admin });
+    expect(forAdmin.body.detail?.reason).to.contain("fails on purpose");
     const creds = await h.request("GET", "/api/tenants/lotus-fail/credentials", { token: tokens.cyd });
     expect(creds.status).to.equal(404);
     for (const [i, id] of ids.entries()) {
@@ -108,11 +115,24 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
     let live: Promise<Array<Record<string, unknown>>>;
     let op: OperationView;
 
-    it("streams a signup's progress live: queued, started, its own resource steps, summary, succeeded", async () => {
+    it("streams a signup's progress to its owner as steps in customer words, never resource names", async () => {
       const res = await h.request<Created>("POST", "/api/tenants", { token: tokens.flo, body: { id: "sage", plan: "starter" } });
       op = res.body.operation;
       live = readEventStream(h.url, op.events, tokens.flo as string);
       const events = await live;
+      const shown = events.map((e) => e.type === "step" ? `${String(e.status)} ${String(e.label)}` : String(e.type));
+      expect(shown[0]).to.equal("queued");
+      expect(shown.at(-1)).to.equal("succeeded");
+      // Each step once, whatever number of resources it took.
+      expect(shown.slice(1, -1).sort()).to.deep.equal([
+        "finished Setting up your instance", "finished Starting Odoo", "started", "started Setting up your instance", "started Starting Odoo",
+      ]);
+      expect(JSON.stringify(events)).to.not.match(/sage-odoo|update|resource|kind/);
+    });
+
+    it("streams the raw engine progress to administrators only (?view=admin): its own resource steps, summary", async () => {
+      expect((await h.request("GET", `${op.events}?view=admin`, { token: tokens.flo })).status).to.equal(403);
+      const events = await readEventStream(h.url, `${op.events}?view=admin`, admin);
       const types = events.map((e) => e.type);
       expect(types[0]).to.equal("queued");
       expect(types).to.include.members(["started", "step", "summary"]);
@@ -133,15 +153,20 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
 
     it("gives late subscribers the whole history, and resumes after Last-Event-ID", async () => {
       const again = await readEventStream(h.url, op.events, tokens.flo as string);
+      expect(again.length).to.be.above(2);
       expect(again.map((e) => e.type)).to.deep.equal((await live).map((e) => e.type));
       const resumed = await readEventStream(h.url, op.events, tokens.flo as string, { "Last-Event-ID": "3" });
-      expect(resumed[0]?.seq).to.equal(4);
+      expect(resumed[0]?.seq).to.be.at.least(4);
       expect(resumed.at(-1)?.type).to.equal("succeeded");
     });
 
     it("streams a failed signup's own error and ends with failed", async () => {
       const res = await h.request<Created>("POST", "/api/tenants", { token: tokens.flo, body: { id: "thistle-fail", plan: "starter" } });
-      const events = await readEventStream(h.url, res.body.operation.events, tokens.flo as string);
+      const own = await readEventStream(h.url, res.body.operation.events, tokens.flo as string);
+      expect(own.at(-1)).to.deep.include({ type: "failed", error: { code: "provisioning_failed", message: CUSTOMER_ERROR_MESSAGES[0], reference: res.body.operation.id } });
+      expect(own.some((e) => e.type === "step" && e.status === "failed" && e.label === "Starting Odoo")).to.equal(true);
+      expect(JSON.stringify(own)).to.not.contain("fails on purpose");
+      const events = await readEventStream(h.url, `${res.body.operation.events}?view=admin`, admin);
       const diagnostics = events.filter((e) => e.type === "diagnostic");
       expect(diagnostics.some((e) => String(e.message).includes('tenant "thistle-fail" fails on purpose'))).to.equal(true);
       expect(events.some((e) => e.type === "step" && e.status === "failed" && e.resource === "thistle-fail-odoo")).to.equal(true);

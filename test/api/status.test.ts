@@ -156,16 +156,16 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
     expect((await clusterReaderFromEnv(path.join(dir, "missing")).observe("alpha")).reachable).to.equal(false);
   });
 
-  it("the API shows readiness from the cluster: provisioning, then ready (real server and engine, stand-in program)", async () => {
+  it("the API shows readiness from the cluster: starting, then ready (real server and engine, stand-in program)", async () => {
     const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)), coalesceWindowMs: 50 });
     try {
       const token = await h.token("olga");
       const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "kilo", plan: "starter" } });
       await h.waitForOperation(token, created.body.operation.id);
       const none = await h.request<TenantView>("GET", "/api/tenants/kilo", { token });
-      expect(none.body).to.deep.include({ status: "provisioning", statusReason: "no Odoo pod yet", cluster: { reachable: true } });
+      expect(none.body).to.deep.include({ status: "starting", statusReason: "Odoo is starting. It is ready once it answers.", cluster: { reachable: true } });
       api.pods.set("tenant-kilo", [pod("kilo-odoo-1", "Running", false)]);
-      expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("provisioning");
+      expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("starting");
       api.pods.set("tenant-kilo", [pod("kilo-odoo-1", "Running", true)]);
       expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("ready");
       const list = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token });

@@ -167,7 +167,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const res = await create(alice, { id: "alpha", plan: "starter", odooVersion: "17.0" });
       expect(res.status, res.text).to.equal(202);
       first = res.body;
-      expect(first.tenant).to.include({ id: "alpha", plan: "starter", odooVersion: "17.0", state: "pending", status: "provisioning", url: "http://alpha.odoo-saas.test" });
+      expect(first.tenant).to.include({ id: "alpha", plan: "starter", odooVersion: "17.0", state: "pending", status: "creating", url: "http://alpha.odoo-saas.test" });
       expect(first.tenant).to.not.have.property("ownerId");
       const credsEarly = await h.request<ErrorBody>("GET", "/api/tenants/alpha/credentials", { token: alice });
       expect(credsEarly.status).to.equal(404);
@@ -184,10 +184,12 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     it("shows alice her tenant with status, URL, plan, version, created time and last operation", async () => {
       const res = await h.request<TenantView>("GET", "/api/tenants/alpha", { token: alice });
       expect(res.status).to.equal(200);
-      // This server reads no cluster (KUBECONFIG=none): applied, but readiness unknown, and it says so.
+      // No cluster to read here: applied, but not observed answering, so "unknown", never a hopeful "ready".
       expect(res.body).to.include({ id: "alpha", state: "active", status: "unknown", url: "http://alpha.odoo-saas.test", host: "alpha.odoo-saas.test", plan: "starter", odooVersion: "17.0" });
-      expect(res.body.statusReason).to.equal("readiness not observed: no cluster configured");
-      expect(res.body.cluster).to.deep.equal({ reachable: false, reason: "no cluster configured" });
+      expect(res.body.statusReason).to.equal("We cannot check on your instance right now.");
+      expect(res.body.cluster).to.deep.equal({ reachable: false });
+      const forAdmin = await h.request<TenantView>("GET", "/api/tenants/alpha", { token: admin });
+      expect(forAdmin.body.cluster).to.deep.equal({ reachable: false, reason: "no cluster configured" });
       expect(res.body.lastOperation).to.include({ kind: "create", status: "succeeded", error: null });
       expect(Date.parse(res.body.createdAt)).to.be.a("number").and.not.NaN;
     });
@@ -197,7 +199,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const missing = await h.request<ErrorBody>("GET", "/api/tenants/zulu", { token: bob });
       expect(theirs.status).to.equal(404);
       expect(theirs.body.error.code).to.equal(missing.body.error.code);
-      expect((await h.request("GET", "/api/tenants", { token: bob })).body).to.deep.equal({ tenants: [] });
+      expect((await h.request("GET", "/api/tenants", { token: bob })).body).to.deep.equal({ tenants: [], limit: { used: 0, max: 2 } });
       for (const [method, path] of [["GET", "/api/tenants/alpha/credentials"], ["POST", "/api/tenants/alpha/suspend"], ["DELETE", "/api/tenants/alpha"], ["GET", `/api/operations/${first.operation.id}`]] as const) {
         expect((await h.request(method, path, { token: bob })).status, `${method} ${path}`).to.equal(404);
       }
@@ -214,11 +216,12 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       expect(h.logLines.join("")).to.not.contain(res.body.password);
     });
 
-    it("lets an admin see every tenant, with its owner", async () => {
+    it("lets an admin see every tenant in the overview, owners by e-mail; the admin's own list holds only the admin's own", async () => {
       await create(bob, { id: "bravo", plan: "business" }).then((r) => h.waitForOperation(bob, r.body.operation.id));
-      const res = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin });
-      expect(res.body.tenants.map((t) => t.id)).to.deep.equal(["alpha", "bravo"]);
-      expect(res.body.tenants.map((t) => t.ownerId)).to.deep.equal([userId("alice"), userId("bob")]);
+      const own = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin });
+      expect(own.body.tenants).to.deep.equal([]);
+      const res = await h.request<{ tenants: Array<{ id: string; owner: string }> }>("GET", "/api/admin/overview", { token: admin });
+      expect(res.body.tenants.map((t) => [t.id, t.owner])).to.deep.equal([["alpha", "alice@example.com"], ["bravo", "bob@example.com"]]);
       const ids = await h.request<{ ids: string[]; hosts: string[]; stack: string }>("GET", "/api/admin/tenant-ids", { token: admin });
       expect(ids.body).to.deep.include({ stack: "dev-selfservice", ids: ["alpha", "bravo"] });
       expect(ids.body.hosts).to.deep.equal(["alpha.odoo-saas.test", "bravo.odoo-saas.test"]);
@@ -253,8 +256,8 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     it("deletes: retires the tenant (data kept, said so), frees a slot, keeps the id reserved", async () => {
       const del = await h.request<Created>("DELETE", "/api/tenants/alpha-two", { token: alice });
       expect(del.status).to.equal(202);
-      expect(del.body.note).to.contain("Removal retires, purge destroys");
-      expect(del.body.note).to.contain("volumes");
+      expect(del.body.note).to.equal('"alpha-two" is being deleted: it goes offline and leaves your list. Its database, files and backups are kept '
+        + "until they are permanently removed, and the name stays with them until then.");
       const during = await h.request<TenantView>("GET", "/api/tenants/alpha-two", { token: alice });
       expect(during.body.status).to.equal("deleting");
       expect((await h.waitForOperation(alice, del.body.operation.id)).status).to.equal("succeeded");
@@ -262,6 +265,9 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       expect(h.journal()).to.include("deleted alpha-two");
       const again = await create(alice, { id: "alpha-two", plan: "starter" });
       expect(again.status).to.equal(409);
+      // Her own deleted name: told the truth, not "taken" as if someone else had it.
+      expect(again.body.error.message).to.equal('you deleted "alpha-two"; its data is kept until it is permanently removed, and the name stays with it until then. Choose another name');
+      expect((await create(bob, { id: "alpha-two", plan: "starter" })).body.error.message).to.equal('"alpha-two" is already taken; choose another name');
       const ids = await h.request<{ ids: string[] }>("GET", "/api/admin/tenant-ids", { token: admin });
       expect(ids.body.ids).to.include("alpha-two");
       const slot = await create(alice, { id: "alpha-three", plan: "starter" });
@@ -321,9 +327,15 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     };
 
     it("takes a changed platform key (a new plan) at the next update", async () => {
-      setPlans({ starter, business, pro: { ...business, workers: 4 } });
+      setPlans({ starter, business, pro: { ...business, workers: 4, displayName: "Professional", description: "For a whole company." } });
       const plans = await h.request<{ plans: Array<{ name: string }> }>("GET", "/api/config/public");
       expect(plans.body.plans.map((p) => p.name)).to.deep.equal(["starter", "business", "pro"]);
+      // Customer words from the platform config, derived where it says nothing; never Mi or Gi.
+      expect(plans.body.plans).to.deep.equal([
+        { name: "starter", displayName: "Starter", description: "For getting started and small teams.", storageGb: 10 },
+        { name: "business", displayName: "Business", description: "For teams using Odoo all day.", storageGb: 42 },
+        { name: "pro", displayName: "Professional", description: "For a whole company.", storageGb: 42 },
+      ]);
       const carl = await h.token("carl");
       const res = await create(carl, { id: "charlie", plan: "pro" });
       expect(res.status, res.text).to.equal(202);

@@ -10,6 +10,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import type { ClusterAdminReader } from "../../automation/admin-overview";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
 import type { SignupServerConfig } from "../../automation/server-config";
@@ -45,6 +46,8 @@ export interface HarnessOptions {
   delayMs?: number;
   coalesceWindowMs?: number;
   cluster?: ClusterStatusReader;
+  /** Cluster-wide reads of the admin overview; default none (or from kubeconfig). */
+  admin?: ClusterAdminReader;
   /** Reuse an auth stand-in (and so its keys) across servers. */
   auth?: AuthStandIn;
   /** Reuse a folder (restart on the same store and backend). */
@@ -53,6 +56,7 @@ export interface HarnessOptions {
   kubeconfig?: string;
   /** ODOO_SAAS_ALLOW_ANONYMOUS; default false. */
   allowAnonymous?: boolean;
+  failureWebhookUrl?: string;
 }
 
 export interface Response<T = unknown> {
@@ -171,6 +175,7 @@ export class Harness {
       redactor,
       log: harnessLog,
       ...(options.cluster ? { cluster: options.cluster } : {}),
+      ...(options.admin ? { admin: options.admin } : {}),
     });
     return new Harness(app, logLines, auth, dir, worldDir, config, options.auth === undefined);
   }
@@ -245,5 +250,6 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     kubeconfig: options.kubeconfig ?? "none",
     coalesceWindowMs: options.coalesceWindowMs ?? 200,
     allowAnonymous: options.allowAnonymous ?? false,
+    ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
   };
 }

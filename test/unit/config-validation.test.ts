@@ -56,6 +56,21 @@ describe("stack config schema", () => {
     ]);
   });
 
+  it("takes a plan's optional display name and description for customers, and nothing empty", () => {
+    const solo = {
+      displayName: "Solo", description: "One person, one company.",
+      odoo: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1536Mi" } },
+      postgres: { cpu: { request: "100m", limit: "500m" }, memory: { request: "256Mi", limit: "512Mi" } },
+      workers: 0, databaseStorage: "5Gi", filestoreStorage: "5Gi", backupStorage: "20Gi",
+      quota: { cpu: "3", memory: "4Gi", storage: "40Gi", pods: 10 },
+    };
+    const result = parseStackConfig({ ...validConfig([tenant({ id: "acme", plan: "solo" })]), plans: { solo } });
+    if (!result.ok) throw new Error(result.issues.map(formatIssue).join("\n"));
+    expect(result.config.plans.solo).to.include({ displayName: "Solo", description: "One person, one company." });
+    const text = issuesOf({ ...validConfig([tenant({ id: "acme", plan: "solo" })]), plans: { solo: { ...solo, displayName: "" } } }).map(formatIssue).join("\n");
+    expect(text).to.contain("plans.solo.displayName");
+  });
+
   it("rejects a plan whose quota cannot hold its own containers", () => {
     const starter = {
       odoo: { cpu: { request: "2", limit: "1" }, memory: { request: "1Gi", limit: "2Gi" } },
