@@ -124,6 +124,8 @@ export async function releaseStaleLocks(engine: EngineLocation, stackName: strin
     if (isStaleLock(lock)) {
       progress(`removing the lock of an engine that stopped mid-update (pid ${lock.pid}, ${lock.timestamp ?? "time unknown"})`);
       fs.rmSync(lock.file, { force: true });
+      // The file backend keeps each object's metadata in a sidecar.
+      fs.rmSync(`${lock.file}.attrs`, { force: true });
     } else {
       throw new StackLockedError(`stack "${stackName}" is being updated by another engine (pid ${lock.pid ?? "?"} on ${lock.hostname ?? "?"} since ${lock.timestamp ?? "?"}); wait for it, or run \`pulumi cancel\` if it is gone`);
     }

@@ -63,6 +63,8 @@ export function engineSecretsSetting(env: NodeJS.ProcessEnv = process.env): stri
     + "(or ODOO_SAAS_SECRETS_PROVIDER, e.g. awskms://..., for a new stack); the generated passphrase beside the state "
     + "is for `npm run serve:local` only (see automation/README.md, \"Engine secrets\")",
   );
+}
+
 function webhook(value: string | undefined): { failureWebhookUrl?: string } {
   if (value === undefined || value === "") return {};
   let url: URL;

@@ -11,6 +11,7 @@ import type { EngineEvent, UpResult } from "@pulumi/pulumi/automation";
 import { deployStack, previewStack, type DeployOutcome } from "../../automation/deploy";
 import { tenantNames } from "../../components/naming";
 import { tenantPods, waitForPods, type TenantPod } from "../../ops/cluster-view";
+import { toWire } from "../../ops/kube";
 import type { StackConfigInput, TenantInput } from "../../tenants/schema";
 import { childPids, pidsMatching, stackConfigMap, stateFile, tempEngine } from "../support/engine-stack";
 import { tenant, validConfig } from "../support/fixtures";
@@ -103,6 +104,8 @@ describe("the real program through the engine on a local control plane", functio
         for (const item of (await objects.list(apiVersion, kind, namespace)).items) {
           if (kind === "ServiceAccount" && item.metadata?.name === "default") continue;
           if (kind === "ConfigMap" && item.metadata?.name === "kube-root-ca.crt") continue;
+          // The database volume's claim is made by the StatefulSet controller from its template.
+          if (kind === "PersistentVolumeClaim" && item.metadata?.name === `data-${tenantNames(id).postgres}-0`) continue;
           const managers = (item.metadata?.managedFields ?? []).map((m) => m.manager ?? "");
           expect(managers.some((m) => m.startsWith("pulumi-kubernetes")), `${kind}/${item.metadata?.name}: ${managers.join(",")}`).to.equal(true);
         }
@@ -160,7 +163,8 @@ describe("the real program through the engine on a local control plane", functio
     for (const resource of sent) {
       const inputs = resource.inputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
       const live = await objects.read({ apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: { name: inputs.metadata.name, ...(inputs.metadata.namespace ? { namespace: inputs.metadata.namespace } : {}) } });
-      const wire = JSON.parse(JSON.stringify(live)) as unknown;
+      // The client's models rename reserved words (`from` -> `_from`): compare the wire form.
+      const wire = toWire<unknown>(live, `V1${inputs.kind}`);
       for (const path of missingFrom(inputs, wire)) mismatches.push(`${inputs.kind}/${inputs.metadata.name}${path}`);
     }
     expect(mismatches).to.deep.equal([]);
@@ -230,7 +234,8 @@ describe("the real program through the engine on a local control plane", functio
     await expectUp([{ ...ALPHA, plan: "business" }, BETA]);
     const left = await uids(names.namespace);
     for (const kind of ["Deployment", "StatefulSet", "CronJob", "Service", "Ingress", "NetworkPolicy", "ResourceQuota", "ConfigMap"]) {
-      expect([...left.keys()].filter((k) => k.startsWith(`${kind}/`)), kind).to.deep.equal([]);
+      // kube-root-ca.crt is the cluster's own, in every namespace.
+      expect([...left.keys()].filter((k) => k.startsWith(`${kind}/`) && k !== "ConfigMap/kube-root-ca.crt"), kind).to.deep.equal([]);
     }
     for (const [key, uid] of kept) {
       if (key.startsWith("Secret/") || key.startsWith("PersistentVolumeClaim/")) expect(left.get(key), key).to.equal(uid);
@@ -273,11 +278,12 @@ describe("the real program through the engine on a local control plane", functio
     });
     expect(killed, "the engine was killed mid-update").to.equal(true);
     expect(outcome.ok).to.equal(false);
-    const locks = fs.readdirSync(`${engine.backendDir}/.pulumi/locks/organization/odoo-saas/${STACK}`);
-    expect(locks, "the killed engine left its lock").to.have.length(1);
+    const lockDir = `${engine.backendDir}/.pulumi/locks/organization/odoo-saas/${STACK}`;
+    expect(fs.readdirSync(lockDir), "the killed engine left its lock").to.have.length.greaterThan(0);
 
     const recovered = await expectUp(tenants);
     expect(recovered.summary.result).to.equal("succeeded");
+    expect(fs.readdirSync(lockDir), "no lock left").to.deep.equal([]);
     const state = JSON.parse(fs.readFileSync(stateFile(engine, STACK), "utf8")) as { checkpoint: { latest: { resources: Array<{ urn: string }>; pending_operations?: unknown[] } } };
     const urns = state.checkpoint.latest.resources.map((r) => r.urn);
     expect(new Set(urns).size, "no URN twice in the state").to.equal(urns.length);
