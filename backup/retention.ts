@@ -50,7 +50,7 @@ function utcMonth(date: Date): number {
   return date.getUTCFullYear() * 12 + date.getUTCMonth();
 }
 
-/** The first (newest) backup of each of the `count` most recent periods; `newestFirst` must be sorted. */
+/** The first (newest) backup of each of the `count` most recent periods; `sorted` is newest first. */
 function newestPerPeriod(sorted: readonly BackupListing[], period: (date: Date) => number, count: number): BackupListing[] {
   const kept: BackupListing[] = [];
   let current: number | undefined;
