@@ -87,7 +87,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       const result = await runBackup(config, store, { log });
       process.stdout.write(`${result.name}\n`);
       if (!args.flags.has("no-prune")) {
-        await pruneBackups(store, { keep: config.keep, incompleteGraceMs: config.incompleteGraceMs }, new Date(), log);
+        await pruneBackups(store, { ...config.retention, incompleteGraceMs: config.incompleteGraceMs }, new Date(), log);
       }
       return 0;
     }
@@ -110,7 +110,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       expectArgs(args, [], 0);
       const config = readCommonConfig(env);
       const log = stderrLog(`prune ${config.tenant}`);
-      await pruneBackups(openStore(config.store, config.tenant), { keep: config.keep, incompleteGraceMs: config.incompleteGraceMs }, new Date(), log);
+      await pruneBackups(openStore(config.store, config.tenant), { ...config.retention, incompleteGraceMs: config.incompleteGraceMs }, new Date(), log);
       return 0;
     }
     default:

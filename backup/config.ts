@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import { isOdooVersion } from "./archive/manifest";
 import { BackupKind, isBackupKind } from "./backup-name";
+import { DEFAULT_RETENTION, RETENTION_ENV, RETENTION_MAX, RetentionRule, retentionRuleProblem } from "./retention-rule";
 import { assertTenantId } from "../tenants/tenant-id";
 
 export class ConfigError extends Error {
@@ -42,7 +43,7 @@ export type StoreConfig =
 export interface CommonConfig {
   tenant: string;
   store: StoreConfig;
-  keep: number;
+  retention: RetentionRule;
   incompleteGraceMs: number;
 }
 
@@ -169,11 +170,29 @@ function pgFrom(env: Env): PgConnection {
   };
 }
 
+/** BACKUP_RETENTION_*; the retired BACKUP_KEEP is refused rather than silently ignored. */
+function retentionFrom(env: Env): RetentionRule {
+  if (optional(env, "BACKUP_KEEP") !== undefined) {
+    throw new ConfigError(
+      `BACKUP_KEEP is no longer read: retention is ${RETENTION_ENV.daily}, ${RETENTION_ENV.weekly}, ${RETENTION_ENV.monthly} and ${RETENTION_ENV.onDemand} (defaults ${DEFAULT_RETENTION.daily}, ${DEFAULT_RETENTION.weekly}, ${DEFAULT_RETENTION.monthly}, ${DEFAULT_RETENTION.onDemand}); unset BACKUP_KEEP`,
+    );
+  }
+  const rule: RetentionRule = {
+    daily: integer(env, RETENTION_ENV.daily, DEFAULT_RETENTION.daily, 0, RETENTION_MAX),
+    weekly: integer(env, RETENTION_ENV.weekly, DEFAULT_RETENTION.weekly, 0, RETENTION_MAX),
+    monthly: integer(env, RETENTION_ENV.monthly, DEFAULT_RETENTION.monthly, 0, RETENTION_MAX),
+    onDemand: integer(env, RETENTION_ENV.onDemand, DEFAULT_RETENTION.onDemand, 0, RETENTION_MAX),
+  };
+  const problem = retentionRuleProblem(rule, RETENTION_ENV);
+  if (problem !== undefined) throw new ConfigError(problem);
+  return rule;
+}
+
 export function readCommonConfig(env: Env): CommonConfig {
   return {
     tenant: tenantFrom(env),
     store: storeFrom(env),
-    keep: integer(env, "BACKUP_KEEP", 7, 1, 100000),
+    retention: retentionFrom(env),
     incompleteGraceMs: integer(env, "BACKUP_INCOMPLETE_GRACE_HOURS", 24, 0, 24 * 365) * 3600_000,
   };
 }

@@ -26,11 +26,15 @@ export function toListings(tenant: string, objects: readonly StoredObject[]): Ba
     if (!parsed) continue;
     listings.push({ name: object.name, kind: parsed.kind, created: parsed.created, size: object.size, status: object.status, modified: object.modified });
   }
-  return listings.sort(
-    (a, b) =>
-      b.created.getTime() - a.created.getTime() ||
-      (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) ||
-      (a.status === b.status ? 0 : a.status === "complete" ? -1 : 1),
+  return listings.sort(newestFirst);
+}
+
+/** Newest first: by time in the name, then by name (descending), complete before unfinished. */
+export function newestFirst(a: BackupListing, b: BackupListing): number {
+  return (
+    b.created.getTime() - a.created.getTime() ||
+    (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) ||
+    (a.status === b.status ? 0 : a.status === "complete" ? -1 : 1)
   );
 }
 

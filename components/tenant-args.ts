@@ -3,7 +3,8 @@
  * Resolution (defaults, plan lookup, image per version) is a pure function, tested alone.
  */
 import type { BackupStore, ContainerResources, OdooVersion, Plan, StackConfig, TenantConfig } from "../tenants/schema";
-import { planNamed, tenantHost } from "../tenants/validate";
+import type { RetentionRule } from "../backup/retention-rule";
+import { planNamed, tenantHost, tenantRetention } from "../tenants/validate";
 
 export interface OdooImage {
   image: string;
@@ -31,7 +32,8 @@ export interface OdooTenantArgs {
   storageClassName?: string;
   /** Scale Odoo to zero, keep every byte. @default false */
   suspended: boolean;
-  backup: { schedule: string; keep: number; store: BackupStore; resources: ContainerResources };
+  /** `retention`: the grandfather-father-son rule (backup/retention.ts), tenant's fields over the platform's. */
+  backup: { schedule: string; retention: RetentionRule; store: BackupStore; resources: ContainerResources };
   ingress: StackConfig["ingress"];
   network: StackConfig["network"];
 }
@@ -55,7 +57,7 @@ export function resolveTenantArgs(config: StackConfig, tenant: TenantConfig): Od
     suspended: tenant.suspended,
     backup: {
       schedule: tenant.backup?.schedule ?? config.backup.schedule,
-      keep: tenant.backup?.keep ?? config.backup.keep,
+      retention: tenantRetention(config, tenant),
       store: config.backup.store,
       resources: config.backup.resources,
     },

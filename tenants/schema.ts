@@ -4,6 +4,7 @@
  * from it, never written twice.
  */
 import { z } from "zod";
+import { DEFAULT_RETENTION, isRetentionCount, RETENTION_FIELDS, RETENTION_MAX, retentionRuleProblem } from "../backup/retention-rule";
 import { cronProblem } from "./cron";
 import { isQuantity } from "./quantity";
 import { tenantIdProblem } from "./tenant-id";
@@ -101,6 +102,44 @@ const backupStore = z.discriminatedUnion("type", [
   }),
 ]);
 
+const RETENTION_COUNT_MESSAGE = `must be a whole number from 0 to ${RETENTION_MAX}`;
+const retentionCount = z.number({ message: RETENTION_COUNT_MESSAGE })
+  .int({ message: RETENTION_COUNT_MESSAGE })
+  .min(0, { message: RETENTION_COUNT_MESSAGE })
+  .max(RETENTION_MAX, { message: RETENTION_COUNT_MESSAGE });
+
+/**
+ * The retired `backup.keep` ("keep the newest N") is refused, saying what replaced it, rather
+ * than given a second meaning beside the rule.
+ */
+const retiredKeep = z.undefined({
+  message: `keep was replaced by retention: { daily, weekly, monthly, onDemand } (defaults ${DEFAULT_RETENTION.daily}, ${DEFAULT_RETENTION.weekly}, ${DEFAULT_RETENTION.monthly}, ${DEFAULT_RETENTION.onDemand}; see "Config reference" in README.md); remove keep`,
+}).optional();
+
+/** Platform defaults of the grandfather-father-son rule (backup/retention.ts states it). */
+const platformRetention = z.strictObject({
+  daily: retentionCount.default(DEFAULT_RETENTION.daily),
+  weekly: retentionCount.default(DEFAULT_RETENTION.weekly),
+  monthly: retentionCount.default(DEFAULT_RETENTION.monthly),
+  onDemand: retentionCount.default(DEFAULT_RETENTION.onDemand),
+}).superRefine((rule, ctx) => {
+  // zod runs this even when a field failed: that field's own issue already says what is wrong.
+  if (!RETENTION_FIELDS.every((field) => isRetentionCount(rule[field]))) return;
+  const problem = retentionRuleProblem(rule);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/**
+ * A tenant's overrides, field by field; whether the merged rule is usable depends on the
+ * platform's values too, so tenants/validate.ts checks it (crossFieldIssues).
+ */
+const tenantRetention = z.strictObject({
+  daily: retentionCount.optional(),
+  weekly: retentionCount.optional(),
+  monthly: retentionCount.optional(),
+  onDemand: retentionCount.optional(),
+});
+
 export const tenantSchema = z.strictObject({
   id: z.string().superRefine((id, ctx) => {
     const problem = tenantIdProblem(id);
@@ -113,7 +152,8 @@ export const tenantSchema = z.strictObject({
   }).default(DEFAULT_ODOO_VERSION),
   backup: z.strictObject({
     schedule: cron.optional(),
-    keep: z.number().int().min(1, { message: "keep must be at least 1" }).max(1000).optional(),
+    retention: tenantRetention.optional(),
+    keep: retiredKeep,
   }).optional(),
   suspended: z.boolean().default(false),
   customDomains: z.array(hostName).max(20).default([]),
@@ -153,7 +193,8 @@ export const stackConfigSchema = z.strictObject({
     .default(DEFAULT_PLANS),
   backup: z.strictObject({
     schedule: cron.default("0 2 * * *"),
-    keep: z.number().int().min(1, { message: "keep must be at least 1" }).max(1000).default(7),
+    retention: platformRetention.prefault({}),
+    keep: retiredKeep,
     store: backupStore.default({ type: "pvc" }),
     resources: containerResources.default({
       cpu: { request: "100m", limit: "500m" },
@@ -183,3 +224,4 @@ export type TenantConfig = z.output<typeof tenantSchema>;
 export type TenantInput = z.input<typeof tenantSchema>;
 export type BackupStore = z.output<typeof backupStore>;
 export type ContainerResources = z.output<typeof containerResources>;
+export type TenantRetentionInput = z.input<typeof tenantRetention>;

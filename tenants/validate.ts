@@ -3,6 +3,7 @@
  * (index and id) and the field, so one run of the PR check shows everything to fix.
  */
 import type { z } from "zod";
+import { mergeRetention, retentionRuleProblem, type RetentionRule } from "../backup/retention-rule";
 import { quantityValue } from "./quantity";
 import { stackConfigSchema, tenantSchema, type Plan, type StackConfig, type TenantConfig } from "./schema";
 
@@ -76,6 +77,10 @@ function crossFieldIssues(config: StackConfig, tenants: ReadonlyArray<readonly [
     } else {
       idIndex.set(tenant.id, index);
     }
+    const retentionProblem = retentionRuleProblem(tenantRetention(config, tenant));
+    if (retentionProblem !== undefined) {
+      issues.push({ tenant: at, field: "backup.retention", message: `${retentionProblem} (this tenant's values over the platform's backup.retention)` });
+    }
     if (planNamed(config, tenant.plan) === undefined) {
       issues.push({ tenant: at, field: "plan", message: `unknown plan "${tenant.plan}" (plans: ${Object.keys(config.plans).join(", ")})` });
     }
@@ -131,6 +136,11 @@ function planIssues(name: string, plan: Plan, config: StackConfig): ConfigIssue[
  */
 export function planNamed(config: Pick<StackConfig, "plans">, name: string): Plan | undefined {
   return Object.hasOwn(config.plans, name) ? config.plans[name] : undefined;
+}
+
+/** The tenant's retention rule: each field it sets, else the platform's. */
+export function tenantRetention(config: Pick<StackConfig, "backup">, tenant: Pick<TenantConfig, "backup">): RetentionRule {
+  return mergeRetention(config.backup.retention, tenant.backup?.retention);
 }
 
 export function tenantHost(config: Pick<StackConfig, "baseDomain">, id: string): string {

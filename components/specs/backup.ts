@@ -4,6 +4,7 @@
  * over the network and the filestore from Odoo's volume. No API access, no cluster-wide exec.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import { RETENTION_ENV, RETENTION_FIELDS } from "../../backup/retention-rule";
 import { selectorLabels, tenantLabels } from "../labels";
 import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext } from "../security";
@@ -30,7 +31,8 @@ export function backupEnv(args: OdooTenantArgs): k8s.types.input.core.v1.EnvVar[
     secretEnv("PGPASSWORD", names.dbSecret, "password"),
     { name: "PGDATABASE", value: names.database },
     { name: "FILESTORE_DIR", value: `${ODOO_DATA_DIR}/filestore/${names.database}` },
-    { name: "BACKUP_KEEP", value: String(args.backup.keep) },
+    // The retention rule, one variable per field, read back by backup/config.ts.
+    ...RETENTION_FIELDS.map((field) => ({ name: RETENTION_ENV[field], value: String(args.backup.retention[field]) })),
     { name: "BACKUP_KIND", value: "scheduled" },
     { name: "BACKUP_STORE", value: args.backup.store.type },
   ];

@@ -63,7 +63,7 @@ describe("environment contract", () => {
     expect(config.tenant).to.equal("acme");
     expect(config.kind).to.equal("scheduled");
     expect(config.store).to.deep.equal({ kind: "pvc", dir: "/backups" });
-    expect(config.keep).to.equal(7);
+    expect(config.retention).to.deep.equal({ daily: 7, weekly: 4, monthly: 3, onDemand: 5 });
     expect(config.pg).to.include({ host: "db", port: 5432, user: "odoo", database: "acme", maintenanceDatabase: "postgres" });
     expect(readBackupConfig({ ...BASE, BACKUP_KIND: "on-demand" }).kind).to.equal("on-demand");
     expect(readBackupConfig({ ...BASE, BACKUP_KIND: "on-demand" }, "scheduled").kind).to.equal("scheduled");
@@ -89,7 +89,12 @@ describe("environment contract", () => {
       [{ ...BASE, ODOO_VERSION: "" }, /ODOO_VERSION is required/],
       [{ ...BASE, ODOO_VERSION: "master" }, /ODOO_VERSION must start with an Odoo series such as 17.0/],
       [{ ...BASE, BACKUP_STORE: "ftp" }, /BACKUP_STORE must be "pvc" or "s3"/],
-      [{ ...BASE, BACKUP_KEEP: "0" }, /BACKUP_KEEP must be a whole number from 1/],
+      [{ ...BASE, BACKUP_KEEP: "7" }, /BACKUP_KEEP is no longer read: retention is BACKUP_RETENTION_DAILY, BACKUP_RETENTION_WEEKLY, BACKUP_RETENTION_MONTHLY and BACKUP_RETENTION_ON_DEMAND/],
+      [{ ...BASE, BACKUP_RETENTION_DAILY: "-1" }, /BACKUP_RETENTION_DAILY must be a whole number from 0 to 1000; got "-1"/],
+      [{ ...BASE, BACKUP_RETENTION_WEEKLY: "2.5" }, /BACKUP_RETENTION_WEEKLY must be a whole number from 0 to 1000; got "2.5"/],
+      [{ ...BASE, BACKUP_RETENTION_MONTHLY: "1001" }, /BACKUP_RETENTION_MONTHLY must be a whole number from 0 to 1000/],
+      [{ ...BASE, BACKUP_RETENTION_ON_DEMAND: "five" }, /BACKUP_RETENTION_ON_DEMAND must be a whole number from 0 to 1000/],
+      [{ ...BASE, BACKUP_RETENTION_DAILY: "0", BACKUP_RETENTION_WEEKLY: "0", BACKUP_RETENTION_MONTHLY: "0" }, /BACKUP_RETENTION_DAILY, BACKUP_RETENTION_WEEKLY and BACKUP_RETENTION_MONTHLY are all 0/],
       [{ ...BASE, BACKUP_KIND: "weekly" }, /BACKUP_KIND must be "scheduled" or "on-demand"/],
       [{ ...BASE, BACKUP_STORE: "s3" }, /S3_BUCKET is required/],
       [{ ...BASE, BACKUP_STORE: "s3", S3_BUCKET: "b", S3_ENDPOINT: "ftp://x" }, /S3_ENDPOINT must be an http\(s\) URL/],

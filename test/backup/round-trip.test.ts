@@ -24,7 +24,7 @@ describe("backup round trip (real PostgreSQL, CLI, PVC store)", function () {
       FILESTORE_DIR: path.join(work, "odoo/filestore/acme_odoo"),
       BACKUP_STORE: "pvc",
       BACKUP_DIR: path.join(work, "backups"),
-      BACKUP_KEEP: "5",
+      BACKUP_RETENTION_DAILY: "5",
     };
   });
 

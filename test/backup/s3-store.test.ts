@@ -142,7 +142,7 @@ describe("S3 store (moto server)", function () {
       [done, "complete"],
     ]);
     const later = new Date(Date.now() + 48 * 3600_000);
-    await pruneBackups(s, { keep: 1, incompleteGraceMs: 24 * 3600_000 }, later, () => undefined);
+    await pruneBackups(s, { daily: 1, weekly: 0, monthly: 0, onDemand: 0, incompleteGraceMs: 24 * 3600_000 }, later, () => undefined);
     expect((await listBackups(s)).map((l) => [l.name, l.status])).to.deep.equal([[done, "complete"]]);
   });
 

@@ -36,9 +36,19 @@ export const REJECTIONS: RejectionCase[] = [
   { title: "an unsupported Odoo version", tenants: [{ ...tenant({ id: "acme" }), odooVersion: "16.0" as never }], index: 0, field: "odooVersion", message: /must be one of 17.0, 18.0/ },
   { title: "a malformed e-mail", tenants: [tenant({ id: "acme", adminEmail: "not-an-email" })], index: 0, field: "adminEmail", message: /must be an e-mail address/ },
   { title: "a malformed cron schedule", tenants: [tenant({ id: "acme", backup: { schedule: "61 * * * *" } })], index: 0, field: "backup.schedule", message: /malformed cron schedule: minute "61"/ },
-  { title: "keep < 1", tenants: [tenant({ id: "acme", backup: { keep: 0 } })], index: 0, field: "backup.keep", message: /keep must be at least 1/ },
+  { title: "the retired backup.keep, saying what replaced it", tenants: [tenant({ id: "acme", backup: { keep: 7 as never } })], index: 0, field: "backup.keep", message: /keep was replaced by retention: \{ daily, weekly, monthly, onDemand \}/ },
+  { title: "a negative retention count", tenants: [tenant({ id: "acme", backup: { retention: { daily: -1 } } })], index: 0, field: "backup.retention.daily", message: /must be a whole number from 0 to 1000/ },
+  { title: "a fractional retention count", tenants: [tenant({ id: "acme", backup: { retention: { weekly: 2.5 } } })], index: 0, field: "backup.retention.weekly", message: /must be a whole number from 0 to 1000/ },
+  { title: "a retention count above the bound", tenants: [tenant({ id: "acme", backup: { retention: { monthly: 1001 } } })], index: 0, field: "backup.retention.monthly", message: /must be a whole number from 0 to 1000/ },
+  { title: "a retention count that is not a number", tenants: [tenant({ id: "acme", backup: { retention: { onDemand: "5" as never } } })], index: 0, field: "backup.retention.onDemand", message: /must be a whole number from 0 to 1000/ },
+  {
+    title: "a retention with daily, weekly and monthly all 0",
+    tenants: [tenant({ id: "acme" }), tenant({ id: "globex", backup: { retention: { daily: 0, weekly: 0, monthly: 0, onDemand: 9 } } })],
+    index: 1, field: "backup.retention", message: /daily, weekly and monthly are all 0/,
+  },
+  { title: "an unknown retention key", tenants: [tenant({ id: "acme", backup: { retention: { yearly: 1 } as never } })], index: 0, field: "backup.retention.yearly", message: /unknown key/ },
   { title: "an unknown key on a tenant (a typo is never ignored)", tenants: [{ ...tenant({ id: "acme" }), suspend: true } as never], index: 0, field: "suspend", message: /unknown key/ },
-  { title: "an unknown key in a nested object", tenants: [{ ...tenant({ id: "acme" }), backup: { keep: 3, schedul: "0 1 * * *" } } as never], index: 0, field: "backup.schedul", message: /unknown key/ },
+  { title: "an unknown key in a nested object", tenants: [{ ...tenant({ id: "acme" }), backup: { schedule: "0 3 * * *", schedul: "0 1 * * *" } } as never], index: 0, field: "backup.schedul", message: /unknown key/ },
   // Names every JavaScript object already has are data: a missing plan, never Object.prototype's member.
   ...["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"].map((plan) => ({
     title: `the plan name "${plan}" (a name every object has)`, tenants: [tenant({ id: "acme", plan })], index: 0, field: "plan",

@@ -35,13 +35,13 @@ describe("check:tenants (the pull-request check)", () => {
     const bad = good
       .replace("adminEmail: it@globex.example", "adminEmail: it-at-globex")
       .replace("id: initech", "id: acme")
-      .replace("keep: 14", "keep: 0");
+      .replace("retention: { daily: 14 }", "retention: { daily: -1 }");
     fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), bad);
     const { code, err } = capture(() => main(["--dir", dir, "--stack", "broken"]));
     expect(code).to.equal(1);
     expect(err).to.contain("nothing would be created");
     expect(err).to.contain('tenants[1] (id "globex"): adminEmail: must be an e-mail address');
-    expect(err).to.contain('tenants[1] (id "globex"): backup.keep: keep must be at least 1');
+    expect(err).to.contain('tenants[1] (id "globex"): backup.retention.daily: must be a whole number from 0 to 1000');
     expect(err).to.contain('tenants[2] (id "acme"): id: duplicate id');
   });
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DEFAULT_ODOO_VERSION, type StackConfigInput } from "../../tenants/schema";
-import { formatIssue, parseStackConfig, type ConfigIssue } from "../../tenants/validate";
+import { formatIssue, parseStackConfig, tenantRetention, type ConfigIssue } from "../../tenants/validate";
 import { tenant, validConfig } from "../support/fixtures";
 import { REJECTIONS } from "../support/rejection-cases";
 
@@ -34,7 +34,7 @@ describe("stack config schema", () => {
     expect(config.tenants[0]?.suspended).to.equal(false);
     expect(config.ingress.className).to.equal("traefik");
     expect(config.ingress.controllerNamespace).to.equal("traefik");
-    expect(config.backup.keep).to.equal(7);
+    expect(config.backup.retention).to.deep.equal({ daily: 7, weekly: 4, monthly: 3, onDemand: 5 });
     expect(config.backup.store).to.deep.equal({ type: "pvc" });
     expect(config.images.postgres).to.equal("postgres:15");
     expect(Object.keys(config.plans)).to.include.members(["starter", "business"]);
@@ -47,12 +47,12 @@ describe("stack config schema", () => {
   });
 
   it("rejects platform problems with the field path", () => {
-    const issues = issuesOf({ ...validConfig(), baseDomain: "Not A Domain", colour: "blue", backup: { keep: 0 } });
+    const issues = issuesOf({ ...validConfig(), baseDomain: "Not A Domain", colour: "blue", backup: { keep: 7 } });
     const text = issues.map(formatIssue);
     expect(text).to.include.members([
       "baseDomain: must be a lower-case DNS name such as erp.example.com",
       "colour: unknown key (check the spelling; see the config reference in README.md)",
-      "backup.keep: keep must be at least 1",
+      'backup.keep: keep was replaced by retention: { daily, weekly, monthly, onDemand } (defaults 7, 4, 3, 5; see "Config reference" in README.md); remove keep',
     ]);
   });
 
@@ -69,6 +69,46 @@ describe("stack config schema", () => {
     expect(result.config.plans.solo).to.include({ displayName: "Solo", description: "One person, one company." });
     const text = issuesOf({ ...validConfig([tenant({ id: "acme", plan: "solo" })]), plans: { solo: { ...solo, displayName: "" } } }).map(formatIssue).join("\n");
     expect(text).to.contain("plans.solo.displayName");
+  });
+
+  it("rejects a platform retention rule naming the field", () => {
+    const text = (retention: unknown): string[] => issuesOf({ ...validConfig(), backup: { retention } }).map(formatIssue);
+    expect(text({ daily: -1 })).to.deep.equal(["backup.retention.daily: must be a whole number from 0 to 1000"]);
+    expect(text({ weekly: 1.5, monthly: "3" })).to.deep.equal([
+      "backup.retention.weekly: must be a whole number from 0 to 1000",
+      "backup.retention.monthly: must be a whole number from 0 to 1000",
+    ]);
+    expect(text({ daily: 0, weekly: 0, monthly: 0 })).to.deep.equal([
+      "backup.retention: daily, weekly and monthly are all 0: every scheduled backup but the newest would be removed as soon as it is made; set at least one above 0",
+    ]);
+    expect(text({ daily: 7, hourly: 24 })).to.deep.equal(["backup.retention.hourly: unknown key (check the spelling; see the config reference in README.md)"]);
+  });
+
+  it("retention: platform defaults, platform override, per-tenant override field by field", () => {
+    const parsed = parseStackConfig({
+      ...validConfig([
+        tenant({ id: "acme" }),
+        tenant({ id: "globex", backup: { retention: { daily: 14, onDemand: 0 } } }),
+        // Zero daily is fine while the platform keeps weekly backups.
+        tenant({ id: "initech", backup: { retention: { daily: 0 } } }),
+      ]),
+      backup: { retention: { weekly: 8, monthly: 12 } },
+    });
+    if (!parsed.ok) throw new Error(parsed.issues.map(formatIssue).join("\n"));
+    const { config } = parsed;
+    expect(config.backup.retention).to.deep.equal({ daily: 7, weekly: 8, monthly: 12, onDemand: 5 });
+    expect(config.tenants.map((t) => tenantRetention(config, t))).to.deep.equal([
+      { daily: 7, weekly: 8, monthly: 12, onDemand: 5 },
+      { daily: 14, weekly: 8, monthly: 12, onDemand: 0 },
+      { daily: 0, weekly: 8, monthly: 12, onDemand: 5 },
+    ]);
+  });
+
+  it("a tenant override is checked against the platform's values it inherits", () => {
+    const config = { ...validConfig([tenant({ id: "acme", backup: { retention: { daily: 0 } } })]), backup: { retention: { daily: 3, weekly: 0, monthly: 0 } } };
+    tenantIssue(config, 0, "backup.retention", /^tenants\[0\] \(id "acme"\): backup.retention: daily, weekly and monthly are all 0.*over the platform's backup.retention/);
+    // The same override is fine on the default platform rule.
+    expect(parseStackConfig(validConfig([tenant({ id: "acme", backup: { retention: { daily: 0 } } })])).ok).to.equal(true);
   });
 
   it("rejects a plan whose quota cannot hold its own containers", () => {

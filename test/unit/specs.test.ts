@@ -138,14 +138,21 @@ describe("tenant object specs", () => {
     expect(c.env).to.deep.include({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "globex-db", key: "password" } } });
     expect(c.volumeMounts).to.deep.include({ name: "odoo-data", mountPath: "/var/lib/odoo", readOnly: true });
     const env = Object.fromEntries(backupEnv(business).filter((e) => "value" in e).map((e) => [e.name, e.value]));
-    expect(env).to.include({ TENANT_ID: "globex", PGHOST: "globex-postgres", PGDATABASE: "globex", FILESTORE_DIR: "/var/lib/odoo/filestore/globex", BACKUP_STORE: "pvc", BACKUP_DIR: "/backups", BACKUP_KEEP: "7" });
+    expect(env).to.include({ TENANT_ID: "globex", PGHOST: "globex-postgres", PGDATABASE: "globex", FILESTORE_DIR: "/var/lib/odoo/filestore/globex", BACKUP_STORE: "pvc", BACKUP_DIR: "/backups" });
+    expect(env).to.include({ BACKUP_RETENTION_DAILY: "7", BACKUP_RETENTION_WEEKLY: "4", BACKUP_RETENTION_MONTHLY: "3", BACKUP_RETENTION_ON_DEMAND: "5" });
+    expect(Object.hasOwn(env, "BACKUP_KEEP")).to.equal(false);
   });
 
-  it("per-tenant backup schedule and keep override the defaults", () => {
-    const custom = argsFor({ id: "acme", backup: { schedule: "15 3 * * 0", keep: 30 } });
+  it("per-tenant backup schedule and retention fields override the defaults", () => {
+    const custom = argsFor({ id: "acme", backup: { schedule: "15 3 * * 0", retention: { daily: 30, onDemand: 0 } } });
     const cron = data(backupCronJob(custom));
     expect(cron.spec.schedule).to.equal("15 3 * * 0");
-    expect(backupEnv(custom)).to.deep.include({ name: "BACKUP_KEEP", value: "30" });
+    expect(backupEnv(custom)).to.deep.include.members([
+      { name: "BACKUP_RETENTION_DAILY", value: "30" },
+      { name: "BACKUP_RETENTION_WEEKLY", value: "4" },
+      { name: "BACKUP_RETENTION_MONTHLY", value: "3" },
+      { name: "BACKUP_RETENTION_ON_DEMAND", value: "0" },
+    ]);
   });
 
   it("S3 store: credentials from a Secret, one prefix per tenant, no backup volume", () => {
