@@ -17,6 +17,7 @@ import { PROJECT_NAME } from "../tenants/config-source";
 import { defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { parseUrn } from "./engine-events";
 import { installPlugins, planPlugins, type PluginPlan } from "./plugins";
+import { processAlive } from "./process-alive";
 
 export interface ProgramStackOptions {
   stackName: string;
@@ -96,15 +97,6 @@ export function readLocks(engine: EngineLocation, stackName: string): LockInfo[]
       return { file, pid: undefined, hostname: undefined, timestamp: undefined };
     }
   });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** A lock is stale when the engine that took it ran on this host and has exited. */

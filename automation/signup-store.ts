@@ -10,6 +10,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { processAlive } from "./process-alive";
 
 export type OperationKind = "create" | "suspend" | "resume" | "delete";
 export type OperationStatus = "queued" | "running" | "succeeded" | "failed";
@@ -96,15 +97,6 @@ function dictionary<T>(from: Record<string, T> = {}): Record<string, T> {
 
 function emptyDocument(): StoreDocument {
   return { version: 1, nextUpdateId: 1, tenants: dictionary(), operations: dictionary(), updates: [] };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export function newOperationId(): string {
