@@ -33,7 +33,7 @@ describe("customer status (one state machine)", () => {
     const s = status({ cluster: down, lastOperation: { id: "op_1", kind: "create", status: "succeeded" } });
     expect(s.status).to.equal("unknown");
     expect(s.reason).to.equal("We cannot check on your instance right now.");
-    expect(s.detail.reason).to.contain("cluster not reachable");
+    expect(s.detail.reason).to.equal("readiness not observed: connect ECONNREFUSED 10.0.0.1:6443");
   });
 
   it("suspended, resuming (starting), deleting, deleted", () => {
