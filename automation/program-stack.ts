@@ -16,7 +16,7 @@ import { odooSaasProgram } from "../components/platform";
 import { PROJECT_NAME } from "../tenants/config-source";
 import { defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { parseUrn } from "./engine-events";
-import { installPlugins, planPlugins, type PluginPlan } from "./plugins";
+import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
 import { processAlive } from "./process-alive";
 
 export interface ProgramStackOptions {
@@ -45,6 +45,7 @@ export async function openProgramStack(options: ProgramStackOptions): Promise<Pr
   const engine = options.engine ?? defaultEngineLocation(root);
   const progress = options.progress ?? (() => undefined);
   const plugins = planPlugins(root, engine.pulumiHome);
+  for (const source of plugins.sources) progress(`plugin ${describePlugin(source)}`);
   const envVars = engineEnv(engine, root, plugins);
   if (options.kubeconfig !== undefined) envVars.KUBECONFIG = options.kubeconfig;
   const program = options.program ?? (async () => odooSaasProgram());

@@ -12,7 +12,6 @@ import * as path from "node:path";
 import { formatChangeTable, hasChanges } from "../automation/change-summary";
 import { deployStack } from "../automation/deploy";
 import { repoRoot } from "../automation/engine-env";
-import { describePlugin } from "../automation/plugins";
 import { table, waitForPods, type TenantPod } from "../ops/cluster-view";
 import { loadKubeConfig } from "../ops/kube";
 import { readStackConfigMap, rawConfigFromStackFile, stackArgument, stackFilePath } from "../tenants/config-source";
@@ -44,7 +43,6 @@ async function main(argv: string[]): Promise<number> {
     stackName, config: readStackConfigMap(file), kubeconfig, kc, root, progress: say,
     onOutput: (text) => process.stdout.write(text),
   });
-  if (outcome.opened) for (const source of outcome.opened.plugins.sources) console.log(`    plugin ${describePlugin(source)}`);
   if (outcome.summary) console.log(`\n${formatChangeTable(outcome.summary)}\n`);
   if (!outcome.ok) {
     console.error(outcome.failure === "engine" ? `pulumi up failed (run npm start again once fixed: it resumes):\n${outcome.message}` : outcome.message);

@@ -10,7 +10,7 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
-// Version is stamped by the build: -ldflags "-X main.Version=4.21.2-odoo-saas.1".
+// Version is stamped by the build: -ldflags "-X main.Version=4.21.2+odoo-saas.1".
 var Version = "0.0.0-dev"
 
 func main() {
