@@ -8,9 +8,11 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
+import type { BackupService } from "./backup-service";
 import { CustomerProgress } from "./customer-progress";
 import type { Logger } from "./log";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
@@ -25,6 +27,7 @@ export interface PageConfig {
 
 export interface HttpServerOptions {
   service: TenantService;
+  backups: BackupService;
   auth: Authenticator;
   events: OperationEvents;
   store: SignupStore;
@@ -60,6 +63,8 @@ interface Route {
 // Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.
 const ID = `(${TENANT_ID_PATTERN.source.replace(/^\^|\$$/g, "").replace(/\((?!\?)/g, "(?:")})`;
 const OP_ID = "(op_[A-Za-z0-9_-]{1,64})";
+// Only the characters backup names use; the name rule itself (parseBackupName) decides after.
+const BACKUP_NAME = "([A-Za-z0-9._-]{1,200})";
 const API_HEADERS = { "Cache-Control": "no-store" };
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -232,6 +237,46 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   }
   route("GET", `/api/tenants/${ID}/credentials`, async ({ res, params, caller }) => {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
+  });
+  route("GET", `/api/tenants/${ID}/backups`, async ({ res, params, caller }) => {
+    send(res, 200, await options.backups.list(await caller(), params[0] as string));
+  });
+  route("POST", `/api/tenants/${ID}/backups`, async ({ req, res, params, caller }) => {
+    const who = await caller();
+    rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
+    send(res, 202, await options.backups.request(who, params[0] as string));
+  });
+  // A pre-signed store URL (302; or JSON for the page, which must send its token and then navigate),
+  // or the archive streamed through this server.
+  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, caller }) => {
+    const name = params[1] as string;
+    const found = await options.backups.download(await caller(), params[0] as string, name);
+    if (found.type === "redirect") {
+      if ((req.headers.accept ?? "").includes("application/json")) send(res, 200, { url: found.url, expiresAt: found.expiresAt });
+      else {
+        res.writeHead(302, { ...API_HEADERS, Location: found.url });
+        res.end();
+      }
+      return;
+    }
+    res.writeHead(200, {
+      ...API_HEADERS,
+      "Content-Type": "application/zip",
+      // The name passed parseBackupName: letters, digits, '-', '.' only.
+      "Content-Disposition": `attachment; filename="${name}"`,
+      "X-Content-Type-Options": "nosniff",
+      ...(found.size !== undefined ? { "Content-Length": String(found.size) } : {}),
+    });
+    if (req.method === "HEAD") {
+      found.body.destroy();
+      res.end();
+      return;
+    }
+    await pipeline(found.body, res).catch((err: unknown) => {
+      // Headers are gone: a broken download can only be cut short, so the browser reports it failed.
+      log.log("warn", "backup download interrupted", { tenant: params[0] ?? "", error: (err as Error).message });
+      res.destroy();
+    });
   });
   route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
     const who = await caller();
