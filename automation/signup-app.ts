@@ -12,7 +12,8 @@ import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status
 import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
-import { UnavailableBackupAccess, type BackupAccess } from "./backup-access";
+import type { BackupAccess } from "./backup-access";
+import { backupAccessFromConfig } from "./backup-access-from-config";
 import { BackupService } from "./backup-service";
 import { adminReaderFromEnv, type ClusterAdminReader } from "./admin-overview";
 import { NotifyingOperationEvents, WebhookNotifier } from "./failure-notifier";
@@ -95,7 +96,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     tenantLimit: config.tenantLimit,
     log,
   });
-  const backups = new BackupService({ store, log, access: deps.backups ?? new UnavailableBackupAccess("no backup access configured") });
+  const backups = new BackupService({ store, log, access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)) });
   const server = createHttpServer({
     service,
     backups,

@@ -1,0 +1,130 @@
+/**
+ * BackupAccess through the tenant's own backup CronJob, for the PVC store (the API host cannot
+ * mount a tenant's volume). List and "back up now" are the existing Jobs (backup/k8s). A
+ * download starts a short-lived reader Job from the same pod template with every volume
+ * mounted read-only, waits for its pod, and streams `cli.js cat <name>` over the pods/exec API:
+ * exec carries stdout byte for byte, where a pod log would not (the container runtime splits
+ * and re-frames long lines). The reader Job is deleted when the download ends or is cut short.
+ *
+ * NOT EXERCISED BY THE TEST SUITES: the local cluster runs KWOK fake nodes, where no pod ever
+ * starts, so no reader pod can be exec'd there. What is tested: `cat` itself (test/backup/
+ * cli-cat.test.ts), the Job-from-CronJob rule (job-from-cronjob tests), the reader Job's spec
+ * (test/backup/reader-job.test.ts) and the HTTP streaming of a store (test/api/backups.test.ts).
+ */
+import { BatchV1Api, CoreV1Api, Exec, type KubeConfig, type V1Job, type V1Status } from "@kubernetes/client-node";
+import { PassThrough } from "node:stream";
+import { listTenantBackups, startOnDemandBackup } from "../backup/k8s";
+import { backupContainer, jobFromCronJob } from "../backup/k8s/job-from-cronjob";
+import { BACKUP_CLI_COMMAND, jobName, tenantObjects } from "../backup/k8s/names";
+import type { BackupAccess, BackupDownload, BackupEntry } from "./backup-access";
+
+/** The reader's main process only waits; the work is the exec'd `cat`. */
+const IDLE_COMMAND = ["node", "-e", "setInterval(() => {}, 1 << 30)"];
+
+/** The reader Job: the CronJob's pod template, idle, read-only volumes, bounded lifetime. */
+export function readerJob(cronJob: Parameters<typeof jobFromCronJob>[0], name: string): V1Job {
+  const job = jobFromCronJob(cronJob, { name, action: "download", backoffLimit: 0, ttlSecondsAfterFinished: 60, activeDeadlineSeconds: 6 * 3600 });
+  const pod = job.spec?.template.spec;
+  if (!pod) throw new Error("the CronJob's Job has no pod spec");
+  const container = backupContainer(pod.containers);
+  container.command = [...IDLE_COMMAND];
+  container.args = [];
+  for (const mount of container.volumeMounts ?? []) mount.readOnly = true;
+  for (const volume of pod.volumes ?? []) if (volume.persistentVolumeClaim) volume.persistentVolumeClaim.readOnly = true;
+  return job;
+}
+
+export interface KubernetesBackupAccessOptions {
+  /** How long the reader pod may take to start (default 2 min). */
+  startTimeoutMs?: number;
+  pollMs?: number;
+}
+
+export class KubernetesBackupAccess implements BackupAccess {
+  constructor(private readonly kc: KubeConfig, private readonly options: KubernetesBackupAccessOptions = {}) {}
+
+  async list(tenant: string): Promise<BackupEntry[]> {
+    const listed = await listTenantBackups(this.kc, tenant);
+    return listed.map((b) => ({ name: b.name, createdAt: b.created, kind: b.kind, size: b.size, status: b.status }));
+  }
+
+  async requestBackup(tenant: string): Promise<{ reference: string }> {
+    const started = await startOnDemandBackup(this.kc, tenant);
+    return { reference: started.jobName };
+  }
+
+  async download(tenant: string, name: string): Promise<BackupDownload | undefined> {
+    const objects = tenantObjects(tenant);
+    const { namespace } = objects;
+    const batch = this.kc.makeApiClient(BatchV1Api);
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const cronJob = await batch.readNamespacedCronJob({ name: objects.cronJob, namespace });
+    const job = readerJob(cronJob, jobName(objects.cronJob, "download", new Date()));
+    const reader = job.metadata?.name as string;
+    await batch.createNamespacedJob({ namespace, body: job });
+    const cleanUp = (): void => {
+      void batch.deleteNamespacedJob({ name: reader, namespace, propagationPolicy: "Background" }).catch(() => undefined);
+    };
+    try {
+      const pod = await this.runningPod(core, namespace, reader);
+      const container = backupContainer(cronJob.spec?.jobTemplate.spec?.template.spec?.containers ?? []).name;
+      return await this.streamCat(namespace, pod, container, name, cleanUp);
+    } catch (err) {
+      cleanUp();
+      throw err;
+    }
+  }
+
+  private async runningPod(core: CoreV1Api, namespace: string, job: string): Promise<string> {
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 120_000);
+    for (;;) {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` });
+      const running = pods.items.find((p) => p.status?.phase === "Running" && p.metadata?.deletionTimestamp === undefined);
+      if (running?.metadata?.name) return running.metadata.name;
+      if (pods.items.some((p) => p.status?.phase === "Failed")) throw new Error(`the reader pod of Job ${namespace}/${job} failed`);
+      if (Date.now() > deadline) throw new Error(`the reader pod of Job ${namespace}/${job} did not start in time`);
+      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 1000));
+    }
+  }
+
+  /**
+   * Resolves with the stream once the first byte arrived, or undefined when `cat` refused
+   * before writing anything (not a complete backup of this tenant): that is a 404, not a 200
+   * that breaks off.
+   */
+  private streamCat(namespace: string, pod: string, container: string, name: string, cleanUp: () => void): Promise<BackupDownload | undefined> {
+    const body = new PassThrough();
+    const stderr = new PassThrough();
+    stderr.resume();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (value: BackupDownload | undefined, error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve(value);
+      };
+      body.once("readable", () => settle({ type: "stream", body }));
+      const done = (status: V1Status): void => {
+        if (status.status === "Success") {
+          body.end();
+          if (!settled) settle({ type: "stream", body }); // an empty archive cannot exist, but stay honest
+        } else if (!settled) {
+          body.destroy();
+          settle(undefined);
+        } else body.destroy(new Error(`the download of ${name} broke off: ${status.message ?? status.reason ?? "unknown"}`));
+        cleanUp();
+      };
+      new Exec(this.kc)
+        .exec(namespace, pod, container, [...BACKUP_CLI_COMMAND, "cat", name], body, stderr, null, false, done)
+        .then((socket) => {
+          // The browser went away: stop reading and remove the reader.
+          body.on("close", () => {
+            socket.close();
+            cleanUp();
+          });
+        })
+        .catch((err: unknown) => settle(undefined, err instanceof Error ? err : new Error(String(err))));
+    });
+  }
+}
