@@ -30,15 +30,20 @@ export type BackupDownload =
   /** A pre-signed URL valid until expiresAt: the browser fetches the archive from the store. */
   | { type: "redirect"; url: string; expiresAt: string }
   /** The archive's bytes, streamed by this server. */
-  | { type: "stream"; body: Readable; size?: number };
+  | { type: "stream"; body: Readable; size?: number }
+  /** Asked for a link only: this server streams it (it then issues its own short-lived link). */
+  | { type: "through-server" };
+
+/** `content`: the archive (or where to get it); `link`: only where to get it, opening nothing. */
+export type DownloadMode = "content" | "link";
 
 export interface BackupAccess {
   /** Newest first; only names the backup tool made for this tenant. */
   list(tenant: string): Promise<BackupEntry[]>;
   /** Starts an on-demand backup; resolves once it was handed to the cluster (not when done). */
   requestBackup(tenant: string): Promise<{ reference: string }>;
-  /** undefined when the tenant has no complete backup of that name. */
-  download(tenant: string, name: string, size?: number): Promise<BackupDownload | undefined>;
+  /** undefined when the tenant has no complete backup of that name (a reader may not check in `link` mode). */
+  download(tenant: string, name: string, mode: DownloadMode): Promise<BackupDownload | undefined>;
 }
 
 /** How long a pre-signed download URL stays valid. */
@@ -64,7 +69,7 @@ export class StoreBackupAccess implements BackupAccess {
     return this.options.start(tenant);
   }
 
-  async download(tenant: string, name: string): Promise<BackupDownload | undefined> {
+  async download(tenant: string, name: string, mode: DownloadMode): Promise<BackupDownload | undefined> {
     const store = this.options.openStore(tenant);
     const found = (await listBackups(store)).find((b) => b.name === name && b.status === "complete");
     if (found === undefined) return undefined;
@@ -73,6 +78,7 @@ export class StoreBackupAccess implements BackupAccess {
       const url = await store.presignedGet(name, DOWNLOAD_URL_SECONDS, now);
       return { type: "redirect", url, expiresAt: new Date(now.getTime() + DOWNLOAD_URL_SECONDS * 1000).toISOString() };
     }
+    if (mode === "link") return { type: "through-server" };
     return { type: "stream", body: await store.getStream(name), size: found.size };
   }
 }

@@ -7,7 +7,7 @@
 import { parseBackupName } from "../backup/backup-name";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
-import { type BackupAccess, type BackupDownload, type BackupEntry } from "./backup-access";
+import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
 import type { Logger } from "./log";
 import type { SignupStore, TenantRecord } from "./signup-store";
 
@@ -113,12 +113,12 @@ export class BackupService {
   }
 
   /** 404 for a name that is not one of this tenant's backup names, and for one that is not there or not complete. */
-  async download(caller: Caller, id: string, name: string): Promise<BackupDownload> {
+  async download(caller: Caller, id: string, name: string, mode: DownloadMode): Promise<BackupDownload> {
     this.tenant(caller, id);
     if (!parseBackupName(id, name)) throw notFound(`backup "${name}"`);
-    const found = await this.reading(id, "download", () => this.options.access.download(id, name));
+    const found = await this.reading(id, "download", () => this.options.access.download(id, name, mode));
     if (found === undefined) throw notFound(`backup "${name}"`);
-    this.options.log.log("info", "backup download", { tenant: id, backup: name, type: found.type });
+    if (found.type !== "through-server") this.options.log.log("info", "backup download", { tenant: id, backup: name, type: found.type });
     return found;
   }
 }

@@ -13,6 +13,7 @@ import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
 import type { BackupService } from "./backup-service";
+import { DownloadTickets } from "./download-tickets";
 import { CustomerProgress } from "./customer-progress";
 import type { Logger } from "./log";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
@@ -140,6 +141,7 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 
 export function createHttpServer(options: HttpServerOptions): http.Server {
   const { service, auth, events, store, log } = options;
+  const tickets = new DownloadTickets();
   const maxBody = options.maxBodyBytes ?? 16 * 1024;
   const supabaseOrigin = new URL(options.page.supabaseUrl).origin;
   const pageHeaders = {
@@ -246,13 +248,28 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
     send(res, 202, await options.backups.request(who, params[0] as string));
   });
-  // A pre-signed store URL (302; or JSON for the page, which must send its token and then navigate),
-  // or the archive streamed through this server.
-  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, caller }) => {
+  // `Accept: application/json` (the page, which has the token): where to download, as
+  // `{url, expiresAt}`: S3's pre-signed URL, or this route with a short-lived `?ticket=`.
+  // Otherwise (a token or a ticket): 302 to the pre-signed URL, or the zip streamed from here.
+  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, url, caller }) => {
+    const id = params[0] as string;
     const name = params[1] as string;
-    const found = await options.backups.download(await caller(), params[0] as string, name);
+    const ticket = url.searchParams.get("ticket");
+    let who: Caller;
+    if (ticket !== null) {
+      const ticketed = tickets.verify(ticket, id, name);
+      if (ticketed === undefined) throw new ApiError(404, "not_found", "this download link is not valid: links last 5 minutes; start the download again");
+      who = ticketed;
+    } else who = await caller();
+    const wantsLink = ticket === null && (req.headers.accept ?? "").includes("application/json");
+    const found = await options.backups.download(who, id, name, wantsLink ? "link" : "content");
+    if (found.type === "through-server") {
+      const issued = tickets.issue(who, id, name);
+      send(res, 200, { url: `${url.pathname}?ticket=${encodeURIComponent(issued.ticket)}`, expiresAt: issued.expiresAt });
+      return;
+    }
     if (found.type === "redirect") {
-      if ((req.headers.accept ?? "").includes("application/json")) send(res, 200, { url: found.url, expiresAt: found.expiresAt });
+      if (wantsLink) send(res, 200, { url: found.url, expiresAt: found.expiresAt });
       else {
         res.writeHead(302, { ...API_HEADERS, Location: found.url });
         res.end();
@@ -274,7 +291,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     }
     await pipeline(found.body, res).catch((err: unknown) => {
       // Headers are gone: a broken download can only be cut short, so the browser reports it failed.
-      log.log("warn", "backup download interrupted", { tenant: params[0] ?? "", error: (err as Error).message });
+      log.log("warn", "backup download interrupted", { tenant: id, error: (err as Error).message });
       res.destroy();
     });
   });

@@ -16,7 +16,7 @@ import { PassThrough } from "node:stream";
 import { listTenantBackups, startOnDemandBackup } from "../backup/k8s";
 import { backupContainer, jobFromCronJob } from "../backup/k8s/job-from-cronjob";
 import { BACKUP_CLI_COMMAND, jobName, tenantObjects } from "../backup/k8s/names";
-import type { BackupAccess, BackupDownload, BackupEntry } from "./backup-access";
+import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
 
 /** The reader's main process only waits; the work is the exec'd `cat`. */
 const IDLE_COMMAND = ["node", "-e", "setInterval(() => {}, 1 << 30)"];
@@ -38,22 +38,36 @@ export interface KubernetesBackupAccessOptions {
   /** How long the reader pod may take to start (default 2 min). */
   startTimeoutMs?: number;
   pollMs?: number;
+  /** How long one listing is reused (default 15 s). */
+  listCacheMs?: number;
 }
 
 export class KubernetesBackupAccess implements BackupAccess {
+  /** Each listing is a Job: pages open at once share one, and its answer is reused briefly. */
+  private readonly listings = new Map<string, { at: number; result: Promise<BackupEntry[]> }>();
+
   constructor(private readonly kc: KubeConfig, private readonly options: KubernetesBackupAccessOptions = {}) {}
 
-  async list(tenant: string): Promise<BackupEntry[]> {
-    const listed = await listTenantBackups(this.kc, tenant);
-    return listed.map((b) => ({ name: b.name, createdAt: b.created, kind: b.kind, size: b.size, status: b.status }));
+  list(tenant: string): Promise<BackupEntry[]> {
+    const cached = this.listings.get(tenant);
+    if (cached && Date.now() - cached.at < (this.options.listCacheMs ?? 15_000)) return cached.result;
+    const result = listTenantBackups(this.kc, tenant).then((listed) =>
+      listed.map((b) => ({ name: b.name, createdAt: b.created, kind: b.kind, size: b.size, status: b.status })));
+    this.listings.set(tenant, { at: Date.now(), result });
+    result.catch(() => this.listings.delete(tenant));
+    return result;
   }
 
   async requestBackup(tenant: string): Promise<{ reference: string }> {
+    this.listings.delete(tenant);
     const started = await startOnDemandBackup(this.kc, tenant);
     return { reference: started.jobName };
   }
 
-  async download(tenant: string, name: string): Promise<BackupDownload | undefined> {
+  async download(tenant: string, name: string, mode: DownloadMode): Promise<BackupDownload | undefined> {
+    // A link costs nothing here; whether the backup is there is decided when the link is used
+    // (`cat` refuses before writing anything, which becomes a 404).
+    if (mode === "link") return { type: "through-server" };
     const objects = tenantObjects(tenant);
     const { namespace } = objects;
     const batch = this.kc.makeApiClient(BatchV1Api);

@@ -19,6 +19,7 @@ import { PvcBackupStore } from "../../backup/store/pvc-store";
 import { S3BackupStore } from "../../backup/store/s3-store";
 import { StoreBackupAccess, type BackupEntry } from "../../automation/backup-access";
 import type { BackupLimitView } from "../../automation/backup-service";
+import { DownloadTickets } from "../../automation/download-tickets";
 import { startMoto, type MotoServer } from "../support/moto";
 import { Harness } from "../support/signup-harness";
 
@@ -162,6 +163,54 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
         expect(res.status, name).to.equal(404);
         expect(res.text, name).to.not.include("bob's");
       }
+    });
+  });
+
+  describe("download links for the page (PVC layout: a short-lived ticket)", () => {
+    const fetchBytes = (urlPath: string) => fetchUrl(`${h.url}${urlPath}`);
+
+    it("gives the owner a link that downloads without a token, for that one file only", async () => {
+      const res = await h.request<{ url: string; expiresAt: string }>("GET", `/api/tenants/${SHOP}/backups/${onDemand}/download`, { token: alice, headers: { Accept: "application/json" } });
+      expect(res.status, res.text).to.equal(200);
+      expect(res.body.url).to.match(new RegExp(`^/api/tenants/${SHOP}/backups/${onDemand.replace(/\./g, "\\.")}/download\\?ticket=[A-Za-z0-9_%.-]+$`));
+      expect(new Date(res.body.expiresAt).getTime() - Date.now()).to.be.within(200_000, 301_000);
+      const got = await fetchBytes(res.body.url);
+      expect(got.status).to.equal(200);
+      expect(got.headers["content-disposition"]).to.equal(`attachment; filename="${onDemand}"`);
+      expect(got.body.equals(archive)).to.equal(true);
+      // The same ticket on another file, another instance, or altered: 404, and nothing of the file.
+      const ticket = res.body.url.split("?ticket=")[1] as string;
+      for (const other of [
+        `/api/tenants/${SHOP}/backups/${scheduledOld}/download?ticket=${ticket}`,
+        `/api/tenants/${BOBS}/backups/${bobsBackup}/download?ticket=${ticket}`,
+        `/api/tenants/${SHOP}/backups/${onDemand}/download?ticket=${ticket.slice(0, -2)}xx`,
+        `/api/tenants/${SHOP}/backups/${onDemand}/download?ticket=`,
+      ]) {
+        const refused = await fetchBytes(other);
+        expect(refused.status, other).to.equal(404);
+        expect(refused.body.includes(archive.subarray(0, 64)), other).to.equal(false);
+      }
+      // Tickets are not logged (the request log keeps paths only).
+      expect(h.logLines.join("\n")).to.not.include(decodeURIComponent(ticket));
+    });
+
+    it("gives no link to anyone else, nor for a name that is not a complete backup", async () => {
+      expect((await h.request("GET", `/api/tenants/${SHOP}/backups/${onDemand}/download`, { token: bob, headers: { Accept: "application/json" } })).status).to.equal(404);
+      expect((await h.request("GET", `/api/tenants/${SHOP}/backups/${unfinished}/download`, { token: alice, headers: { Accept: "application/json" } })).status).to.equal(404);
+    });
+
+    it("tickets expire after 5 minutes and bind tenant, name and caller", () => {
+      const tickets = new DownloadTickets();
+      const now = new Date("2026-12-02T10:00:00Z");
+      const { ticket } = tickets.issue({ sub: "u1", isAdmin: false }, SHOP, onDemand, now);
+      expect(tickets.verify(ticket, SHOP, onDemand, new Date(now.getTime() + 299_000))).to.deep.equal({ sub: "u1", isAdmin: false });
+      expect(tickets.verify(ticket, SHOP, onDemand, new Date(now.getTime() + 301_000))).to.equal(undefined);
+      expect(tickets.verify(ticket, SHOP, scheduledOld, now)).to.equal(undefined);
+      expect(tickets.verify(ticket, BOBS, onDemand, now)).to.equal(undefined);
+      // A payload changed to claim another user (or admin) no longer matches its MAC.
+      const forged = `${Buffer.from(JSON.stringify({ s: "u2", a: true, e: 9_999_999_999 })).toString("base64url")}.${ticket.split(".")[1]}`;
+      expect(tickets.verify(forged, SHOP, onDemand, now)).to.equal(undefined);
+      expect(new DownloadTickets().verify(ticket, SHOP, onDemand, now), "another process's key").to.equal(undefined);
     });
   });
 

@@ -123,13 +123,15 @@ for (const width of [1280, 390]) {
       await checkView(page, `backups-1-list`);
     });
 
-    it("downloads a backup streamed by the server: the archive's exact bytes under its name", async () => {
+    it("downloads a backup streamed by the server through a short-lived link: the archive's exact bytes under its name", async () => {
       const [download] = await Promise.all([
         page.waitForEvent("download"),
         page.locator(`li[data-backup="${newer}"]`).getByRole("link").click(),
       ]);
       expect(download.suggestedFilename()).to.equal(newer);
       expect(fs.readFileSync(await download.path()).equals(archive)).to.equal(true);
+      // Saved by the browser from a short-lived link, not read into the page's memory.
+      expect(download.url()).to.match(new RegExp(`^${h.url}/api/tenants/${shop}/backups/${newer.replace(/\./g, "\\.")}/download\\?ticket=`));
     });
 
     it("Back up now: says it was requested, then that it is ready once the archive is there", async () => {

@@ -1,6 +1,7 @@
 // "Backups": one instance's backups, "Back up now" with its daily limit, and a download per
-// complete backup. Downloads need the session's token, so a click fetches the link's own URL
-// with it: the answer is either a short-lived address to go to, or the archive itself.
+// complete backup. Downloads need the session's token, which a plain link cannot send: a click
+// asks the link's own URL (with the token) where to download, and the page goes to that
+// short-lived address; the browser then saves the file as it arrives, whatever its size.
 import { $, el, flash, show } from "./dom.js";
 import { sentence } from "./api.js";
 
@@ -24,25 +25,14 @@ export function downloadUrl(id, name) {
   return `/api/tenants/${encodeURIComponent(id)}/backups/${encodeURIComponent(name)}/download`;
 }
 
-async function download(event, link, name) {
+async function download(event, link) {
   event.preventDefault();
   const token = await deps.accessToken();
   try {
     const res = await fetch(link.href, { headers: { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
-    if (!res.ok) {
-      const body = (res.headers.get("content-type") || "").includes("json") ? await res.json() : null;
-      throw new Error(body && body.error ? body.error.message : "the download is not available right now");
-    }
-    if ((res.headers.get("content-type") || "").includes("application/json")) {
-      window.location.assign((await res.json()).url);
-      return;
-    }
-    const url = URL.createObjectURL(await res.blob());
-    const save = el("a", { href: url, download: name, hidden: true });
-    document.body.append(save);
-    save.click();
-    save.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    const body = (res.headers.get("content-type") || "").includes("json") ? await res.json() : null;
+    if (!res.ok || !body || !body.url) throw new Error(body && body.error ? body.error.message : "the download is not available right now");
+    window.location.assign(body.url);
   } catch (err) {
     flash(sentence(err.message), "error");
   }
@@ -53,7 +43,7 @@ function item(id, backup) {
   const link = complete
     ? el("a", { className: "button small secondary", href: downloadUrl(id, backup.name), text: "Download", "aria-label": `Download the backup of ${when(backup.createdAt)}` })
     : null;
-  if (link) link.addEventListener("click", (event) => download(event, link, backup.name));
+  if (link) link.addEventListener("click", (event) => download(event, link));
   return el("li", { className: "backup", dataset: { backup: backup.name } },
     el("span", { className: "backup-when", text: when(backup.createdAt) }),
     el("span", { className: "backup-facts", text: `${KIND[backup.kind] || "Backup"} · ${complete ? size(backup.size) : "Incomplete"}` }),
@@ -86,8 +76,20 @@ export async function refreshBackups() {
     if (done) {
       setState(`Your backup of ${when(done.createdAt)} is ready to download.`);
       current.requestedAt = undefined;
+      stopPolling();
     }
   }
+}
+
+// The list is only re-read while a requested backup is awaited (each read may cost the platform work).
+function startPolling() {
+  clearInterval(pollTimer);
+  pollTimer = setInterval(() => { refreshBackups().catch(() => undefined); }, 10000);
+}
+
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = null;
 }
 
 async function backUpNow() {
@@ -98,6 +100,7 @@ async function backUpNow() {
   try {
     const result = await deps.api("POST", `/api/tenants/${encodeURIComponent(id)}/backups`);
     current.requestedAt = result.backup.requestedAt;
+    startPolling();
     setState(`Backup requested at ${when(result.backup.requestedAt)}. It appears in the list when it is complete; this usually takes a few minutes.`);
   } catch (err) {
     setState(sentence(err.message));
@@ -106,6 +109,7 @@ async function backUpNow() {
 }
 
 export async function openBackups(id) {
+  stopPolling();
   current = { id };
   $("backups-title").textContent = `Backups of ${id}`;
   $("backups-list").replaceChildren();
@@ -117,14 +121,11 @@ export async function openBackups(id) {
   } catch (err) {
     setState(sentence(err.message));
   }
-  clearInterval(pollTimer);
-  pollTimer = setInterval(() => { refreshBackups().catch(() => undefined); }, 10000);
 }
 
 export function resetBackups() {
   current = null;
-  clearInterval(pollTimer);
-  pollTimer = null;
+  stopPolling();
   $("backups-list").replaceChildren();
   setState("");
   show($("backups"), false);
