@@ -6,10 +6,12 @@
  * exec carries stdout byte for byte, where a pod log would not (the container runtime splits
  * and re-frames long lines). The reader Job is deleted when the download ends or is cut short.
  *
- * NOT EXERCISED BY THE TEST SUITES: the local cluster runs KWOK fake nodes, where no pod ever
- * starts, so no reader pod can be exec'd there. What is tested: `cat` itself (test/backup/
- * cli-cat.test.ts), the Job-from-CronJob rule (job-from-cronjob tests), the reader Job's spec
- * (test/backup/reader-job.test.ts) and the HTTP streaming of a store (test/api/backups.test.ts).
+ * THE STREAMING IS NOT EXERCISED BY THE TEST SUITES: the local cluster runs KWOK fake nodes,
+ * which mark pods finished without running them, so no reader pod can be exec'd there. What is
+ * tested: on that cluster, the Job for "back up now" and that list and download fail with a
+ * clear error and leave no reader Job (test/cluster/operations.test.ts); `cat` itself
+ * (test/backup/cli-cat.test.ts); the reader Job's spec (test/backup/job-from-cronjob.test.ts);
+ * the HTTP streaming of a store (test/api/backups.test.ts).
  */
 import { BatchV1Api, CoreV1Api, Exec, type KubeConfig, type V1Job, type V1Status } from "@kubernetes/client-node";
 import { PassThrough } from "node:stream";
@@ -38,6 +40,8 @@ export interface KubernetesBackupAccessOptions {
   /** How long the reader pod may take to start (default 2 min). */
   startTimeoutMs?: number;
   pollMs?: number;
+  /** How long `cat` may take to send its first byte (default 2 min). */
+  firstByteTimeoutMs?: number;
   /** How long one listing is reused (default 15 s). */
   listCacheMs?: number;
 }
@@ -95,7 +99,10 @@ export class KubernetesBackupAccess implements BackupAccess {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` });
       const running = pods.items.find((p) => p.status?.phase === "Running" && p.metadata?.deletionTimestamp === undefined);
       if (running?.metadata?.name) return running.metadata.name;
-      if (pods.items.some((p) => p.status?.phase === "Failed")) throw new Error(`the reader pod of Job ${namespace}/${job} failed`);
+      // Succeeded counts as failed too: the reader only ends on its own if something else ended it
+      // (a simulated node marks every pod done without running it).
+      const ended = pods.items.find((p) => p.status?.phase === "Failed" || p.status?.phase === "Succeeded");
+      if (ended) throw new Error(`the reader pod of Job ${namespace}/${job} ended (${ended.status?.phase}) before the download started`);
       if (Date.now() > deadline) throw new Error(`the reader pod of Job ${namespace}/${job} did not start in time`);
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 1000));
     }
@@ -119,6 +126,14 @@ export class KubernetesBackupAccess implements BackupAccess {
         else resolve(value);
       };
       body.once("readable", () => settle({ type: "stream", body }));
+      // An exec that neither writes nor ends (a node that never answers) must not hold the request forever.
+      const silence = setTimeout(() => {
+        body.destroy();
+        settle(undefined, new Error(`no answer from the reader pod ${namespace}/${pod} within ${this.options.firstByteTimeoutMs ?? 120_000} ms`));
+        cleanUp();
+      }, this.options.firstByteTimeoutMs ?? 120_000);
+      body.once("readable", () => clearTimeout(silence));
+      body.once("close", () => clearTimeout(silence));
       const done = (status: V1Status): void => {
         if (status.status === "Success") {
           body.end();
@@ -138,7 +153,10 @@ export class KubernetesBackupAccess implements BackupAccess {
             cleanUp();
           });
         })
-        .catch((err: unknown) => settle(undefined, err instanceof Error ? err : new Error(String(err))));
+        .catch((err: unknown) => {
+          clearTimeout(silence);
+          settle(undefined, err instanceof Error ? err : new Error(String(err)));
+        });
     });
   }
 }
