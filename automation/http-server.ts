@@ -8,9 +8,12 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
+import type { BackupService } from "./backup-service";
+import { DownloadTickets } from "./download-tickets";
 import { CustomerProgress } from "./customer-progress";
 import type { Logger } from "./log";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
@@ -25,6 +28,7 @@ export interface PageConfig {
 
 export interface HttpServerOptions {
   service: TenantService;
+  backups: BackupService;
   auth: Authenticator;
   events: OperationEvents;
   store: SignupStore;
@@ -60,6 +64,8 @@ interface Route {
 // Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.
 const ID = `(${TENANT_ID_PATTERN.source.replace(/^\^|\$$/g, "").replace(/\((?!\?)/g, "(?:")})`;
 const OP_ID = "(op_[A-Za-z0-9_-]{1,64})";
+// Only the characters backup names use; the name rule itself (parseBackupName) decides after.
+const BACKUP_NAME = "([A-Za-z0-9._-]{1,200})";
 const API_HEADERS = { "Cache-Control": "no-store" };
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -135,6 +141,7 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 
 export function createHttpServer(options: HttpServerOptions): http.Server {
   const { service, auth, events, store, log } = options;
+  const tickets = new DownloadTickets();
   const maxBody = options.maxBodyBytes ?? 16 * 1024;
   const supabaseOrigin = new URL(options.page.supabaseUrl).origin;
   const pageHeaders = {
@@ -232,6 +239,61 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   }
   route("GET", `/api/tenants/${ID}/credentials`, async ({ res, params, caller }) => {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
+  });
+  route("GET", `/api/tenants/${ID}/backups`, async ({ res, params, caller }) => {
+    send(res, 200, await options.backups.list(await caller(), params[0] as string));
+  });
+  route("POST", `/api/tenants/${ID}/backups`, async ({ req, res, params, caller }) => {
+    const who = await caller();
+    rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
+    send(res, 202, await options.backups.request(who, params[0] as string));
+  });
+  // `Accept: application/json` (the page, which has the token): where to download, as
+  // `{url, expiresAt}`: S3's pre-signed URL, or this route with a short-lived `?ticket=`.
+  // Otherwise (a token or a ticket): 302 to the pre-signed URL, or the zip streamed from here.
+  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, url, caller }) => {
+    const id = params[0] as string;
+    const name = params[1] as string;
+    const ticket = url.searchParams.get("ticket");
+    let who: Caller;
+    if (ticket !== null) {
+      const ticketed = tickets.verify(ticket, id, name);
+      if (ticketed === undefined) throw new ApiError(404, "not_found", "this download link is not valid: links last 5 minutes; start the download again");
+      who = ticketed;
+    } else who = await caller();
+    const wantsLink = ticket === null && (req.headers.accept ?? "").includes("application/json");
+    const found = await options.backups.download(who, id, name, wantsLink ? "link" : "content");
+    if (found.type === "through-server") {
+      const issued = tickets.issue(who, id, name);
+      send(res, 200, { url: `${url.pathname}?ticket=${encodeURIComponent(issued.ticket)}`, expiresAt: issued.expiresAt });
+      return;
+    }
+    if (found.type === "redirect") {
+      if (wantsLink) send(res, 200, { url: found.url, expiresAt: found.expiresAt });
+      else {
+        res.writeHead(302, { ...API_HEADERS, Location: found.url });
+        res.end();
+      }
+      return;
+    }
+    res.writeHead(200, {
+      ...API_HEADERS,
+      "Content-Type": "application/zip",
+      // The name passed parseBackupName: letters, digits, '-', '.' only.
+      "Content-Disposition": `attachment; filename="${name}"`,
+      "X-Content-Type-Options": "nosniff",
+      ...(found.size !== undefined ? { "Content-Length": String(found.size) } : {}),
+    });
+    if (req.method === "HEAD") {
+      found.body.destroy();
+      res.end();
+      return;
+    }
+    await pipeline(found.body, res).catch((err: unknown) => {
+      // Headers are gone: a broken download can only be cut short, so the browser reports it failed.
+      log.log("warn", "backup download interrupted", { tenant: id, error: (err as Error).message });
+      res.destroy();
+    });
   });
   route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
     const who = await caller();

@@ -12,6 +12,9 @@ import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status
 import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
+import type { BackupAccess } from "./backup-access";
+import { backupAccessFromConfig } from "./backup-access-from-config";
+import { BackupService } from "./backup-service";
 import { adminReaderFromEnv, type ClusterAdminReader } from "./admin-overview";
 import { NotifyingOperationEvents, WebhookNotifier } from "./failure-notifier";
 import { OperationEvents } from "./operation-events";
@@ -29,6 +32,8 @@ export interface SignupAppDeps {
   cluster?: ClusterStatusReader;
   /** Cluster reads of the admin overview; default from KUBECONFIG, none with "none". */
   admin?: ClusterAdminReader;
+  /** Owner access to backups; default from the server's configuration (backupAccessFromConfig). */
+  backups?: BackupAccess;
   log?: Logger;
   redactor?: Redactor;
   root?: string;
@@ -91,8 +96,10 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     tenantLimit: config.tenantLimit,
     log,
   });
+  const backups = new BackupService({ store, log, access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)) });
   const server = createHttpServer({
     service,
+    backups,
     auth,
     events,
     store,

@@ -75,12 +75,22 @@ export interface UpdateRecord {
   errors?: string[];
 }
 
+/** An owner's (or admin's) "back up now", kept for the per-tenant daily limit. */
+export interface BackupRequestRecord {
+  at: string;
+  requestedBy: string;
+  /** What the cluster was given (set once it accepted the request). */
+  reference?: string;
+}
+
 export interface StoreDocument {
   version: 1;
   nextUpdateId: number;
   tenants: Record<string, TenantRecord>;
   operations: Record<string, OperationRecord>;
   updates: UpdateRecord[];
+  /** Per tenant, today's and recent on-demand backup requests (absent in older files). */
+  backupRequests: Record<string, BackupRequestRecord[]>;
 }
 
 const MAX_UPDATES_KEPT = 500;
@@ -96,7 +106,7 @@ function dictionary<T>(from: Record<string, T> = {}): Record<string, T> {
 }
 
 function emptyDocument(): StoreDocument {
-  return { version: 1, nextUpdateId: 1, tenants: dictionary(), operations: dictionary(), updates: [] };
+  return { version: 1, nextUpdateId: 1, tenants: dictionary(), operations: dictionary(), updates: [], backupRequests: dictionary() };
 }
 
 export function newOperationId(): string {
@@ -151,7 +161,7 @@ export class SignupStore {
     }
     const doc = JSON.parse(text) as StoreDocument;
     if (doc.version !== 1) throw new Error(`${this.file}: unsupported store version ${String(doc.version)}`);
-    return { ...doc, tenants: dictionary(doc.tenants), operations: dictionary(doc.operations) };
+    return { ...doc, tenants: dictionary(doc.tenants), operations: dictionary(doc.operations), backupRequests: dictionary(doc.backupRequests ?? {}) };
   }
 
   private persist(): void {
@@ -201,6 +211,10 @@ export class SignupStore {
 
   operation(id: string): Readonly<OperationRecord> | undefined {
     return Object.hasOwn(this.doc.operations, id) ? this.doc.operations[id] : undefined;
+  }
+
+  backupRequestsOf(tenantId: string): readonly Readonly<BackupRequestRecord>[] {
+    return Object.hasOwn(this.doc.backupRequests, tenantId) ? (this.doc.backupRequests[tenantId] ?? []) : [];
   }
 
   tenants(): Readonly<TenantRecord>[] {

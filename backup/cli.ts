@@ -4,8 +4,11 @@
 //   list [--json]                                      the tenant's backups, newest first
 //   restore <name>                                     restore one backup (Odoo must be stopped)
 //   prune                                              apply retention only
+//   cat <name>                                         one complete backup's bytes on stdout (owner downloads from a PVC)
 // All settings come from environment variables (see backup/README.md); nothing is read from a
 // shell and no secret is ever printed.
+import { pipeline } from "node:stream/promises";
+import { parseBackupName } from "./backup-name";
 import { ConfigError, readBackupConfig, readCommonConfig, readRestoreConfig, redact, secretValues } from "./config";
 import { BackupListing, LIST_FORMAT, listBackups } from "./list-backups";
 import { formatBytes, stderrLog } from "./progress";
@@ -14,7 +17,7 @@ import { pruneBackups } from "./retention";
 import { runBackup } from "./run-backup";
 import { openStore } from "./store/open-store";
 
-const USAGE = `usage: cli.js backup [--kind scheduled|on-demand] [--no-prune] | list [--json] | restore <name> | prune`;
+const USAGE = `usage: cli.js backup [--kind scheduled|on-demand] [--no-prune] | list [--json] | restore <name> | prune | cat <name>`;
 
 class UsageError extends Error {}
 
@@ -111,6 +114,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       const config = readCommonConfig(env);
       const log = stderrLog(`prune ${config.tenant}`);
       await pruneBackups(openStore(config.store, config.tenant), { ...config.retention, incompleteGraceMs: config.incompleteGraceMs }, new Date(), log);
+      return 0;
+    }
+    case "cat": {
+      expectArgs(args, [], 1);
+      const config = readCommonConfig(env);
+      const name = args.positional[0]!;
+      // Only this tenant's own backup names, and only complete ones: never a leftover or a stray file.
+      if (!parseBackupName(config.tenant, name)) throw new UsageError(`${JSON.stringify(name)} is not a backup name of ${config.tenant}`);
+      const store = openStore(config.store, config.tenant);
+      const listed = (await listBackups(store)).find((b) => b.name === name && b.status === "complete");
+      if (listed === undefined) throw new Error(`${name} is not a complete backup of ${config.tenant}`);
+      await pipeline(await store.getStream(name), process.stdout);
       return 0;
     }
     default:

@@ -22,7 +22,7 @@ export function tenantObjects(tenant: string): TenantObjects {
   return { namespace: names.namespace, cronJob: names.backup, deployment: names.odoo };
 }
 
-export type JobAction = "backup" | "restore" | "list";
+export type JobAction = "backup" | "restore" | "list" | "download";
 
 /**
  * `<cronjob>-<action>-<unix seconds>`, cut to 63 characters: a Job's name becomes a label value

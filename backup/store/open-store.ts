@@ -26,5 +26,6 @@ export function openStore(config: StoreConfig, tenant: string): BackupStore {
     prefix: config.prefix,
     tenant,
     partSizeBytes: config.partSizeBytes,
+    addressing: { ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}), region: config.region, forcePathStyle: config.forcePathStyle },
   });
 }

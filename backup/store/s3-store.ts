@@ -15,6 +15,7 @@ import { Readable, Transform } from "node:stream";
 import { assertSafeObjectName } from "../backup-name";
 import { assertTenantId } from "../../tenants/tenant-id";
 import { BackupNotFoundError, BackupStore, ObjectStatus, StoredObject } from "./backup-store";
+import { presignGetUrl } from "./s3-presign";
 
 export interface S3StoreOptions {
   client: S3Client;
@@ -23,6 +24,8 @@ export interface S3StoreOptions {
   prefix: string;
   tenant: string;
   partSizeBytes: number;
+  /** How URLs to the bucket are formed, for pre-signed downloads (the client's own settings). */
+  addressing?: { endpoint?: string; region: string; forcePathStyle: boolean };
 }
 
 function isNotFound(err: unknown): boolean {
@@ -37,12 +40,14 @@ export class S3BackupStore implements BackupStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly partSizeBytes: number;
+  private readonly addressing: S3StoreOptions["addressing"];
 
   constructor(options: S3StoreOptions) {
     this.tenant = assertTenantId(options.tenant);
     this.client = options.client;
     this.bucket = options.bucket;
     this.partSizeBytes = options.partSizeBytes;
+    this.addressing = options.addressing;
     this.keyPrefix = `${options.prefix === "" ? "" : `${options.prefix}/`}${this.tenant}/`;
     this.location = `s3://${this.bucket}/${this.keyPrefix}`;
   }
@@ -149,6 +154,28 @@ export class S3BackupStore implements BackupStore {
       if (isNotFound(err)) throw new BackupNotFoundError(`backup ${name} not found in ${this.location}`);
       throw err;
     }
+  }
+
+  /**
+   * A URL that GETs `name` without credentials until it expires, offered as a download of that
+   * file name. Signed with this client's credentials: they must be allowed s3:GetObject there.
+   */
+  async presignedGet(name: string, expiresSeconds: number, now = new Date()): Promise<string> {
+    if (this.addressing === undefined) throw new Error("this S3 store was opened without addressing; it cannot pre-sign URLs");
+    const credentials = await this.client.config.credentials();
+    return presignGetUrl({
+      ...this.addressing,
+      bucket: this.bucket,
+      key: this.key(name),
+      credentials: {
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(credentials.sessionToken !== undefined ? { sessionToken: credentials.sessionToken } : {}),
+      },
+      expiresSeconds,
+      now,
+      query: { "response-content-disposition": `attachment; filename="${assertSafeObjectName(name)}"` },
+    });
   }
 
   async delete(name: string, status: ObjectStatus = "complete"): Promise<void> {

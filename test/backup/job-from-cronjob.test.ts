@@ -4,6 +4,7 @@ import { jobFromCronJob } from "../../backup/k8s/job-from-cronjob";
 import { jobName, tenantObjects } from "../../backup/k8s/names";
 import { parseListOutput } from "../../backup/k8s/backup-jobs";
 import { jobOutcome, labelSelectorString } from "../../backup/k8s/kube-wait";
+import { readerJob } from "../../automation/kube-backup-access";
 
 function cronJob(): V1CronJob {
   return {
@@ -157,5 +158,24 @@ describe("Job from CronJob (kubectl create job --from=cronjob)", () => {
     ].join("\n");
     expect(parseListOutput(log).map((b) => b.name)).to.deep.equal(["acme-20240501T020000Z-scheduled.zip"]);
     expect(() => parseListOutput("nothing")).to.throw(/no backup list/);
+  });
+
+  it("builds the owner-download reader Job: idle, every volume read-only, bounded, the CronJob untouched", () => {
+    const source = cronJob();
+    const before = JSON.stringify(source);
+    const job = readerJob(source, "acme-backup-download-1");
+    expect(JSON.stringify(source)).to.equal(before);
+    expect(job.metadata?.labels?.["odoo-saas.io/backup-action"]).to.equal("download");
+    expect(job.metadata?.ownerReferences?.[0]).to.include({ kind: "CronJob", name: "acme-backup", controller: true });
+    expect(job.spec).to.include({ backoffLimit: 0, activeDeadlineSeconds: 21600, ttlSecondsAfterFinished: 60 });
+    const pod = job.spec?.template.spec;
+    const backup = pod?.containers.find((c) => c.name === "backup");
+    expect(backup?.command).to.deep.equal(["node", "-e", "setInterval(() => {}, 1 << 30)"]);
+    expect(backup?.args).to.deep.equal([]);
+    expect(backup?.volumeMounts?.map((m) => [m.name, m.readOnly])).to.deep.equal([["odoo-data", true], ["tmp", true]]);
+    expect(pod?.volumes?.filter((v) => v.persistentVolumeClaim).map((v) => v.persistentVolumeClaim?.readOnly)).to.deep.equal([true, true]);
+    // Same service account, image and environment as the scheduled backup: it reads the same store.
+    expect(pod?.serviceAccountName).to.equal("acme-backup");
+    expect(backup?.env).to.deep.equal(source.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env);
   });
 });

@@ -19,6 +19,7 @@ import { deployStack } from "../../automation/deploy";
 import { tenant, validConfig } from "../support/fixtures";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
+import { KubernetesBackupAccess } from "../../automation/kube-backup-access";
 
 function runScript(cluster: LocalCluster, script: string, args: string[] = []): { code: number; out: string } {
   try {
@@ -148,6 +149,36 @@ describe("operations checks on a real local control plane", function () {
     expect(jobPod?.spec?.nodeName).to.equal(odooPod?.spec?.nodeName);
     const claim = await core.readNamespacedPersistentVolumeClaim({ name: "globex-backups", namespace: "tenant-globex" });
     expect(claim.status?.phase).to.equal("Bound");
+  });
+
+  it("owner backups (KubernetesBackupAccess): back up now creates the Job from the CronJob; list and download fail honestly on simulated nodes", async () => {
+    // KWOK nodes run nothing: a list Job "completes" without printing a list, a reader pod never
+    // serves `cat`. The owner API must then report an error (503), never an empty list or a download.
+    const access = new KubernetesBackupAccess(cluster.kc, { startTimeoutMs: 60_000, pollMs: 500, firstByteTimeoutMs: 30_000 });
+    const batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
+    const { reference } = await access.requestBackup("acme");
+    const job = await batch.readNamespacedJob({ name: reference, namespace: "tenant-acme" });
+    expect(job.metadata?.labels?.["odoo-saas.io/backup-action"]).to.equal("backup");
+    expect(job.metadata?.ownerReferences?.[0]).to.include({ kind: "CronJob", name: "acme-backup" });
+    expect(job.spec?.template.spec?.containers[0]?.env).to.deep.include({ name: "BACKUP_KIND", value: "on-demand" });
+
+    let listError: Error | undefined;
+    await access.list("acme").catch((err: Error) => (listError = err));
+    expect(listError?.message).to.match(/printed no backup list/);
+
+    let downloadError: Error | undefined;
+    const result = await access.download("acme", "acme-20261101T020000Z-scheduled.zip", "content").catch((err: Error) => { downloadError = err; return "failed"; });
+    expect(result).to.equal("failed");
+    // KWOK marks the reader pod finished without running it, so exec is never reached here.
+    expect(downloadError?.message).to.match(/^the reader pod of Job tenant-acme\/acme-backup-download-\d+ ended \(Succeeded\) before the download started$/);
+    // The reader Job (created with every volume read-only) does not outlive the attempt.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const readers = await batch.listNamespacedJob({ namespace: "tenant-acme", labelSelector: "odoo-saas.io/backup-action=download" });
+      if (readers.items.every((j) => j.metadata?.deletionTimestamp !== undefined)) break;
+      if (Date.now() > deadline) throw new Error(`reader Jobs left behind: ${readers.items.map((j) => j.metadata?.name).join(", ")}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   });
 
   it("restore: refused before Odoo is stopped or a backup/restore Job exists, because the simulated node cannot show the backup exists", async () => {

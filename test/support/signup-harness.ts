@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { ClusterAdminReader } from "../../automation/admin-overview";
+import type { BackupAccess } from "../../automation/backup-access";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
 import type { SignupServerConfig } from "../../automation/server-config";
@@ -57,6 +58,8 @@ export interface HarnessOptions {
   /** ODOO_SAAS_ALLOW_ANONYMOUS; default false. */
   allowAnonymous?: boolean;
   failureWebhookUrl?: string;
+  /** Owner access to backups (default: none configured, every backup route answers 503). */
+  backups?: BackupAccess;
 }
 
 export interface Response<T = unknown> {
@@ -176,6 +179,7 @@ export class Harness {
       log: harnessLog,
       ...(options.cluster ? { cluster: options.cluster } : {}),
       ...(options.admin ? { admin: options.admin } : {}),
+      ...(options.backups ? { backups: options.backups } : {}),
     });
     return new Harness(app, logLines, auth, dir, worldDir, config, options.auth === undefined);
   }

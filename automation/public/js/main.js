@@ -4,6 +4,7 @@
 import { createApi } from "./api.js";
 import { initAdmin, refreshAdmin, resetAdmin, setAdmin } from "./admin-view.js";
 import { initAuth, resetAuthView } from "./auth-view.js";
+import { initBackups, openBackups, resetBackups } from "./backups.js";
 import { createInstance, initCreateForm, loadConfig, resetCreateForm, setLimit } from "./create-form.js";
 import { confirmDelete, initDialogs, resetDialogs, showCredentials } from "./dialogs.js";
 import { $, clearFlash, flash, show } from "./dom.js";
@@ -67,6 +68,7 @@ async function signOut(message) {
   resetProgress();
   resetDialogs();
   resetList();
+  resetBackups();
   resetAdmin();
   resetCreateForm();
   resetAuthView();
@@ -89,10 +91,11 @@ initAuth(sb, signedIn);
 initCreateForm({ api, publicConfig, onCreated });
 initProgress({ api, accessToken, retry, onStatusChange: () => refreshAll().catch(() => undefined) });
 initList({
-  api, follow, confirmDelete, showCredentials, retry, onLimit: setLimit,
+  api, follow, confirmDelete, showCredentials, openBackups, retry, onLimit: setLimit,
   planName: (key) => planNames.get(key) || key,
 });
 initAdmin({ api });
+initBackups({ api, accessToken });
 initDialogs({ api, onDelete: (id) => requestOp(id, "delete") });
 
 $("sign-out").addEventListener("click", async () => {

@@ -41,6 +41,7 @@ function actions(tenant) {
   if (s === "ready") list.push(el("a", { className: "button small", href: tenant.url, target: "_blank", rel: "noopener noreferrer", text: "Open Odoo", "aria-label": `Open Odoo ${tenant.id}` }));
   if (tenant.state === "active" && s !== "deleting") {
     list.push(button("Credentials", () => deps.showCredentials(tenant.id), { name: `Credentials of ${tenant.id}` }));
+    list.push(button("Backups", () => deps.openBackups(tenant.id), { name: `Backups of ${tenant.id}` }));
     if (s === "suspended") list.push(button("Resume", () => requestOp(tenant.id, "resume"), { name: `Resume ${tenant.id}` }));
     else if (!tenant.suspended && !pending) list.push(button("Pause", () => requestOp(tenant.id, "suspend"), { name: `Pause ${tenant.id}` }));
   }

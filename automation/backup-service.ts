@@ -1,0 +1,124 @@
+/**
+ * The owner's backups, without HTTP: who may see them (the owner or an admin; anyone else gets
+ * 404, as for every tenant route), the daily limit on "back up now" (recorded durably in the
+ * signup store before the cluster is asked), and names checked by the backup naming rule before
+ * any reader sees them. The reading itself is a BackupAccess (backup-access.ts).
+ */
+import { parseBackupName } from "../backup/backup-name";
+import { ApiError, notFound } from "./api-error";
+import type { Caller } from "./auth";
+import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
+import type { Logger } from "./log";
+import type { SignupStore, TenantRecord } from "./signup-store";
+
+/** On-demand backups one tenant may request per UTC day, as Odoo.sh allows. */
+export const BACKUPS_PER_DAY = 5;
+
+export interface BackupLimitView {
+  used: number;
+  max: number;
+  /** When the count starts again (next 00:00 UTC). */
+  resetsAt: string;
+}
+
+export interface BackupServiceOptions {
+  store: SignupStore;
+  access: BackupAccess;
+  log: Logger;
+  perDay?: number;
+  now?: () => Date;
+}
+
+const UNAVAILABLE = "your backups cannot be reached right now; please try again in a few minutes";
+
+function dayOf(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+function nextUtcMidnight(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
+export class BackupService {
+  private readonly perDay: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: BackupServiceOptions) {
+    this.perDay = options.perDay ?? BACKUPS_PER_DAY;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The tenant if the caller may see it, else 404 as if missing; 409 before it exists in the cluster. */
+  private tenant(caller: Caller, id: string): Readonly<TenantRecord> {
+    const tenant = this.options.store.tenant(id);
+    if (!tenant || tenant.state === "retired" || (tenant.ownerId !== caller.sub && !caller.isAdmin)) throw notFound(`tenant "${id}"`);
+    if (tenant.state !== "active") throw new ApiError(409, "not_ready", `"${id}" has no backups yet; they start once the instance is created`);
+    return tenant;
+  }
+
+  private limit(id: string, now: Date): BackupLimitView {
+    const today = dayOf(now.toISOString());
+    const used = this.options.store.backupRequestsOf(id).filter((r) => dayOf(r.at) === today).length;
+    return { used, max: this.perDay, resetsAt: nextUtcMidnight(now).toISOString() };
+  }
+
+  private async reading<T>(tenant: string, what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      // The reason names operator things (Jobs, buckets): the log has it, the customer gets a fixed sentence.
+      this.options.log.log("warn", `backups: ${what} failed`, { tenant, error: (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "" });
+      throw new ApiError(503, "backups_unavailable", UNAVAILABLE);
+    }
+  }
+
+  async list(caller: Caller, id: string): Promise<{ backups: BackupEntry[]; limit: BackupLimitView }> {
+    this.tenant(caller, id);
+    const backups = await this.reading(id, "list", () => this.options.access.list(id));
+    return { backups, limit: this.limit(id, this.now()) };
+  }
+
+  /** Recorded before the cluster is asked, so the limit holds across restarts; withdrawn if the cluster refuses. */
+  async request(caller: Caller, id: string): Promise<{ backup: { requestedAt: string; reference: string }; limit: BackupLimitView }> {
+    this.tenant(caller, id);
+    const now = this.now();
+    const at = now.toISOString();
+    const resetsAt = nextUtcMidnight(now);
+    this.options.store.mutate((doc) => {
+      const kept = (Object.hasOwn(doc.backupRequests, id) ? (doc.backupRequests[id] ?? []) : []).filter((r) => dayOf(r.at) === dayOf(at));
+      if (kept.length >= this.perDay) {
+        const seconds = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000));
+        throw new ApiError(429, "backup_limit",
+          `you can request ${this.perDay} backups a day and have used them all; you can request the next one from ${resetsAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+          undefined, { "Retry-After": String(seconds) });
+      }
+      doc.backupRequests[id] = [...kept, { at, requestedBy: caller.sub }];
+    });
+    let reference: string;
+    try {
+      ({ reference } = await this.reading(id, "request", () => this.options.access.requestBackup(id)));
+    } catch (err) {
+      this.options.store.mutate((doc) => {
+        if (Object.hasOwn(doc.backupRequests, id)) doc.backupRequests[id] = (doc.backupRequests[id] ?? []).filter((r) => r.at !== at || r.requestedBy !== caller.sub);
+      });
+      throw err;
+    }
+    this.options.store.mutate((doc) => {
+      const record = (Object.hasOwn(doc.backupRequests, id) ? (doc.backupRequests[id] ?? []) : []).find((r) => r.at === at && r.requestedBy === caller.sub);
+      if (record) record.reference = reference;
+    });
+    this.options.log.log("info", "on-demand backup requested", { tenant: id, reference });
+    return { backup: { requestedAt: at, reference }, limit: this.limit(id, now) };
+  }
+
+  /** 404 for a name that is not one of this tenant's backup names, and for one that is not there or not complete. */
+  async download(caller: Caller, id: string, name: string, mode: DownloadMode): Promise<BackupDownload> {
+    this.tenant(caller, id);
+    if (!parseBackupName(id, name)) throw notFound(`backup "${name}"`);
+    const found = await this.reading(id, "download", () => this.options.access.download(id, name, mode));
+    if (found === undefined) throw notFound(`backup "${name}"`);
+    if (found.type !== "through-server") this.options.log.log("info", "backup download", { tenant: id, backup: name, type: found.type });
+    return found;
+  }
+}
