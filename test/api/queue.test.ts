@@ -1,9 +1,9 @@
 /**
  * One writer per stack: concurrent signups share stack updates, each still gets its own
  * result (a failing tenant its own error), and progress streams as Server-Sent Events.
- * Real HTTP server, real Pulumi engine; the STAND-IN program replaces odooSaasProgram
- * because the Kubernetes provider plugin cannot be built on this machine. Ids containing
- * "fail" make the stand-in's dynamic resource throw.
+ * Real HTTP server, real Pulumi engine; the STAND-IN program replaces odooSaasProgram for
+ * fault injection: ids containing "fail" make its dynamic resource throw, and its updates can
+ * be slowed so requests arrive during one.
  */
 import { expect } from "chai";
 import { CUSTOMER_ERROR_MESSAGES } from "../../automation/customer-messages";

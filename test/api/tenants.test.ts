@@ -1,6 +1,7 @@
 /**
- * The tenant API on the real server and engine (STAND-IN program: the Kubernetes provider
- * cannot be built here): validation through the one schema, ids the ops stack owns,
+ * The tenant API on the real server and engine (STAND-IN program, which fails on demand for
+ * the retry cases; the real program's signup is test/api/real-program.test.ts): validation
+ * through the one schema, ids the ops stack owns,
  * limits, request hygiene, ownership, credentials, suspend/resume/delete.
  */
 import * as fs from "node:fs";

@@ -1,8 +1,8 @@
 /**
  * The administrators' view in Chromium, against the real signup server reading a real local
- * control plane (KWOK nodes). The pull-request tenants are put into the cluster with the
- * component's objects (server-side apply: the Kubernetes provider cannot be built here);
- * the self-service tenant goes through the real engine with the stand-in program, so the
+ * control plane (KWOK nodes). The pull-request tenants are deployed by the real engine and
+ * program (as `npm start` does); the self-service tenant goes through the real engine with
+ * the stand-in program (its readiness under the test's control), so the
  * cluster truthfully has no pod for it and shows it starting. Checked at 1400 and 390 px.
  */
 import * as path from "node:path";

@@ -1,7 +1,8 @@
 /**
  * Starts the real signup server (HTTP on 127.0.0.1, real Pulumi engine, local backend) in
- * a temporary folder, with the STAND-IN program (standin-program.ts: the Kubernetes
- * provider cannot be built here) and the Supabase Auth stand-in's keys. Also a small HTTP
+ * a temporary folder, with the STAND-IN program (standin-program.ts: fails and slows down on
+ * demand; the server's default, the real program, is tested in test/api/real-program.test.ts)
+ * and the Supabase Auth stand-in's keys. Also a small HTTP
  * client and helpers to wait for operations and read SSE streams.
  */
 import * as crypto from "node:crypto";

@@ -1,8 +1,7 @@
 /**
- * The signup server as its own process, for tests that kill it (kill -9) and for manual
- * runs without a Kubernetes provider. Same as automation/server-main.ts except for the
- * program: the STAND-IN program (standin-program.ts), because the Kubernetes provider plugin
- * cannot be built on this machine. Settings from the same environment variables, plus
+ * The signup server as its own process, for tests that kill it (kill -9) mid-update at a
+ * moment they control. Same as automation/server-main.ts except for the program: the
+ * STAND-IN program (standin-program.ts), whose updates can be slowed and made to fail. Settings from the same environment variables, plus
  * STANDIN_WORLD_DIR and STANDIN_DELAY_MS for the stand-in provider. Engine folders come
  * from ODOO_SAAS_BACKEND_DIR / ODOO_SAAS_PULUMI_HOME (automation/engine-env.ts).
  */
