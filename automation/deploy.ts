@@ -7,7 +7,7 @@
 import type { EngineEvent, PreviewResult, UpResult } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
 import { heldOutsideStackMessage, idsHeldOutsideStack } from "../ops/cluster-view";
-import { PROJECT_NAME } from "../tenants/config-source";
+import { projectConfig } from "../tenants/config-source";
 import { formatIssues, parseStackConfig } from "../tenants/validate";
 import { summarizeChanges, type TenantChangeSummary } from "./change-summary";
 import { clearPendingOperations, openProgramStack, tenantIdsInState, type ProgramStack, type ProgramStackOptions } from "./program-stack";
@@ -26,16 +26,8 @@ export type DeployOutcome<R> =
   | { ok: true; result: R; summary: TenantChangeSummary; opened: ProgramStack }
   | { ok: false; failure: DeployFailure; message: string; summary?: TenantChangeSummary; opened?: ProgramStack };
 
-/** The `odoo-saas:` keys of a stack's config map, without the prefix: input of the one schema. */
-function projectKeys(config: Record<string, unknown>): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  const prefix = `${PROJECT_NAME}:`;
-  for (const [key, value] of Object.entries(config)) if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
-  return raw;
-}
-
 async function prepare(options: DeployOptions): Promise<{ ok: true; opened: ProgramStack } | { ok: false; failure: DeployFailure; message: string; opened?: ProgramStack }> {
-  const parsed = parseStackConfig(projectKeys(options.config));
+  const parsed = parseStackConfig(projectConfig(options.config));
   if (!parsed.ok) return { ok: false, failure: "invalid-config", message: `stack "${options.stackName}": invalid config; nothing changed:\n${formatIssues(parsed.issues)}` };
   const opened = await openProgramStack(options);
   const held = await idsHeldOutsideStack(options.kc, parsed.config.tenants.map((t) => t.id), await tenantIdsInState(opened.stack));

@@ -146,7 +146,7 @@ export async function clearPendingOperations(stack: Stack, progress: (line: stri
   const state = await stack.exportStack();
   const pending = (state.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
   if (pending.length === 0) return 0;
-  progress(`the last update stopped with ${pending.length} operation(s) unfinished; refreshing the state so this run completes them`);
+  progress(`clearing pending operations left in the state by a killed update (${pending.length}); refreshing the state so this run completes them`);
   await stack.refresh({ clearPendingCreates: true });
   return pending.length;
 }

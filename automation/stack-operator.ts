@@ -29,6 +29,7 @@ import { formatIssue, parseStackConfig } from "../tenants/validate";
 import { defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { UpdateTracker } from "./engine-events";
 import { describePlugin, installPlugins, planPlugins } from "./plugins";
+import { clearPendingOperations } from "./program-stack";
 import type { Logger, Redactor } from "./log";
 import type { OperationEvents } from "./operation-events";
 import { readOpsStack, TENANTS_KEY } from "./ops-stack";
@@ -197,12 +198,7 @@ export class StackOperator {
     } catch {
       log.log("debug", "no stack update to cancel", { stack: this.options.stackName });
     }
-    const state = await stack.exportStack();
-    const pending = (state.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? [];
-    if (pending.length > 0) {
-      log.log("warn", "clearing pending operations left in the state by a killed update", { count: pending.length });
-      await stack.refresh({ clearPendingCreates: true });
-    }
+    await clearPendingOperations(stack, (line) => log.log("warn", line));
   }
 
   /** Starts an update soon if there is work and none is running. */

@@ -14,7 +14,7 @@ import { deployStack } from "../automation/deploy";
 import { repoRoot } from "../automation/engine-env";
 import { table, waitForPods, type TenantPod } from "../ops/cluster-view";
 import { loadKubeConfig } from "../ops/kube";
-import { readStackConfigMap, rawConfigFromStackFile, stackArgument, stackFilePath } from "../tenants/config-source";
+import { projectConfig, readStackConfigMap, stackArgument, stackFilePath } from "../tenants/config-source";
 import { formatIssues, parseStackConfig, tenantHost } from "../tenants/validate";
 
 const BANNER = "SIMULATED CLUSTER: real kube-apiserver, scheduler and controllers; KWOK fake nodes. Pods are scheduled and reported Running, but no container runs: Odoo does not actually start.";
@@ -25,7 +25,8 @@ async function main(argv: string[]): Promise<number> {
   const stackName = stackArgument(argv);
   const root = repoRoot();
   const file = stackFilePath(root, stackName);
-  const parsed = parseStackConfig(rawConfigFromStackFile(file));
+  const configMap = readStackConfigMap(file);
+  const parsed = parseStackConfig(projectConfig(configMap));
   if (!parsed.ok) {
     console.error(`${path.basename(file)} is invalid; nothing deployed:\n${formatIssues(parsed.issues)}`);
     return 1;
@@ -40,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   say(`pulumi up of stack "${stackName}" (${config.tenants.length} tenant(s)) through the engine, local backend`);
   const started = Date.now();
   const outcome = await deployStack({
-    stackName, config: readStackConfigMap(file), kubeconfig, kc, root, progress: say,
+    stackName, config: configMap, kubeconfig, kc, root, progress: say,
     onOutput: (text) => process.stdout.write(text),
   });
   if (outcome.summary) console.log(`\n${formatChangeTable(outcome.summary)}\n`);

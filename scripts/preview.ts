@@ -14,7 +14,7 @@ import { repoRoot } from "../automation/engine-env";
 import { sanitizeDiagnostic } from "../automation/engine-events";
 import { previewStack } from "../automation/deploy";
 import { loadKubeConfig } from "../ops/kube";
-import { readStackConfigMap, rawConfigFromStackFile, stackArgument, stackFilePath } from "../tenants/config-source";
+import { projectConfig, readStackConfigMap, stackArgument, stackFilePath } from "../tenants/config-source";
 import { formatIssues, parseStackConfig } from "../tenants/validate";
 
 /** A PR comment has room for the summary and the start of the diff, not a novel. */
@@ -31,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
   const stackName = stackArgument(argv);
   const root = repoRoot();
   const file = stackFilePath(root, stackName);
-  const parsed = parseStackConfig(rawConfigFromStackFile(file));
+  const configMap = readStackConfigMap(file);
+  const parsed = parseStackConfig(projectConfig(configMap));
   if (!parsed.ok) {
     console.log(`### Preview of stack \`${stackName}\`: invalid config, nothing would be changed\n\n${formatIssues(parsed.issues)}`);
     return 1;
@@ -40,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   const diff: string[] = [];
   const errors: string[] = [];
   const outcome = await previewStack({
-    stackName, config: readStackConfigMap(file), kubeconfig, kc: loadKubeConfig(kubeconfig), root,
+    stackName, config: configMap, kubeconfig, kc: loadKubeConfig(kubeconfig), root,
     progress: (line) => console.error(line),
     onOutput: (text) => diff.push(text),
     onEvent: (e) => { if (e.diagnosticEvent?.severity === "error") errors.push(sanitizeDiagnostic(e.diagnosticEvent.message, (t) => t)); },

@@ -72,11 +72,16 @@ export function readStackConfigMap(path: string): Record<string, unknown> {
   return Object.assign(nullPrototype(), Object.fromEntries(Object.entries(config as Record<string, unknown>)));
 }
 
-/** From a stack file: the `config` map, keeping only this project's keys. */
-export function rawConfigFromStackFile(path: string): Record<string, unknown> {
+/** A stack's `config:` map cut to this project's keys, without the prefix: input of the one schema. */
+export function projectConfig(configMap: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const raw = nullPrototype();
-  for (const [key, value] of Object.entries(readStackConfigMap(path))) {
+  for (const [key, value] of Object.entries(configMap)) {
     if (key.startsWith(PREFIX)) raw[key.slice(PREFIX.length)] = value;
   }
   return raw;
+}
+
+/** From a stack file: the `config` map, keeping only this project's keys. */
+export function rawConfigFromStackFile(path: string): Record<string, unknown> {
+  return projectConfig(readStackConfigMap(path));
 }

@@ -151,22 +151,9 @@ export class SqlDumpChecker {
     let i = 0;
     while (i < line.length) {
       switch (this.state) {
-        case "squote": {
-          const q = line.indexOf("'", i);
-          if (q === -1) {
-            this.capture(line.slice(i));
-            i = line.length;
-          } else if (line[q + 1] === "'") {
-            this.capture(line.slice(i, q + 1));
-            i = q + 2;
-          } else {
-            this.capture(line.slice(i, q));
-            this.state = "normal";
-            this.token(`'${this.captured}'`);
-            i = q + 1;
-          }
+        case "squote":
+          i = this.readQuoted(line, i, "'");
           break;
-        }
         case "estring": {
           const c = line[i];
           if (c === "\\") {
@@ -182,22 +169,9 @@ export class SqlDumpChecker {
           }
           break;
         }
-        case "dquote": {
-          const q = line.indexOf('"', i);
-          if (q === -1) {
-            this.capture(line.slice(i));
-            i = line.length;
-          } else if (line[q + 1] === '"') {
-            this.capture(line.slice(i, q + 1));
-            i = q + 2;
-          } else {
-            this.capture(line.slice(i, q));
-            this.state = "normal";
-            this.token(`"${this.captured}"`);
-            i = q + 1;
-          }
+        case "dquote":
+          i = this.readQuoted(line, i, '"');
           break;
-        }
         case "dollar": {
           const end = line.indexOf(this.dollarTag, i);
           if (end === -1) i = line.length;
@@ -224,6 +198,23 @@ export class SqlDumpChecker {
           break;
       }
     }
+  }
+
+  /** Inside a '…' string or a "…" identifier (the quote doubled stands for itself); returns where to go on. */
+  private readQuoted(line: string, i: number, quote: "'" | '"'): number {
+    const q = line.indexOf(quote, i);
+    if (q === -1) {
+      this.capture(line.slice(i));
+      return line.length;
+    }
+    if (line[q + 1] === quote) {
+      this.capture(line.slice(i, q + 1));
+      return q + 2;
+    }
+    this.capture(line.slice(i, q));
+    this.state = "normal";
+    this.token(`${quote}${this.captured}${quote}`);
+    return q + 1;
   }
 
   private capture(text: string): void {
