@@ -17,7 +17,7 @@ import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
 import { PostgresServer, startPostgres } from "../../ops/local-postgres";
 import { copyTree, odooManifest, writeOdooZip, writeZip } from "../support/upload-zips";
-import { createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, rejectionOf, tempDir } from "./helpers";
+import { CLI, createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, rejectionOf, tempDir } from "./helpers";
 import { Readable } from "node:stream";
 
 const ROLE = { user: "acme", password: "acme-secret-pw" };
@@ -247,6 +247,38 @@ describe("restoring an uploaded database (real PostgreSQL)", function () {
       expect((await observeEmptiness(conn(db), "nowhere")).empty).to.equal(true);
       pg.sql("postgres", `CREATE DATABASE bare OWNER :"owner";`, { owner: ROLE.user });
       expect(await observeEmptiness(conn("bare"), "bare")).to.deep.equal({ empty: true, why: "the database has no tables" });
+    });
+  });
+
+  describe("the in-cluster command (cli.js restore-upload ... -, the zip on stdin)", () => {
+    const runRestoreUpload = (zip: string, db: string) => {
+      const env = {
+        PATH: process.env.PATH ?? "", PGHOST: pg.env.PGHOST, PGPORT: pg.env.PGPORT, PGUSER: ROLE.user, PGPASSWORD: ROLE.password,
+        PGDATABASE: db, PG_BIN_DIR: pg.binDir, TENANT_ID: "acme", FILESTORE_DIR: filestoreOf(db), ODOO_VERSION: "17.0",
+      };
+      const limits = [`--max-dump-bytes=${LIMITS.maxDumpBytes}`, `--max-filestore-bytes=${LIMITS.maxFilestoreBytes}`, `--max-entries=${LIMITS.maxEntries}`, `--max-ratio=${LIMITS.maxCompressionRatio}`];
+      return spawnSync(process.execPath, [CLI, "restore-upload", ...limits, "-"], { env, input: fs.readFileSync(zip), encoding: "utf8" });
+    };
+
+    it("restores from stdin, printing each phase, and leaves no file behind", () => {
+      const db = freshInstance();
+      const r = runRestoreUpload(odooZip, db);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stderr.split("\n").filter((l) => l.startsWith("phase: "))).to.deep.equal(
+        ["checking", "checking-empty", "loading-database", "copying-files", "switching", "done"].map((p) => `phase: ${p}`));
+      expect(r.stderr).to.not.include(ROLE.password);
+      expect(fingerprint(pg, db)).to.equal(sourceFingerprint);
+      expect(fs.readdirSync(filestoreRoot).filter((d) => d.startsWith(".upload-"))).to.deep.equal([]);
+    });
+
+    it("a refusal: exit 3, `refused <code>: <reason>` on stderr, the instance as before", () => {
+      const db = freshInstance();
+      pg.sql(db, "INSERT INTO res_users_log (create_uid, create_date, write_date) VALUES (2, now(), now());", {}, ROLE);
+      const before = snapshot(db);
+      const r = runRestoreUpload(odooZip, db);
+      expect(r.status, r.stderr).to.equal(3);
+      expect(r.stderr).to.match(/^refused instance_not_empty: a database can only be uploaded to a new or empty instance/m);
+      expect(snapshot(db)).to.deep.equal(before);
     });
   });
 
