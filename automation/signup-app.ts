@@ -39,6 +39,8 @@ export interface SignupAppDeps {
   backups?: BackupAccess;
   /** Where accepted database uploads are restored; default from the server's configuration. */
   uploads?: UploadRestorer;
+  /** Where uploads are received; default the OS temp folder (needs room for the largest plan's uploadLimit). */
+  uploadDir?: string;
   log?: Logger;
   redactor?: Redactor;
   root?: string;
@@ -102,7 +104,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     log,
   });
   const backups = new BackupService({ store, log, access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)) });
-  const uploads = new UploadService({ backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig) });
+  const uploads = new UploadService({ backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig), ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}) });
   const server = createHttpServer({
     service,
     backups,

@@ -51,6 +51,8 @@ export interface UploadView {
 }
 
 export interface UploadLimitView {
+  /** false when this platform cannot restore uploads (no cluster): the page shows no form. */
+  available: boolean;
   maxBytes: number;
   /** The same, in customer words ("10.7 GB"). */
   maxText: string;
@@ -128,7 +130,8 @@ export class UploadService {
     const tenant = await this.tenant(caller, id);
     const { maxBytes } = this.limitsOf(tenant);
     const uploads = [...(this.uploads.get(id) ?? [])].reverse().map((r) => this.view(r, caller));
-    return { limit: { maxBytes, maxText: formatSize(maxBytes), odooVersion: tenant.odooVersion }, uploads };
+    const available = !(this.options.restorer instanceof UnavailableUploadRestorer);
+    return { limit: { available, maxBytes, maxText: formatSize(maxBytes), odooVersion: tenant.odooVersion }, uploads };
   }
 
   async status(caller: Caller, id: string, uploadId: string): Promise<UploadView> {
