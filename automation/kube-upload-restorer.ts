@@ -2,14 +2,16 @@
  * Restores an accepted upload inside the tenant's namespace: an importer Job from the tenant's
  * backup CronJob (same image, service account, database and filestore settings; volumes
  * writable; idle), and, once its pod runs, `cli.js restore-upload ... -` over pods/exec with the
- * zip on stdin. Odoo is scaled to 0 only after the importer runs (the database switch needs
- * nobody connected) and back to its replicas in every case. The importer Job is deleted after.
+ * zip on stdin. Odoo is scaled to 0 only once an exec in the importer answered (the database
+ * switch needs nobody connected) and back to its replicas in every case. The importer Job is
+ * deleted after.
  *
  * Only what was observed is reported. On the local control plane the nodes are KWOK fakes: the
- * importer pod is reported finished without ever running, so the restore never starts; the
- * upload then reads `unknown`, saying so, and nothing in the instance was touched. THE EXEC AND
- * THE RESTORE IN A POD ARE THEREFORE NOT EXERCISED BY ANY TEST (as for backup downloads, see
- * kube-backup-access.ts); the command they run is (test/backup/upload-restore.test.ts).
+ * importer pod is reported finished, or Running without answering, so the restore never starts;
+ * the upload then reads `unknown`, saying so, and nothing in the instance was touched
+ * (test/cluster/operations.test.ts). THE EXEC OF restore-upload AND THE RESTORE IN A POD ARE
+ * THEREFORE NOT EXERCISED BY ANY TEST (as for backup downloads, see kube-backup-access.ts); the
+ * command they run is (test/backup/upload-restore.test.ts).
  */
 import { createReadStream } from "node:fs";
 import { PassThrough } from "node:stream";
@@ -71,6 +73,17 @@ export class KubernetesUploadRestorer implements UploadRestorer {
           detail: (err as Error).message,
         };
       }
+      // "Running" is what the node reports; an exec that answers is what shows it runs (a
+      // simulated node reports Running and runs nothing). Odoo is not touched before that.
+      try {
+        await this.probe(namespace, pod, container.name);
+      } catch (err) {
+        return {
+          state: "unknown",
+          reason: "your database has not been restored: the worker that restores it in your instance's space did not answer. Nothing in your instance was changed; try again later",
+          detail: (err as Error).message,
+        };
+      }
       return await this.withOdooStopped(apps, core, namespace, objects.deployment, () => this.exec(namespace, pod, container.name, input, onPhase));
     } finally {
       await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }).catch(() => undefined);
@@ -114,6 +127,25 @@ export class KubernetesUploadRestorer implements UploadRestorer {
     }
   }
 
+  /** Runs a command that does nothing in the importer pod; resolves once it exited 0. */
+  private probe(namespace: string, pod: string, container: string): Promise<void> {
+    const fail = (why: string) => new Error(`the importer pod ${namespace}/${pod} did not answer: ${why}`);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(fail("no answer within 60 s")), 60_000);
+      new Exec(this.kc)
+        .exec(namespace, pod, container, ["node", "-e", ""], new PassThrough().resume(), new PassThrough().resume(), null, false, (status) => {
+          clearTimeout(timer);
+          if (status.status === "Success") resolve();
+          else reject(fail(status.message ?? status.reason ?? "the probe failed"));
+        })
+        .then((socket) => socket.on("close", () => reject(fail("the connection closed without a status"))))
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(fail(err instanceof Error ? err.message : String(err)));
+        });
+    });
+  }
+
   /** `restore-upload` in the importer pod, the zip on stdin; phases and a refusal read from stderr. */
   private exec(namespace: string, pod: string, container: string, input: UploadRestoreInput, onPhase: (phase: UploadPhase) => void): Promise<UploadOutcome> {
     const { limits } = input;
@@ -147,8 +179,20 @@ export class KubernetesUploadRestorer implements UploadRestorer {
       const stdin = new PassThrough();
       new Exec(this.kc)
         .exec(namespace, pod, container, command, stdout, stderr, stdin, false, done)
-        .then((socket) => pump(input.file, stdin, () => socket.bufferedAmount))
-        .catch((err: unknown) => resolve({ state: "failed", detail: `exec into ${namespace}/${pod} failed: ${err instanceof Error ? err.message : String(err)}` }));
+        .then((socket) => {
+          // Lost contact before the command's status arrived: it may still be running, or done.
+          socket.on("close", () => resolve({
+            state: "unknown",
+            reason: "we lost contact with the restore of your database, so we cannot say yet whether it finished; please check your instance in a few minutes",
+            detail: `the exec connection to ${namespace}/${pod} closed without a status; stderr: ${tail.trim()}`,
+          }));
+          return pump(input.file, stdin, () => socket.bufferedAmount);
+        })
+        .catch((err: unknown) => resolve({
+          state: "unknown",
+          reason: "your database has not been restored: the platform could not reach the worker that restores it. Nothing in your instance was changed; try again later",
+          detail: `exec into ${namespace}/${pod} failed: ${err instanceof Error ? err.message : String(err)}`,
+        }));
     });
   }
 }

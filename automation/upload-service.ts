@@ -186,8 +186,8 @@ export class UploadService {
       return this.view(record, caller);
     } catch (err) {
       if (record.finishedAt === null) {
-        const apiErr = err instanceof ApiError ? err : undefined;
-        this.finish(record, "refused", { code: apiErr?.code ?? "upload_broken", message: apiErr?.message ?? "the upload broke off" });
+        if (err instanceof ApiError) this.finish(record, "refused", { code: err.code, message: err.message });
+        else this.finish(record, "failed", { message: `${RESTORE_FAILED} (reference ${record.id})`, detail: err instanceof Error ? err.message : String(err) });
       }
       throw err;
     } finally {

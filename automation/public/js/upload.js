@@ -165,15 +165,15 @@ async function submit(event) {
 export async function openUpload(id) {
   resetUpload();
   current = { id, limit: null };
+  show($("upload"), true);
   show($("upload-form"), false);
   try {
     const { limit } = await deps.api("GET", `/api/tenants/${encodeURIComponent(id)}/uploads`);
     if (!current || current.id !== id) return;
     current.limit = limit;
-    if (!limit.available) {
-      setState("Uploading a database is not possible on this platform right now.");
-      return;
-    }
+    // A platform that cannot restore uploads (no cluster) offers none.
+    show($("upload"), limit.available);
+    if (!limit.available) return;
     $("upload-limit").textContent = `Odoo ${limit.odooVersion} backups only, at most ${limit.maxText}.`;
     show($("upload-form"), true);
   } catch (err) {
