@@ -48,8 +48,11 @@ export class BackupService {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** The tenant if the caller may see it, else 404 as if missing; 409 before it exists in the cluster. */
-  private tenant(caller: Caller, id: string): Readonly<TenantRecord> {
+  /**
+   * The tenant if the caller may see it, else 404 as if missing; 409 before it exists in the
+   * cluster. The one owner check of the data routes (backups, downloads, uploads).
+   */
+  tenant(caller: Caller, id: string): Readonly<TenantRecord> {
     const tenant = this.options.store.tenant(id);
     if (!tenant || tenant.state === "retired" || (tenant.ownerId !== caller.sub && !caller.isAdmin)) throw notFound(`tenant "${id}"`);
     if (tenant.state !== "active") throw new ApiError(409, "not_ready", `"${id}" has no backups yet; they start once the instance is created`);

@@ -19,6 +19,8 @@ import type { Logger } from "./log";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
 import type { SignupStore } from "./signup-store";
 import { operationView, rejectUnknownFields, type TenantService } from "./tenant-service";
+import { uploadRoutes } from "./upload-routes";
+import type { UploadService } from "./upload-service";
 
 export interface PageConfig {
   supabaseUrl: string;
@@ -29,6 +31,8 @@ export interface PageConfig {
 export interface HttpServerOptions {
   service: TenantService;
   backups: BackupService;
+  /** Bring your own database (upload-routes.ts); absent: no upload routes. */
+  uploads?: UploadService;
   auth: Authenticator;
   events: OperationEvents;
   store: SignupStore;
@@ -295,6 +299,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       res.destroy();
     });
   });
+  for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler);
   route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
     const who = await caller();
     send(res, 200, operationView(service.operation(who, params[0] as string), who.isAdmin ? "admin" : "customer"));

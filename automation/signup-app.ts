@@ -22,6 +22,9 @@ import { opsStackFile, type SignupServerConfig } from "./server-config";
 import { SignupStore } from "./signup-store";
 import { StackOperator } from "./stack-operator";
 import { TenantService } from "./tenant-service";
+import { uploadRestorerFromConfig } from "./upload-restorer-from-config";
+import type { UploadRestorer } from "./upload-restorer";
+import { UploadService } from "./upload-service";
 
 export interface SignupAppDeps {
   /** The Pulumi program; default the real odooSaasProgram. */
@@ -34,6 +37,10 @@ export interface SignupAppDeps {
   admin?: ClusterAdminReader;
   /** Owner access to backups; default from the server's configuration (backupAccessFromConfig). */
   backups?: BackupAccess;
+  /** Where accepted database uploads are restored; default from the server's configuration. */
+  uploads?: UploadRestorer;
+  /** Where uploads are received; default the OS temp folder (needs room for the largest plan's uploadLimit). */
+  uploadDir?: string;
   log?: Logger;
   redactor?: Redactor;
   root?: string;
@@ -97,9 +104,11 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     log,
   });
   const backups = new BackupService({ store, log, access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)) });
+  const uploads = new UploadService({ backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig), ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}) });
   const server = createHttpServer({
     service,
     backups,
+    uploads,
     auth,
     events,
     store,

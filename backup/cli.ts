@@ -5,6 +5,8 @@
 //   restore <name>                                     restore one backup (Odoo must be stopped)
 //   prune                                              apply retention only
 //   cat <name>                                         one complete backup's bytes on stdout (owner downloads from a PVC)
+//   restore-upload --max-dump-bytes=N --max-filestore-bytes=N --max-entries=N --max-ratio=N -
+//                                                      an owner's Odoo database zip from stdin, checked, into a new or empty instance
 // All settings come from environment variables (see backup/README.md); nothing is read from a
 // shell and no secret is ever printed.
 import { pipeline } from "node:stream/promises";
@@ -13,11 +15,12 @@ import { ConfigError, readBackupConfig, readCommonConfig, readRestoreConfig, red
 import { BackupListing, LIST_FORMAT, listBackups } from "./list-backups";
 import { formatBytes, stderrLog } from "./progress";
 import { restoreBackup } from "./restore/restore-backup";
+import { restoreUploadCommand, UPLOAD_LIMIT_FLAGS } from "./import/restore-upload-command";
 import { pruneBackups } from "./retention";
 import { runBackup } from "./run-backup";
 import { openStore } from "./store/open-store";
 
-const USAGE = `usage: cli.js backup [--kind scheduled|on-demand] [--no-prune] | list [--json] | restore <name> | prune | cat <name>`;
+const USAGE = `usage: cli.js backup [--kind scheduled|on-demand] [--no-prune] | list [--json] | restore <name> | prune | cat <name> | restore-upload --max-dump-bytes=N --max-filestore-bytes=N --max-entries=N --max-ratio=N -`;
 
 class UsageError extends Error {}
 
@@ -44,6 +47,8 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
       flags.set("kind", value);
     } else if (arg.startsWith("--kind=")) flags.set("kind", arg.slice("--kind=".length));
     else if (arg === "--no-prune" || arg === "--json") flags.set(arg.slice(2), true);
+    else if (/^--max-(dump-bytes|filestore-bytes|entries|ratio)=[0-9]{1,16}$/.test(arg)) flags.set(arg.slice(2, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1));
+    else if (arg === "-") positional.push(arg);
     else if (arg.startsWith("--")) throw new UsageError(`unknown option ${arg}\n${USAGE}`);
     else positional.push(arg);
   }
@@ -127,6 +132,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       if (listed === undefined) throw new Error(`${name} is not a complete backup of ${config.tenant}`);
       await pipeline(await store.getStream(name), process.stdout);
       return 0;
+    }
+    case "restore-upload": {
+      expectArgs(args, [...UPLOAD_LIMIT_FLAGS], 1);
+      if (args.positional[0] !== "-") throw new UsageError(`restore-upload reads the zip from stdin: pass -\n${USAGE}`);
+      const limit = (flag: (typeof UPLOAD_LIMIT_FLAGS)[number]): number => {
+        const value = args.flags.get(flag);
+        if (typeof value !== "string" || Number(value) <= 0) throw new UsageError(`restore-upload needs --${flag}=<positive number>`);
+        return Number(value);
+      };
+      return restoreUploadCommand(readRestoreConfig(env), env, {
+        maxDumpBytes: limit("max-dump-bytes"),
+        maxFilestoreBytes: limit("max-filestore-bytes"),
+        maxEntries: limit("max-entries"),
+        maxCompressionRatio: limit("max-ratio"),
+      });
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(args.command)}\n${USAGE}`);

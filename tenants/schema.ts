@@ -47,6 +47,12 @@ export const planSchema = z.strictObject({
   databaseStorage: quantity,
   filestoreStorage: quantity,
   backupStorage: quantity,
+  /**
+   * Largest database zip an owner may upload (the file as sent); default the plan's
+   * databaseStorage + filestoreStorage (planUploadLimit). The dump and the filestore inside are
+   * also held to databaseStorage and filestoreStorage uncompressed.
+   */
+  uploadLimit: quantity.optional(),
   /** Hard limits of the tenant's ResourceQuota (on limits.cpu, limits.memory, requests.storage, pods). */
   quota: z.strictObject({
     cpu: quantity,

@@ -123,11 +123,25 @@ function planIssues(name: string, plan: Plan, config: StackConfig): ConfigIssue[
   if (quantityValue(plan.quota.memory) < sum("memory")) {
     issues.push({ field: field("quota.memory"), message: `${plan.quota.memory} is below the memory limits of Odoo, PostgreSQL and the backup job together` });
   }
+  if (plan.uploadLimit !== undefined) {
+    const volumes = quantityValue(plan.databaseStorage) + quantityValue(plan.filestoreStorage);
+    const limit = quantityValue(plan.uploadLimit);
+    if (limit < 2 ** 20) issues.push({ field: field("uploadLimit"), message: `${plan.uploadLimit} is below 1Mi: no Odoo database fits` });
+    else if (limit > volumes) {
+      issues.push({ field: field("uploadLimit"), message: `${plan.uploadLimit} is above the volumes an upload is restored into (${plan.databaseStorage} + ${plan.filestoreStorage})` });
+    }
+  }
   const storage = [plan.databaseStorage, plan.filestoreStorage, ...(config.backup.store.type === "pvc" ? [plan.backupStorage] : [])];
   if (quantityValue(plan.quota.storage) < storage.reduce((total, q) => total + quantityValue(q), 0)) {
     issues.push({ field: field("quota.storage"), message: `${plan.quota.storage} is below the volumes the plan asks for (${storage.join(" + ")})` });
   }
   return issues;
+}
+
+/** Largest database zip an owner may upload on this plan, in bytes (uploadLimit, else both volumes). */
+export function planUploadLimit(plan: Pick<Plan, "uploadLimit" | "databaseStorage" | "filestoreStorage">): number {
+  if (plan.uploadLimit !== undefined) return Math.floor(quantityValue(plan.uploadLimit));
+  return Math.floor(quantityValue(plan.databaseStorage) + quantityValue(plan.filestoreStorage));
 }
 
 /**

@@ -20,7 +20,11 @@ export type RefusalCode =
   | "sql_meta_command"
   | "sql_forbidden_statement"
   | "sql_unsupported"
-  | "truncated_dump";
+  | "truncated_dump"
+  // Found by the restore step (restore-upload.ts), not by the archive checks:
+  | "instance_not_empty"
+  | "emptiness_unknown"
+  | "load_failed";
 
 export class UploadRefusedError extends Error {
   override readonly name = "UploadRefusedError";

@@ -232,7 +232,8 @@ export class SqlDumpChecker {
       const command = /^\\(?:[A-Za-z]+|.)/.exec(line.slice(i, i + 40))?.[0] ?? "\\";
       this.refuse(
         "sql_meta_command",
-        `contains the psql command ${JSON.stringify(command)}; a database dump must be plain SQL (psql commands would run on our restore server)`,
+        // Quoted as written (JSON.stringify would double the backslash the customer never typed).
+        `contains the psql command "${command.replace(/[^\x21-\x7e]/g, "?")}"; a database dump must be plain SQL (psql commands would run on our restore server)`,
       );
     }
     if (c === "-" && line[i + 1] === "-") return line.length;

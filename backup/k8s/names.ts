@@ -3,7 +3,7 @@
 import { tenantNames } from "../../components/naming";
 import { assertTenantId } from "../../tenants/tenant-id";
 
-/** Marks the Jobs this module starts: backup, restore or list. */
+/** Marks the Jobs this module starts: backup, restore, list, download or import (an owner's uploaded database). */
 export const ACTION_LABEL = "odoo-saas.io/backup-action";
 /** Set on the Odoo Deployment while a restore has it scaled to 0 (the replicas to return to). */
 export const REPLICAS_BEFORE_RESTORE_ANNOTATION = "odoo-saas.io/replicas-before-restore";
@@ -22,7 +22,7 @@ export function tenantObjects(tenant: string): TenantObjects {
   return { namespace: names.namespace, cronJob: names.backup, deployment: names.odoo };
 }
 
-export type JobAction = "backup" | "restore" | "list" | "download";
+export type JobAction = "backup" | "restore" | "list" | "download" | "import";
 
 /**
  * `<cronjob>-<action>-<unix seconds>`, cut to 63 characters: a Job's name becomes a label value

@@ -4,6 +4,8 @@
  * one), the probe's pod admitted under "restricted", usage without a metrics API.
  */
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
@@ -20,6 +22,7 @@ import { tenant, validConfig } from "../support/fixtures";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
 import { KubernetesBackupAccess } from "../../automation/kube-backup-access";
+import { KubernetesUploadRestorer } from "../../automation/kube-upload-restorer";
 
 function runScript(cluster: LocalCluster, script: string, args: string[] = []): { code: number; out: string } {
   try {
@@ -213,5 +216,38 @@ describe("operations checks on a real local control plane", function () {
     const untouched = await apps.readNamespacedDeployment({ name: "initech-odoo", namespace: "tenant-initech" });
     expect(untouched.metadata?.generation).to.equal(before.metadata?.generation);
     expect((await batch.listNamespacedJob({ namespace: "tenant-initech", labelSelector: "odoo-saas.io/backup-action in (backup,restore)" })).items).to.deep.equal([]);
+  });
+  it("owner uploads (KubernetesUploadRestorer): the importer pod never runs on simulated nodes, so the upload is unknown and nothing is stopped or changed", async () => {
+    // KWOK marks the importer pod finished without running it: the zip is never sent, Odoo is
+    // never scaled down, and the outcome says the restore did not start instead of claiming it.
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    const batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
+    const before = await apps.readNamespacedDeployment({ name: "acme-odoo", namespace: "tenant-acme" });
+    const zip = path.join(os.tmpdir(), `never-sent-${process.pid}.zip`);
+    fs.writeFileSync(zip, "never read: the importer pod never runs here");
+    const phases: string[] = [];
+    const restorer = new KubernetesUploadRestorer(cluster.kc, { startTimeoutMs: 60_000, pollMs: 500 });
+    const outcome = await restorer.restore(
+      { tenant: "acme", file: zip, limits: { maxDumpBytes: 1e9, maxFilestoreBytes: 1e9, maxEntries: 1000, maxCompressionRatio: 200, odooMajor: "17.0" } },
+      (phase) => phases.push(phase),
+    );
+    fs.rmSync(zip, { force: true });
+    expect(outcome.state).to.equal("unknown");
+    if (outcome.state !== "unknown") return;
+    // Either the node reported the pod finished, or it reported it Running and an exec got no answer.
+    expect(outcome.reason).to.match(/^your database has not been restored: the worker that restores it in your instance's space (never ran|did not answer)\. Nothing in your instance was changed/);
+    expect(outcome.detail).to.match(/^the importer pod (of Job tenant-acme\/acme-backup-import-\d+ ended \(Succeeded\) before the restore started|tenant-acme\/acme-backup-import-\d+-\w+ did not answer: .+)$/);
+    expect(phases).to.deep.equal(["waiting"]);
+    const after = await apps.readNamespacedDeployment({ name: "acme-odoo", namespace: "tenant-acme" });
+    expect(after.metadata?.generation).to.equal(before.metadata?.generation);
+    expect(after.metadata?.annotations?.["odoo-saas.io/replicas-before-restore"]).to.equal(undefined);
+    // The importer Job (from the CronJob, volumes writable) is deleted after the attempt.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const importers = await batch.listNamespacedJob({ namespace: "tenant-acme", labelSelector: "odoo-saas.io/backup-action=import" });
+      if (importers.items.every((j) => j.metadata?.deletionTimestamp !== undefined)) break;
+      if (Date.now() > deadline) throw new Error(`importer Jobs left behind: ${importers.items.map((j) => j.metadata?.name).join(", ")}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   });
 });

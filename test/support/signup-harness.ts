@@ -13,6 +13,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { ClusterAdminReader } from "../../automation/admin-overview";
 import type { BackupAccess } from "../../automation/backup-access";
+import type { UploadRestorer } from "../../automation/upload-restorer";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
 import type { SignupServerConfig } from "../../automation/server-config";
@@ -61,6 +62,10 @@ export interface HarnessOptions {
   failureWebhookUrl?: string;
   /** Owner access to backups (default: none configured, every backup route answers 503). */
   backups?: BackupAccess;
+  /** Where accepted database uploads are restored (default: none, uploads answer 503). */
+  uploads?: UploadRestorer;
+  /** Where uploads are received (default: the OS temp folder). */
+  uploadDir?: string;
 }
 
 export interface Response<T = unknown> {
@@ -181,6 +186,8 @@ export class Harness {
       ...(options.cluster ? { cluster: options.cluster } : {}),
       ...(options.admin ? { admin: options.admin } : {}),
       ...(options.backups ? { backups: options.backups } : {}),
+      ...(options.uploads ? { uploads: options.uploads } : {}),
+      ...(options.uploadDir ? { uploadDir: options.uploadDir } : {}),
     });
     return new Harness(app, logLines, auth, dir, worldDir, config, options.auth === undefined);
   }

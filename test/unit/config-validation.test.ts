@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DEFAULT_ODOO_VERSION, type StackConfigInput } from "../../tenants/schema";
-import { formatIssue, parseStackConfig, tenantRetention, type ConfigIssue } from "../../tenants/validate";
+import { formatIssue, parseStackConfig, planUploadLimit, tenantRetention, type ConfigIssue } from "../../tenants/validate";
 import { tenant, validConfig } from "../support/fixtures";
 import { REJECTIONS } from "../support/rejection-cases";
 
@@ -123,6 +123,27 @@ describe("stack config schema", () => {
     expect(text).to.contain("plans.starter.quota.cpu: 1 is below the CPU limits");
     expect(text).to.contain("plans.starter.quota.memory: 1Gi is below the memory limits");
     expect(text).to.contain("plans.starter.quota.storage: 5Gi is below the volumes");
+  });
+
+  it("a plan's uploadLimit: default both volumes, checked against them, a quantity", () => {
+    const plan = (extra: Record<string, unknown>) => ({
+      odoo: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1536Mi" } },
+      postgres: { cpu: { request: "100m", limit: "500m" }, memory: { request: "256Mi", limit: "512Mi" } },
+      workers: 0, databaseStorage: "5Gi", filestoreStorage: "3Gi", backupStorage: "20Gi",
+      quota: { cpu: "3", memory: "4Gi", storage: "40Gi", pods: 10 },
+      ...extra,
+    });
+    const parsed = (extra: Record<string, unknown>) => parseStackConfig({ ...validConfig([tenant({ id: "acme" })]), plans: { starter: plan(extra) } });
+    const fallback = parsed({});
+    if (!fallback.ok) throw new Error(fallback.issues.map(formatIssue).join("\n"));
+    expect(planUploadLimit(fallback.config.plans["starter"]!)).to.equal(8 * 2 ** 30);
+    const set = parsed({ uploadLimit: "2Gi" });
+    if (!set.ok) throw new Error(set.issues.map(formatIssue).join("\n"));
+    expect(planUploadLimit(set.config.plans["starter"]!)).to.equal(2 * 2 ** 30);
+    const text = (extra: Record<string, unknown>) => issuesOf({ ...validConfig([tenant({ id: "acme" })]), plans: { starter: plan(extra) } }).map(formatIssue).join("\n");
+    expect(text({ uploadLimit: "9Gi" })).to.contain("plans.starter.uploadLimit: 9Gi is above the volumes an upload is restored into (5Gi + 3Gi)");
+    expect(text({ uploadLimit: "100Ki" })).to.contain("plans.starter.uploadLimit: 100Ki is below 1Mi");
+    expect(text({ uploadLimit: "lots" })).to.contain("plans.starter.uploadLimit: must be a Kubernetes quantity");
   });
 
   it("reports every problem of every tenant in one report", () => {

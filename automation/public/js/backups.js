@@ -4,6 +4,7 @@
 // short-lived address; the browser then saves the file as it arrives, whatever its size.
 import { $, el, flash, show } from "./dom.js";
 import { sentence } from "./api.js";
+import { initUpload, openUpload, resetUpload } from "./upload.js";
 
 let deps = null;
 let current = null; // { id, requestedAt? }
@@ -116,6 +117,7 @@ export async function openBackups(id) {
   setState("");
   show($("backups"), true);
   $("backups-title").focus();
+  openUpload(id);
   try {
     await refreshBackups();
   } catch (err) {
@@ -128,6 +130,7 @@ export function resetBackups() {
   stopPolling();
   $("backups-list").replaceChildren();
   setState("");
+  resetUpload();
   show($("backups"), false);
 }
 
@@ -135,4 +138,5 @@ export function initBackups(options) {
   deps = options;
   $("backup-now").addEventListener("click", backUpNow);
   $("backups-close").addEventListener("click", resetBackups);
+  initUpload(options);
 }
