@@ -39,6 +39,7 @@ export class RecordsStore {
     const pool = new Pool({ connectionString, max: options.maxConnections ?? 10 });
     // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
     pool.on("error", () => undefined);
+    pool.on("connect", (client) => client.on("error", () => undefined));
     try {
       await runMigrations({ pgPool: pool, logger: silentLogger() });
       await migrate(pool);
