@@ -70,9 +70,12 @@ export class OperationQueue {
     const { log } = this.options;
     const events: WorkerEvents = new EventEmitter();
     const registering: Array<Promise<void>> = [];
-    events.on("worker:create", ({ worker }) => {
-      registering.push(this.registry.register(worker.workerId).catch((err: unknown) => log.log("warn", `worker registry: ${(err as Error).message}`)));
-    });
+    const register = (id: string): void => {
+      registering.push(this.registry.register(id).catch((err: unknown) => log.log("warn", `worker registry: ${(err as Error).message}`)));
+    };
+    // Jobs are locked by the pool's id (graphile-worker 0.17 fetches for the pool) or a worker's: both are recorded.
+    events.on("pool:create", ({ workerPool }) => register(workerPool.id));
+    events.on("worker:create", ({ worker }) => register(worker.workerId));
     // Released before any job of this process can be taken: the previous process's, if it died.
     await this.registry.start();
     this.runner = await run({
@@ -151,6 +154,7 @@ export class OperationQueue {
 /** graphile-worker's own messages into our log: warnings and errors only. */
 function workerLogger(log: Logger): WorkerLogger {
   return new WorkerLogger(() => (level, message) => {
-    if (level === "error" || level === "warning") log.log(level === "error" ? "error" : "warn", `graphile-worker: ${message}`);
+    // A task that failed is expected (a retryable failure throws on purpose): warn, not error.
+    if (level === "error" || level === "warning") log.log(level === "error" && !message.startsWith("Failed task") ? "error" : "warn", `graphile-worker: ${message}`);
   });
 }
