@@ -17,6 +17,8 @@ import { startAuthStandIn, type AuthStandIn } from "../automation/local-supabase
 import { jsonLogger, Redactor } from "../automation/log";
 import { startSignupApp } from "../automation/signup-app";
 import { startLocalCluster, type LocalCluster } from "../ops/local-cluster";
+import { startPostgres, type PostgresServer } from "../ops/local-postgres";
+import { workerCount } from "../automation/queue/worker-count";
 
 interface Row {
   n: number;
@@ -40,7 +42,7 @@ async function json<T>(url: string, init: RequestInit): Promise<{ status: number
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function run(cluster: LocalCluster, auth: AuthStandIn, n: number, spreadMs: number): Promise<Row> {
+async function run(cluster: LocalCluster, auth: AuthStandIn, pg: PostgresServer, n: number, spreadMs: number): Promise<Row> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-bench-signup-"));
   fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), yaml.dump({
     config: {
@@ -50,10 +52,13 @@ async function run(cluster: LocalCluster, auth: AuthStandIn, n: number, spreadMs
       "odoo-saas:tenants": [],
     },
   }));
+  const database = `bench_${n}_${spreadMs}`;
+  pg.sql("postgres", `create database ${database}`);
   const app = await startSignupApp({
     host: "127.0.0.1", port: 0, opsStack: "dev", opsDir: dir, selfServiceStack: `bench-${n}-${spreadMs}`, storeDir: path.join(dir, "store"),
     supabaseUrl: auth.url, supabaseAnonKey: "bench", issuer: auth.issuer, audience: auth.audience, hs256Secret: auth.hs256Secret,
-    adminClaim: "app_metadata.role=admin", allowAnonymous: false, tenantLimit: 3, kubeconfig: cluster.kubeconfig, coalesceWindowMs: 200,
+    adminClaim: "app_metadata.role=admin", allowAnonymous: false, tenantLimit: 3, kubeconfig: cluster.kubeconfig,
+    databaseUrl: `postgres://${pg.env.PGUSER}:${pg.env.PGPASSWORD}@${pg.env.PGHOST}:${pg.env.PGPORT}/${database}`, workers: workerCount(process.env.ODOO_SAAS_WORKERS),
   }, { engine: { backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home") }, log: jsonLogger(new Redactor(), { write: () => undefined }) });
   try {
     const tokens = await Promise.all(Array.from({ length: n }, (_, i) => auth.sign({ sub: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, email: `bench${i}@example.com`, alg: "HS256" })));
@@ -71,13 +76,14 @@ async function run(cluster: LocalCluster, auth: AuthStandIn, n: number, spreadMs
       }
     }));
     const allAppliedMs = performance.now() - started;
-    await app.operator.idle();
+    await app.idle();
     const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
     return {
       n,
       arrival: spreadMs > 0 ? `over ${spreadMs / 1000} s` : "burst",
       allAppliedMs,
-      updates: app.store.updates().length,
+      // One stack update per operation now (one stack per tenant): the operations that ran.
+      updates: (await app.records.recentOperations(10_000)).length,
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
       max: sorted.at(-1) ?? 0,
@@ -102,12 +108,14 @@ async function main(): Promise<void> {
   // Each tenant claims 3 volumes, spread over the 3 nodes.
   const cluster = startLocalCluster(3, tenants + 10);
   const auth = await startAuthStandIn();
+  const pg = await startPostgres({ fsync: true });
   try {
     for (const { n, spreadMs } of runs) {
       process.stderr.write(`bench: ${n} signup(s), ${spreadMs > 0 ? `spread over ${spreadMs} ms` : "all at once"}...\n`);
-      rows.push(await run(cluster, auth, n, spreadMs));
+      rows.push(await run(cluster, auth, pg, n, spreadMs));
     }
   } finally {
+    await pg.stop();
     await auth.close();
     cluster.down();
   }
