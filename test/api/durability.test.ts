@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
 import { repoRoot } from "../../automation/engine-env";
-import type { OperationView } from "../../automation/tenant-service";
+import type { OperationView } from "../../automation/tenant-views";
 import { engineLocation, request, userId, waitForEvent, writeOpsStackFile } from "../support/signup-harness";
 import { killGroup, killTagged, spawnServer, taggedPids, type ServerProcess } from "../support/processes";
 import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";

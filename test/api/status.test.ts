@@ -14,7 +14,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import {
   clusterReaderFromEnv, deriveTenantStatus, odooReadiness, podSummary, type ClusterObservation, type StatusInput,
 } from "../../automation/cluster-status";
-import type { TenantView } from "../../automation/tenant-service";
+import type { TenantView } from "../../automation/tenant-views";
 import { Harness } from "../support/signup-harness";
 
 function pod(name: string, phase: string, ready: boolean, extra: Partial<V1Pod["status"]> = {}): V1Pod {
@@ -157,7 +157,7 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
   });
 
   it("the API shows readiness from the cluster: starting, then ready (real server and engine, stand-in program)", async () => {
-    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)), coalesceWindowMs: 50 });
+    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)) });
     try {
       const token = await h.token("olga");
       const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "kilo", plan: "starter" } });
@@ -180,7 +180,7 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", () => resolve()));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const h = await Harness.start({ kubeconfig: kubeconfig(dir, `https://127.0.0.1:${port}`), coalesceWindowMs: 50 });
+    const h = await Harness.start({ kubeconfig: kubeconfig(dir, `https://127.0.0.1:${port}`) });
     try {
       const token = await h.token("pavel");
       const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "lima", plan: "starter" } });

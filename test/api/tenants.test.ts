@@ -10,7 +10,7 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { tenantIdProblem } from "../../tenants/schema";
 import { parseStackConfig } from "../../tenants/validate";
-import type { OperationView, TenantView } from "../../automation/tenant-service";
+import type { OperationView, TenantView } from "../../automation/tenant-views";
 import { Harness, OPS_TENANTS, userId } from "../support/signup-harness";
 
 interface Created {
@@ -28,7 +28,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
   let admin: string;
 
   before(async () => {
-    h = await Harness.start({ tenantLimit: 2, coalesceWindowMs: 50 });
+    h = await Harness.start({ tenantLimit: 2 });
     h.auth.admins.add("root@example.com");
     alice = await h.token("alice");
     bob = await h.token("bob");
@@ -292,7 +292,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     const settings = (): { encryptionsalt?: string; config: Record<string, unknown> } => yaml.load(fs.readFileSync(settingsFile(), "utf8")) as { encryptionsalt?: string; config: Record<string, unknown> };
 
     it("the self-service stack copies the ops stack's platform keys and holds only self-service tenants", async () => {
-      await h.app.operator.idle();
+      await h.app.idle();
       const { config, encryptionsalt } = settings();
       expect(config["odoo-saas:baseDomain"]).to.equal("odoo-saas.test");
       expect(config["odoo-saas:ingress"]).to.deep.equal({ awaitLoadBalancer: false });
