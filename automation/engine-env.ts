@@ -19,8 +19,16 @@ export function repoRoot(): string {
 }
 
 export interface EngineLocation {
-  /** Folder of the file backend (state of every stack). */
+  /**
+   * Folder of the file backend (state of every stack); with `backendUrl` set, only the home
+   * of the workspaces and the generated passphrase.
+   */
   backendDir: string;
+  /**
+   * A shared state backend instead of the local folder, e.g. `s3://bucket?endpoint=...`
+   * (ODOO_SAAS_BACKEND_URL), so servers on several machines run the same stacks.
+   */
+  backendUrl?: string;
   /** PULUMI_HOME: plugins and workspace settings, kept out of the user's ~/.pulumi. */
   pulumiHome: string;
 }
@@ -36,10 +44,27 @@ export function workspaceDir(location: EngineLocation, stackName: string): strin
 }
 
 export function defaultEngineLocation(root = repoRoot()): EngineLocation {
+  const backendUrl = process.env.ODOO_SAAS_BACKEND_URL;
   return {
     backendDir: process.env.ODOO_SAAS_BACKEND_DIR ?? path.join(root, ".state", "backend"),
     pulumiHome: process.env.ODOO_SAAS_PULUMI_HOME ?? path.join(root, ".state", "pulumi-home"),
+    ...(backendUrl !== undefined && backendUrl !== "" ? { backendUrl } : {}),
   };
+}
+
+/** Only local folders and S3-compatible object stores: what this platform tests. */
+const SUPPORTED_BACKENDS = /^(file|s3):\/\//;
+
+/** The state backend URL the engine is given. */
+export function backendUrl(location: EngineLocation): string {
+  const url = location.backendUrl ?? `file://${location.backendDir}`;
+  if (!SUPPORTED_BACKENDS.test(url)) throw new Error(`ODOO_SAAS_BACKEND_URL must be a file:// or s3:// URL (got a ${url.split(":")[0] ?? "?"}: URL)`);
+  return url;
+}
+
+/** The file backend's folder, or undefined when the state lives in an object store. */
+export function localBackendDir(location: EngineLocation): string | undefined {
+  return location.backendUrl === undefined ? location.backendDir : undefined;
 }
 
 /**
@@ -69,7 +94,7 @@ export function engineEnv(location: EngineLocation, root = repoRoot(), plan: Plu
   fs.mkdirSync(location.backendDir, { recursive: true });
   fs.mkdirSync(location.pulumiHome, { recursive: true });
   const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${location.backendDir}`,
+    PULUMI_BACKEND_URL: backendUrl(location),
     PULUMI_CONFIG_PASSPHRASE: passphrase(location),
     PULUMI_HOME: location.pulumiHome,
     PULUMI_SKIP_UPDATE_CHECK: "true",

@@ -14,7 +14,7 @@ import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automa
 import { ODOO_TENANT_TYPE } from "../components/odoo-tenant";
 import { odooSaasProgram } from "../components/platform";
 import { PROJECT_NAME } from "../tenants/config-source";
-import { defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
+import { backendUrl, defaultEngineLocation, engineEnv, localBackendDir, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { parseUrn } from "./engine-events";
 import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
 import { processAlive } from "./process-alive";
@@ -55,7 +55,7 @@ export async function openProgramStack(options: ProgramStackOptions): Promise<Pr
       pulumiCommand: await pulumiCommand(root),
       envVars,
       workDir: workspaceDir(engine, options.stackName),
-      projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: `file://${engine.backendDir}` } },
+      projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backendUrl(engine) } },
     },
   );
   await installPlugins(stack.workspace, plugins, progress);
@@ -77,7 +77,9 @@ function lockDir(engine: EngineLocation, stackName: string): string {
   return path.join(engine.backendDir, ".pulumi", "locks", "organization", PROJECT_NAME, stackName);
 }
 
+/** The file backend's locks of one stack; none can be read from an object store (see cancelLock). */
 export function readLocks(engine: EngineLocation, stackName: string): LockInfo[] {
+  if (localBackendDir(engine) === undefined) return [];
   const dir = lockDir(engine, stackName);
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => {

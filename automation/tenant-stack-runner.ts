@@ -1,0 +1,227 @@
+/**
+ * The real OperationRunner: applies one operation to the tenant's own stack through the
+ * engine (automation/tenant-stacks.ts). A signup costs one small stack update, whatever the
+ * number of tenants; a tenant's failure or hostile value cannot reach another tenant's update.
+ *
+ * - create/resume/suspend: `up` with this tenant in the config; delete: `up` with no tenant,
+ *   which retires it (namespace, volumes and database secrets are retainOnDelete: data kept).
+ * - A lock left by a killed engine is removed (file backend: when its process is gone from
+ *   this host; otherwise `pulumi cancel`, safe because the queue runs one operation per
+ *   tenant at a time), and a retry clears the pending operations the kill left in the state.
+ * - A failed create is rolled back (its partial objects removed) so the stack converges.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { CommandError, ConcurrentUpdateError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
+import type { TenantInput } from "../tenants/schema";
+import { formatIssue, parseStackConfig } from "../tenants/validate";
+import { UpdateTracker } from "./engine-events";
+import type { Logger, Redactor } from "./log";
+import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "./operation-runner";
+import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
+import { clearPendingOperations, isStaleLock, readLocks } from "./program-stack";
+import type { OperationKind, TenantRecord } from "./signup-store";
+import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
+
+export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
+  /** `Pulumi.<opsStack>.yaml`: the platform keys every tenant stack copies. */
+  opsStackFile: string;
+  log: Logger;
+  redactor: Redactor;
+}
+
+const FAILURE_CODE: ReadonlyMap<OperationKind, string> = new Map([
+  ["create", "provisioning_failed"], ["suspend", "suspend_failed"], ["resume", "resume_failed"], ["delete", "delete_failed"],
+]);
+
+/** Engine failures worth another attempt later: a lock, or the API server away for a moment. */
+const TRANSIENT = /currently locked|another update is currently in progress|connection refused|i\/o timeout|no such host|context deadline exceeded|tls handshake timeout|server is currently unable|etcdserver: request timed out|too many requests/i;
+
+export function isLockError(err: unknown): boolean {
+  return err instanceof ConcurrentUpdateError || (err instanceof Error && /currently locked|another update is currently in progress/i.test(err.message));
+}
+
+/** The tenant as the program's config lists it after `kind` applies (undefined: not deployed). */
+export function tenantAfter(tenant: Readonly<TenantRecord>, kind: OperationKind): TenantInput | undefined {
+  if (kind === "delete") return undefined;
+  return {
+    id: tenant.id,
+    adminEmail: tenant.adminEmail,
+    plan: tenant.plan,
+    odooVersion: tenant.odooVersion as TenantInput["odooVersion"],
+    suspended: kind === "suspend" ? true : kind === "resume" ? false : tenant.suspended,
+    ownerId: tenant.ownerId,
+  };
+}
+
+function tenantOutput(outputs: OutputMap, id: string): Record<string, unknown> | undefined {
+  const all: unknown = outputs.tenants?.value;
+  if (typeof all !== "object" || all === null || !Object.hasOwn(all, id)) return undefined;
+  const entry: unknown = (all as Record<string, unknown>)[id];
+  return typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>) : undefined;
+}
+
+function text(record: Record<string, unknown> | undefined, key: string): string | undefined {
+  if (!record || !Object.hasOwn(record, key)) return undefined;
+  const value = record[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+export class TenantStackRunner implements OperationRunner {
+  readonly stacks: TenantStacks;
+
+  constructor(private readonly options: TenantStackRunnerOptions) {
+    this.stacks = new TenantStacks({ ...options, progress: (line) => options.log.log("info", line) });
+    options.redactor.add(this.stacks.envVars.PULUMI_CONFIG_PASSPHRASE);
+  }
+
+  stackNameOf(tenantId: string): string {
+    return this.stacks.stackName(tenantId);
+  }
+
+  async run(run: OperationRun): Promise<RunResult> {
+    const { operation, tenant } = run;
+    const code = FAILURE_CODE.get(operation.kind) ?? "operation_failed";
+    let ops: OpsStackSnapshot;
+    try {
+      ops = readOpsStack(this.options.opsStackFile);
+    } catch (err) {
+      this.options.log.log("error", `cannot read the ops stack file: ${(err as Error).message}`);
+      return { ok: false, retryable: true, error: { code: "platform_unavailable", message: "the platform configuration cannot be read; an operator has been notified" } };
+    }
+    const desired = tenantAfter(tenant, operation.kind);
+    // The one schema decides, before the engine runs: a refusal changes nothing.
+    const parsed = parseStackConfig({ ...ops.platformRaw, tenants: desired ? [desired] : [] });
+    if (!parsed.ok) {
+      const issues = parsed.issues.map(formatIssue);
+      const own = parsed.issues.filter((i) => i.tenant !== undefined).map((i) => `${i.field}: ${i.message}`);
+      this.options.log.log("error", "the tenant's config does not fit the platform", { tenant: tenant.id, issues: issues.join("; ") });
+      return {
+        ok: false, retryable: false, details: issues,
+        error: own.length > 0 ? { code, message: own.join("; ").slice(0, 1_000) } : { code: "platform_config_invalid", message: "the platform configuration does not fit this instance; an operator has been notified" },
+      };
+    }
+
+    let stack: Stack;
+    try {
+      stack = await this.stacks.stack(tenant.id);
+      if (run.attempt > 1) await this.recover(stack, tenant.id);
+      await this.stacks.configure(stack, ops.platformConfig, desired);
+    } catch (err) {
+      const message = this.options.redactor.redact((err as Error).message.split("\n")[0] ?? "");
+      this.options.log.log("error", `the tenant stack could not be opened: ${message}`, { tenant: tenant.id });
+      return { ok: false, retryable: true, details: [message], error: { code, message: "the platform could not apply this change yet; it is tried again" } };
+    }
+    const result = await this.up(stack, run, code);
+    if (!result.ok && !result.retryable && operation.kind === "create") await this.rollBack(stack, tenant.id, ops);
+    return result;
+  }
+
+  private async up(stack: Stack, run: OperationRun, code: string): Promise<RunResult> {
+    const { tenant } = run;
+    const redact = (value: string): string => this.options.redactor.redact(value);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const tracker = new UpdateTracker([tenant.id], redact);
+      try {
+        run.progress({ type: "started", update: run.attempt, operations: 1 });
+        const result = await stack.up({
+          message: `${run.operation.kind} ${tenant.id} (operation ${run.operation.id})`,
+          onEvent: (event) => {
+            // One tenant per stack: every attributed event is this tenant's own.
+            for (const { tenant: owner, event: progress } of tracker.handle(event)) if (owner === tenant.id) run.progress(progress);
+          },
+        });
+        const changes = tracker.summary?.resourceChanges ?? {};
+        run.progress({ type: "summary", changes, ...(tracker.summary ? { durationSeconds: tracker.summary.durationSeconds } : {}) });
+        return { ok: true, changes, outputs: this.applied(result.outputs, tenant.id) };
+      } catch (err) {
+        if (attempt === 1 && isLockError(err) && (await this.unlock(stack))) continue;
+        const own = tracker.errorsFor(tenant.id);
+        const general = tracker.generalErrors();
+        const detail = err instanceof CommandError || err instanceof Error ? err.message : String(err);
+        const retryable = TRANSIENT.test(detail) || isLockError(err);
+        this.options.log.log("warn", "tenant stack update failed", { tenant: tenant.id, retryable: String(retryable), detail: redact(detail.slice(-2_000)) });
+        const details = [...own, ...general];
+        if (details.length === 0) details.push("the engine failed without diagnostics; see the server log");
+        // The customer sees their own resources' errors; stack-wide ones are the platform's.
+        const message = own.length > 0 ? own.join("; ").slice(0, 1_000) : retryable ? "the platform could not apply this change yet; it is tried again" : "the platform could not apply this change; an operator has been notified";
+        return { ok: false, retryable, details, error: { code: own.length > 0 ? code : "update_failed", message } };
+      }
+    }
+    return { ok: false, retryable: true, error: { code, message: "the instance's stack stayed locked; it is tried again" } };
+  }
+
+  private applied(outputs: OutputMap, id: string): AppliedOutputs {
+    const url = text(tenantOutput(outputs, id), "url");
+    return url === undefined ? {} : { url };
+  }
+
+  /**
+   * A lock on a tenant stack when its operation starts was left by an engine that stopped:
+   * the queue never runs two operations of one tenant at once. Returns false when the lock
+   * is held by a live engine on this host (an orphan still finishing): wait and retry.
+   */
+  private async unlock(stack: Stack): Promise<boolean> {
+    const locks = readLocks(this.stacks.engine, stack.name);
+    for (const lock of locks) {
+      if (isStaleLock(lock)) {
+        this.options.log.log("warn", "removing the lock of an engine that stopped mid-update", { stack: stack.name, pid: String(lock.pid) });
+        fs.rmSync(lock.file, { force: true });
+        fs.rmSync(`${lock.file}.attrs`, { force: true });
+      } else if (lock.hostname !== undefined && lock.hostname === os.hostname()) {
+        this.options.log.log("warn", "the tenant stack is still locked by a running engine on this host; retrying later", { stack: stack.name, pid: String(lock.pid) });
+        return false;
+      }
+    }
+    if (locks.every((lock) => isStaleLock(lock)) && locks.length > 0) return true;
+    // Another host's engine, or an object-store backend whose locks we do not read: its worker
+    // was found dead (the queue released the job), so the lock is cancelled.
+    await stack.cancel().catch((err: Error) => this.options.log.log("debug", `no update to cancel: ${err.message.split("\n")[0] ?? ""}`));
+    return true;
+  }
+
+  /** Before a retry: locks and pending operations a killed run left behind. */
+  private async recover(stack: Stack, tenantId: string): Promise<void> {
+    const log = (line: string): void => this.options.log.log("warn", line, { tenant: tenantId });
+    for (const lock of readLocks(this.stacks.engine, stack.name)) {
+      if (isStaleLock(lock)) {
+        log(`removing the lock of an engine that stopped mid-update (pid ${lock.pid ?? "?"})`);
+        fs.rmSync(lock.file, { force: true });
+        fs.rmSync(`${lock.file}.attrs`, { force: true });
+      }
+    }
+    await clearPendingOperations(stack, log).catch(async (err: Error) => {
+      if (!isLockError(err) || !(await this.unlock(stack))) throw err;
+      await clearPendingOperations(stack, log);
+    });
+  }
+
+  /** Removes what a failed create made (kept data stays: retainOnDelete). Best effort. */
+  private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
+    try {
+      await this.stacks.configure(stack, ops.platformConfig, undefined);
+      await stack.up({ message: `roll back failed create of ${tenantId}` });
+    } catch (err) {
+      this.options.log.log("warn", `rolling back the failed create left objects behind: ${this.options.redactor.redact((err as Error).message.split("\n")[0] ?? "")}`, { tenant: tenantId });
+    }
+  }
+
+  async credentials(tenantId: string): Promise<{ url: string; login: string; password: string } | undefined> {
+    const stack = await this.stacks.stack(tenantId);
+    const entry = tenantOutput(await stack.outputs(), tenantId);
+    const url = text(entry, "url");
+    const login = text(entry, "adminLogin");
+    const password = text(entry, "adminPassword");
+    if (url === undefined || login === undefined || password === undefined) return undefined;
+    this.options.redactor.add(password);
+    return { url, login, password };
+  }
+
+  /** Purge: destroys what the tenant's stack still manages and removes the stack. */
+  async removeStack(tenantId: string): Promise<void> {
+    const stack = await this.stacks.stack(tenantId);
+    await stack.destroy({ message: `purge ${tenantId}` });
+    await stack.workspace.removeStack(stack.name);
+    this.stacks.forget(tenantId);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * One stack per self-service tenant, of the same program as `pulumi up`: `<opsStack>-tenant-<id>`,
+ * each with its own workspace folder (parallel createStack/selectStack in one workspace can
+ * corrupt workspace.json, pulumi/pulumi#8186). Opening a stack is cached per tenant; the
+ * config is written before every run: the ops stack's platform keys and this tenant alone.
+ */
+import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { odooSaasProgram } from "../components/platform";
+import { PROJECT_NAME } from "../tenants/config-source";
+import type { TenantInput } from "../tenants/schema";
+import { backendUrl, defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
+import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
+import { TENANTS_KEY } from "./ops-stack";
+
+export interface TenantStacksOptions {
+  /** The ops stack's name: tenant stacks are named after it. */
+  opsStackName: string;
+  /** Default: the real program (`odooSaasProgram`). */
+  program?: PulumiFn;
+  engine?: EngineLocation;
+  root?: string;
+  /** Extra environment for the engine and its plugins (e.g. KUBECONFIG). */
+  extraEnv?: Record<string, string>;
+  progress?: (line: string) => void;
+}
+
+/** Stack names are derived, never random: the tenant id is a DNS-1123 label, valid in a stack name. */
+export function tenantStackName(opsStackName: string, tenantId: string): string {
+  return `${opsStackName}-tenant-${tenantId}`;
+}
+
+export class TenantStacks {
+  readonly engine: EngineLocation;
+  readonly root: string;
+  readonly envVars: Record<string, string>;
+  private readonly plugins: PluginPlan;
+  private readonly program: PulumiFn;
+  private readonly open = new Map<string, Promise<Stack>>();
+  private pluginsInstalled: Promise<void> | undefined;
+
+  constructor(private readonly options: TenantStacksOptions) {
+    this.root = options.root ?? repoRoot();
+    this.engine = options.engine ?? defaultEngineLocation(this.root);
+    this.program = options.program ?? (async () => odooSaasProgram());
+    this.plugins = planPlugins(this.root, this.engine.pulumiHome);
+    for (const source of this.plugins.sources) options.progress?.(`plugin ${describePlugin(source)}`);
+    this.envVars = { ...engineEnv(this.engine, this.root, this.plugins), ...(options.extraEnv ?? {}) };
+  }
+
+  stackName(tenantId: string): string {
+    return tenantStackName(this.options.opsStackName, tenantId);
+  }
+
+  /** The tenant's stack, created on first use. */
+  async stack(tenantId: string): Promise<Stack> {
+    const name = this.stackName(tenantId);
+    let opening = this.open.get(name);
+    if (!opening) {
+      opening = this.openStack(name);
+      this.open.set(name, opening);
+      // A failed open (CLI gone, backend away) is tried again next time, not cached.
+      opening.catch(() => this.open.delete(name));
+    }
+    return opening;
+  }
+
+  private async openStack(stackName: string): Promise<Stack> {
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName, projectName: PROJECT_NAME, program: this.program },
+      {
+        pulumiCommand: await pulumiCommand(this.root),
+        envVars: this.envVars,
+        workDir: workspaceDir(this.engine, stackName),
+        // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own.
+        ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
+        projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backendUrl(this.engine) } },
+      },
+    );
+    // Plugins are per PULUMI_HOME, shared by every tenant stack: install (if needed) once.
+    this.pluginsInstalled ??= installPlugins(stack.workspace, this.plugins, this.options.progress ?? (() => undefined));
+    await this.pluginsInstalled;
+    return stack;
+  }
+
+  /** Writes the stack's config: the platform keys plus this tenant (or none, to retire it). */
+  async configure(stack: Stack, platformConfig: Record<string, unknown>, tenant: TenantInput | undefined): Promise<void> {
+    // Keep what the engine wrote (e.g. the passphrase salt); the config is ours to set.
+    const settings = await stack.workspace.stackSettings(stack.name).catch(() => ({}));
+    await stack.workspace.saveStackSettings(stack.name, {
+      ...settings,
+      config: { ...platformConfig, [TENANTS_KEY]: tenant === undefined ? [] : [tenant] } as never,
+    });
+  }
+
+  /** Forgets a removed stack (purge). */
+  forget(tenantId: string): void {
+    this.open.delete(this.stackName(tenantId));
+  }
+}
