@@ -1,13 +1,19 @@
 /**
  * The runner the served server uses: the engine, one stack per self-service tenant
- * (automation/tenant-stack-runner.ts), with the server's program, engine location and
- * environment (the kubeconfig the status reader uses, so both see one cluster).
+ * (tenant-stack-runner.ts), with the server's program, engine location and environment (the
+ * kubeconfig the status reader uses, so both see one cluster); and the one-time move of the
+ * old shared stack's tenants into their own stacks (stack-migration.ts), run by one process
+ * at a time (an advisory lock: two servers may start together).
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { EngineLocation } from "./engine-env";
 import type { Logger, Redactor } from "./log";
 import type { OperationRunner } from "./operation-runner";
-import type { SignupServerConfig } from "./server-config";
+import type { RecordsStore } from "./records/records-store";
+import { LOCK_CLASS } from "./records/schema";
+import { opsStackFile, type SignupServerConfig } from "./server-config";
+import { migrateSelfServiceStack } from "./stack-migration";
+import { TenantStackRunner, tenantAfter } from "./tenant-stack-runner";
 
 export interface RunnerDeps {
   root: string;
@@ -22,8 +28,41 @@ export interface EngineRunner {
   runner: OperationRunner;
   /** The stack of one self-service tenant. */
   stackNameOf(tenantId: string): string;
+  /** Moves the old shared stack's tenants into their own stacks, once (before the queue starts). */
+  migrate(records: RecordsStore): Promise<void>;
 }
 
-export async function createRunner(_config: SignupServerConfig, _deps: RunnerDeps): Promise<EngineRunner> {
-  throw new Error("the engine runner (automation/tenant-stack-runner.ts) is not merged yet");
+export async function createRunner(config: SignupServerConfig, deps: RunnerDeps): Promise<EngineRunner> {
+  const runner = new TenantStackRunner({
+    opsStackFile: opsStackFile(config),
+    opsStackName: config.opsStack,
+    ...(deps.program !== undefined ? { program: deps.program } : {}),
+    ...(deps.engine !== undefined ? { engine: deps.engine } : {}),
+    root: deps.root,
+    // The engine's Kubernetes provider deploys to the cluster the server reads status from.
+    extraEnv: { ...(config.kubeconfig !== undefined && config.kubeconfig !== "none" ? { KUBECONFIG: config.kubeconfig } : {}), ...(deps.extraEnv ?? {}) },
+    log: deps.log,
+    redactor: deps.redactor,
+  });
+  return {
+    runner,
+    stackNameOf: (id) => runner.stackNameOf(id),
+    async migrate(records) {
+      const client = await records.pool.connect();
+      try {
+        await client.query("select pg_advisory_lock($1, 0)", [LOCK_CLASS.migrateStacks]);
+        const result = await migrateSelfServiceStack(
+          { opsStackName: config.opsStack, opsStackFile: opsStackFile(config), stacks: runner.stacks, progress: (line) => deps.log.log("info", line) },
+          async (id) => {
+            const tenant = await records.tenant(id);
+            return tenant && tenant.state !== "retired" ? tenantAfter(tenant, "create") : undefined;
+          },
+        );
+        if (result.moved.length > 0 || result.oldStackRemoved) deps.log.log("info", "moved the shared self-service stack's tenants into their own stacks", { moved: result.moved.join(","), oldStackRemoved: result.oldStackRemoved });
+      } finally {
+        await client.query("select pg_advisory_unlock($1, 0)", [LOCK_CLASS.migrateStacks]).catch(() => undefined);
+        client.release();
+      }
+    },
+  };
 }

@@ -93,9 +93,12 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     await events.start();
     cleanup.push(() => events.stop());
     const notifier = config.failureWebhookUrl !== undefined ? new WebhookNotifier(config.failureWebhookUrl, log) : undefined;
-    const { runner, stackNameOf } = deps.runner !== undefined
-      ? { runner: deps.runner, stackNameOf: (id: string) => `${config.opsStack}-${id}` }
-      : await createRunner(config, { root, log, redactor, ...deps });
+    const engine = deps.runner === undefined ? await createRunner(config, { root, log, redactor, ...deps }) : undefined;
+    // Before any job runs: the old shared stack's tenants move into their own stacks.
+    await engine?.migrate(records);
+    const runner = deps.runner ?? engine?.runner;
+    if (runner === undefined) throw new Error("no operation runner");
+    const stackNameOf = (id: string): string => engine?.stackNameOf(id) ?? `${config.opsStack}-tenant-${id}`;
     const queue = new OperationQueue({
       store: records,
       events,

@@ -159,7 +159,8 @@ describe("signup queue: parallel tenants, per-tenant order and results, SSE prog
       // Never another tenant's resources, never a secret.
       for (const step of steps) expect(String(step.resource)).to.match(/^sage(-|$)/);
       const summary = events.find((e) => e.type === "summary") as { changes: Record<string, number> };
-      expect(summary.changes).to.deep.equal({ create: 2 });
+      // The tenant's own stack, created with its first operation: the stack, the component, its resource.
+      expect(summary.changes).to.deep.equal({ create: 3 });
       const creds = await h.request<{ password: string }>("GET", "/api/tenants/sage/credentials", { token: tokens.flo });
       const text = JSON.stringify(events);
       expect(text).to.not.contain(creds.body.password);
