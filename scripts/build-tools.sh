@@ -184,7 +184,10 @@ show_progress() {
 prepare_src_pulumi_kubernetes() {
   local dir="$1" mod_dir
   cp "$REPO/tools/pulumi-kubernetes/"{go.mod,go.sum,main.go} "$dir/"
-  mod_dir="$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)" \
+  # `go mod download -json` fetches the module first: `go list -m` gives no folder for a
+  # module that is not in the module cache yet (a fresh machine).
+  mod_dir="$(cd "$dir" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 | jq -r '.Dir // empty')"
+  [[ -n "$mod_dir" && -f "$mod_dir/cmd/pulumi-resource-kubernetes/schema.json" ]] \
     || { echo "cannot download github.com/pulumi/pulumi-kubernetes/provider/v4@$KUBERNETES_PROVIDER_MODULE" >&2; return 1; }
   jq -c --arg v "$KUBERNETES_PLUGIN_VERSION" '.version = $v' \
     "$mod_dir/cmd/pulumi-resource-kubernetes/schema.json" >"$dir/schema-embed.json" || return 1
