@@ -59,6 +59,15 @@ export async function createRunner(config: SignupServerConfig, deps: RunnerDeps)
           },
         );
         if (result.moved.length > 0 || result.oldStackRemoved) deps.log.log("info", "moved the shared self-service stack's tenants into their own stacks", { moved: result.moved.join(","), oldStackRemoved: result.oldStackRemoved });
+        // `pulumi state move` moves resources, not the stack's outputs: an update of each moved
+        // stack (its resources unchanged) registers them, so its owner reads the credentials.
+        for (const id of result.moved) {
+          try {
+            await (await runner.stacks.stack(id)).up({ message: `outputs of ${id} after the move into its own stack` });
+          } catch (err) {
+            deps.log.log("warn", `the moved stack of ${id} has no outputs until its next operation: ${deps.redactor.redact((err as Error).message.split("\n")[0] ?? "")}`, { tenant: id });
+          }
+        }
       } finally {
         await client.query("select pg_advisory_unlock($1, 0)", [LOCK_CLASS.migrateStacks]).catch(() => undefined);
         client.release();
