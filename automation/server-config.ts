@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseAdminClaim } from "./auth";
 import { repoRoot } from "./engine-env";
 import { workerCount, WorkerCountProblem } from "./queue/worker-count";
+import { tenantStackName } from "./tenant-stacks";
 
 export interface SignupServerConfig {
   host: string;
@@ -171,7 +172,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
 /** What is configured, safe to print: no secret values. */
 export function describeConfig(config: SignupServerConfig): string[] {
   return [
-    `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service stack: ${config.selfServiceStack}`,
+    `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service tenants: one stack each, ${tenantStackName(config.opsStack, "<id>")}`,
     `database: ${config.databaseUrl !== undefined ? describeDatabase(config.databaseUrl) : "local (started by serve:local)"}; workers: ${config.workers}`,
     `auth: issuer ${config.issuer}, audience ${config.audience}; ${[
       ...(config.jwksUrl !== undefined ? [`JWKS ${config.jwksUrl}`] : []),
