@@ -1,7 +1,7 @@
 /**
  * The owner's backups, without HTTP: who may see them (the owner or an admin; anyone else gets
  * 404, as for every tenant route), the daily limit on "back up now" (recorded durably in the
- * signup store before the cluster is asked), and names checked by the backup naming rule before
+ * records before the cluster is asked), and names checked by the backup naming rule before
  * any reader sees them. The reading itself is a BackupAccess (backup-access.ts).
  */
 import { parseBackupName } from "../backup/backup-name";
@@ -9,7 +9,9 @@ import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
 import type { Logger } from "./log";
-import type { SignupStore, TenantRecord } from "./signup-store";
+import type { BackupRequests } from "./records/backup-requests";
+import type { RecordsStore } from "./records/records-store";
+import type { TenantRecord } from "./records/types";
 
 /** On-demand backups one tenant may request per UTC day, as Odoo.sh allows. */
 export const BACKUPS_PER_DAY = 5;
@@ -22,7 +24,8 @@ export interface BackupLimitView {
 }
 
 export interface BackupServiceOptions {
-  store: SignupStore;
+  records: RecordsStore;
+  requests: BackupRequests;
   access: BackupAccess;
   log: Logger;
   perDay?: number;
@@ -30,10 +33,6 @@ export interface BackupServiceOptions {
 }
 
 const UNAVAILABLE = "your backups cannot be reached right now; please try again in a few minutes";
-
-function dayOf(iso: string): string {
-  return iso.slice(0, 10);
-}
 
 function nextUtcMidnight(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
@@ -52,16 +51,15 @@ export class BackupService {
    * The tenant if the caller may see it, else 404 as if missing; 409 before it exists in the
    * cluster. The one owner check of the data routes (backups, downloads, uploads).
    */
-  tenant(caller: Caller, id: string): Readonly<TenantRecord> {
-    const tenant = this.options.store.tenant(id);
+  async tenant(caller: Caller, id: string): Promise<TenantRecord> {
+    const tenant = await this.options.records.tenant(id);
     if (!tenant || tenant.state === "retired" || (tenant.ownerId !== caller.sub && !caller.isAdmin)) throw notFound(`tenant "${id}"`);
     if (tenant.state !== "active") throw new ApiError(409, "not_ready", `"${id}" has no backups yet; they start once the instance is created`);
     return tenant;
   }
 
-  private limit(id: string, now: Date): BackupLimitView {
-    const today = dayOf(now.toISOString());
-    const used = this.options.store.backupRequestsOf(id).filter((r) => dayOf(r.at) === today).length;
+  private async limit(id: string, now: Date): Promise<BackupLimitView> {
+    const used = await this.options.requests.usedOn(id, now);
     return { used, max: this.perDay, resetsAt: nextUtcMidnight(now).toISOString() };
   }
 
@@ -77,47 +75,39 @@ export class BackupService {
   }
 
   async list(caller: Caller, id: string): Promise<{ backups: BackupEntry[]; limit: BackupLimitView }> {
-    this.tenant(caller, id);
+    await this.tenant(caller, id);
     const backups = await this.reading(id, "list", () => this.options.access.list(id));
-    return { backups, limit: this.limit(id, this.now()) };
+    return { backups, limit: await this.limit(id, this.now()) };
   }
 
   /** Recorded before the cluster is asked, so the limit holds across restarts; withdrawn if the cluster refuses. */
   async request(caller: Caller, id: string): Promise<{ backup: { requestedAt: string; reference: string }; limit: BackupLimitView }> {
-    this.tenant(caller, id);
+    await this.tenant(caller, id);
     const now = this.now();
     const at = now.toISOString();
     const resetsAt = nextUtcMidnight(now);
-    this.options.store.mutate((doc) => {
-      const kept = (Object.hasOwn(doc.backupRequests, id) ? (doc.backupRequests[id] ?? []) : []).filter((r) => dayOf(r.at) === dayOf(at));
-      if (kept.length >= this.perDay) {
-        const seconds = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000));
-        throw new ApiError(429, "backup_limit",
-          `you can request ${this.perDay} backups a day and have used them all; you can request the next one from ${resetsAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
-          undefined, { "Retry-After": String(seconds) });
-      }
-      doc.backupRequests[id] = [...kept, { at, requestedBy: caller.sub }];
-    });
+    const { requests } = this.options;
+    if (!(await requests.take(id, now, caller.sub, this.perDay))) {
+      const seconds = Math.max(1, Math.ceil((resetsAt.getTime() - now.getTime()) / 1000));
+      throw new ApiError(429, "backup_limit",
+        `you can request ${this.perDay} backups a day and have used them all; you can request the next one from ${resetsAt.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+        undefined, { "Retry-After": String(seconds) });
+    }
     let reference: string;
     try {
       ({ reference } = await this.reading(id, "request", () => this.options.access.requestBackup(id)));
     } catch (err) {
-      this.options.store.mutate((doc) => {
-        if (Object.hasOwn(doc.backupRequests, id)) doc.backupRequests[id] = (doc.backupRequests[id] ?? []).filter((r) => r.at !== at || r.requestedBy !== caller.sub);
-      });
+      await requests.withdraw(id, now, caller.sub);
       throw err;
     }
-    this.options.store.mutate((doc) => {
-      const record = (Object.hasOwn(doc.backupRequests, id) ? (doc.backupRequests[id] ?? []) : []).find((r) => r.at === at && r.requestedBy === caller.sub);
-      if (record) record.reference = reference;
-    });
+    await requests.setReference(id, now, caller.sub, reference);
     this.options.log.log("info", "on-demand backup requested", { tenant: id, reference });
-    return { backup: { requestedAt: at, reference }, limit: this.limit(id, now) };
+    return { backup: { requestedAt: at, reference }, limit: await this.limit(id, now) };
   }
 
   /** 404 for a name that is not one of this tenant's backup names, and for one that is not there or not complete. */
   async download(caller: Caller, id: string, name: string, mode: DownloadMode): Promise<BackupDownload> {
-    this.tenant(caller, id);
+    await this.tenant(caller, id);
     if (!parseBackupName(id, name)) throw notFound(`backup "${name}"`);
     const found = await this.reading(id, "download", () => this.options.access.download(id, name, mode));
     if (found === undefined) throw notFound(`backup "${name}"`);

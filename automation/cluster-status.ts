@@ -6,10 +6,10 @@
  * ready means the Ready condition, not the phase.
  */
 import * as k8s from "@kubernetes/client-node";
-import { selectorLabels } from "../components/labels";
+import { PART_OF, selectorLabels, TENANT_LABEL } from "../components/labels";
 import { tenantNames } from "../components/naming";
 import { kubeConfigFromSetting } from "../ops/kube";
-import type { OperationRecord, TenantRecord } from "./signup-store";
+import type { OperationRecord, TenantRecord } from "./records/types";
 
 /** `unknown`: the cluster could not be read, so readiness was not observed (the reason says why). */
 export type TenantStatus = "provisioning" | "ready" | "error" | "suspended" | "deleting" | "unknown";
@@ -93,6 +93,8 @@ export function deriveTenantStatus(input: StatusInput): { status: TenantStatus; 
 
 export interface ClusterStatusReader {
   observe(tenantId: string): Promise<ClusterObservation>;
+  /** Many tenants with one read (listings of hundreds); readers without it are asked per tenant. */
+  observeMany?(tenantIds: readonly string[]): Promise<Map<string, ClusterObservation>>;
 }
 
 /** Reads nothing: used when no cluster is configured. */
@@ -111,26 +113,54 @@ export class KubernetesStatusReader implements ClusterStatusReader {
     this.core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   }
 
-  async observe(tenantId: string): Promise<ClusterObservation> {
-    const namespace = tenantNames(tenantId).namespace;
-    const labelSelector = Object.entries(selectorLabels(tenantId, "odoo")).map(([k, v]) => `${k}=${v}`).join(",");
+  private async timed<T>(read: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
       timer.unref();
     });
     try {
-      const list = await Promise.race([this.core.listNamespacedPod({ namespace, labelSelector }), timeout]);
-      return { reachable: true, pods: list.items.map(podSummary) };
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === 404) return { reachable: true, pods: [] };
-      const message = err instanceof Error ? err.message.split("\n")[0] ?? "" : "";
-      return { reachable: false, reason: `cluster not reachable${typeof code === "number" ? ` (HTTP ${code})` : ""}: ${message.slice(0, 200)}` };
+      return await Promise.race([read, timeout]);
     } finally {
       clearTimeout(timer);
     }
   }
+
+  async observe(tenantId: string): Promise<ClusterObservation> {
+    const namespace = tenantNames(tenantId).namespace;
+    const labelSelector = Object.entries(selectorLabels(tenantId, "odoo")).map(([k, v]) => `${k}=${v}`).join(",");
+    try {
+      const list = await this.timed(this.core.listNamespacedPod({ namespace, labelSelector }));
+      return { reachable: true, pods: list.items.map(podSummary) };
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 404) return { reachable: true, pods: [] };
+      return unreachable(err);
+    }
+  }
+
+  /** Every tenant's Odoo pods with one list across namespaces. */
+  async observeMany(tenantIds: readonly string[]): Promise<Map<string, ClusterObservation>> {
+    const result = new Map<string, ClusterObservation>();
+    try {
+      const list = await this.timed(this.core.listPodForAllNamespaces({ labelSelector: `app.kubernetes.io/name=odoo,app.kubernetes.io/part-of=${PART_OF}` }));
+      const pods = new Map<string, PodSummary[]>();
+      for (const pod of list.items) {
+        const tenant = pod.metadata?.labels?.[TENANT_LABEL];
+        if (tenant !== undefined) pods.set(tenant, [...(pods.get(tenant) ?? []), podSummary(pod)]);
+      }
+      for (const id of tenantIds) result.set(id, { reachable: true, pods: pods.get(id) ?? [] });
+    } catch (err) {
+      const observation = unreachable(err);
+      for (const id of tenantIds) result.set(id, observation);
+    }
+    return result;
+  }
+}
+
+function unreachable(err: unknown): ClusterObservation {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message.split("\n")[0] ?? "" : "";
+  return { reachable: false, reason: `cluster not reachable${typeof code === "number" ? ` (HTTP ${code})` : ""}: ${message.slice(0, 200)}` };
 }
 
 /** KUBECONFIG (or ~/.kube/config, or in-cluster), as kubectl finds it; "none" disables. */

@@ -4,7 +4,7 @@
  * operation record, which an administrator looks up by the reference shown next to the
  * message (the operation id: GET /api/operations/<reference> with an admin token).
  */
-import type { OperationKind, OperationRecord } from "./signup-store";
+import type { OperationKind, OperationRecord } from "./records/types";
 
 export interface CustomerError {
   code: string;

@@ -7,13 +7,14 @@
  */
 import { customerError, type CustomerError } from "./customer-messages";
 import type { ProgressEntry, ProgressEvent } from "./operation-events";
-import type { OperationRecord } from "./signup-store";
+import type { OperationRecord } from "./records/types";
 
 export type StepKey = "setup" | "space" | "security" | "database" | "odoo" | "address" | "backups" | "offline" | "pause" | "resume";
 
 export type CustomerProgressEvent =
   | { type: "queued" }
   | { type: "recovering"; message: string }
+  | { type: "retrying"; message: string }
   | { type: "started" }
   | { type: "step"; step: StepKey; label: string; status: "started" | "finished" | "failed" }
   | { type: "succeeded" }
@@ -72,6 +73,9 @@ export class CustomerProgress {
         return [{ type: "started" }];
       case "recovering":
         return [{ type: "recovering", message: "Our service restarted during your request; it is picking up where it left off." }];
+      case "retrying":
+        // The engine's reason is for administrators; the customer learns only that it goes on.
+        return [{ type: "retrying", message: "This is taking longer than usual; we try again in a moment." }];
       case "failed":
         return [{ type: "failed", error: customerError({ id: this.op.id, kind: this.op.kind, error: event.error }) }];
       case "step":

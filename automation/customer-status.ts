@@ -13,7 +13,7 @@
  */
 import { deriveTenantStatus, type StatusInput } from "./cluster-status";
 import { customerError } from "./customer-messages";
-import type { OperationRecord, TenantRecord } from "./signup-store";
+import type { OperationRecord, TenantRecord } from "./records/types";
 
 export const CUSTOMER_STATUSES = ["creating", "starting", "ready", "suspended", "failed", "deleting", "deleted", "unknown"] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];

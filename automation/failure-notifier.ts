@@ -5,8 +5,7 @@
  * may carry a token) and the failure stays visible in the admin overview.
  */
 import type { Logger } from "./log";
-import { OperationEvents, type ProgressEvent } from "./operation-events";
-import type { SignupStore } from "./signup-store";
+import type { OperationRecord } from "./records/types";
 
 export interface FailureNotice {
   event: "operation_failed";
@@ -45,25 +44,15 @@ export class WebhookNotifier {
   }
 }
 
-/** Operation events that also notify on every failed operation. */
-export class NotifyingOperationEvents extends OperationEvents {
-  constructor(private readonly store: SignupStore, private readonly notifier: WebhookNotifier) {
-    super();
-  }
-
-  override append(operationId: string, event: ProgressEvent): void {
-    const first = event.type === "failed" && !this.done(operationId);
-    super.append(operationId, event);
-    if (!first || event.type !== "failed") return;
-    const op = this.store.operation(operationId);
-    this.notifier.notify({
-      event: "operation_failed",
-      reference: operationId,
-      tenant: op?.tenantId ?? "",
-      kind: op?.kind ?? "",
-      code: event.error.code,
-      message: event.error.message,
-      at: new Date().toISOString(),
-    });
-  }
+/** The notice for an operation that failed for good (the queue calls this once per operation). */
+export function failureNotice(op: Pick<OperationRecord, "id" | "tenantId" | "kind" | "error">): FailureNotice {
+  return {
+    event: "operation_failed",
+    reference: op.id,
+    tenant: op.tenantId,
+    kind: op.kind,
+    code: op.error?.code ?? "failed",
+    message: op.error?.message ?? "",
+    at: new Date().toISOString(),
+  };
 }

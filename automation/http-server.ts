@@ -16,9 +16,10 @@ import type { BackupService } from "./backup-service";
 import { DownloadTickets } from "./download-tickets";
 import { CustomerProgress } from "./customer-progress";
 import type { Logger } from "./log";
+import { requireAdmin, type AdminService } from "./admin-service";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
-import type { SignupStore } from "./signup-store";
-import { operationView, rejectUnknownFields, type TenantService } from "./tenant-service";
+import { rejectUnknownFields, type TenantService } from "./tenant-service";
+import { operationView } from "./tenant-views";
 import { uploadRoutes } from "./upload-routes";
 import type { UploadService } from "./upload-service";
 
@@ -30,12 +31,14 @@ export interface PageConfig {
 
 export interface HttpServerOptions {
   service: TenantService;
+  admin: AdminService;
   backups: BackupService;
   /** Bring your own database (upload-routes.ts); absent: no upload routes. */
   uploads?: UploadService;
   auth: Authenticator;
   events: OperationEvents;
-  store: SignupStore;
+  /** For /readyz: does the database answer? */
+  databaseReady: () => Promise<boolean>;
   log: Logger;
   page: PageConfig;
   /** Folder of index.html, style.css and the page's ES modules in js/. */
@@ -144,7 +147,7 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 };
 
 export function createHttpServer(options: HttpServerOptions): http.Server {
-  const { service, auth, events, store, log } = options;
+  const { service, auth, events, log } = options;
   const tickets = new DownloadTickets();
   const maxBody = options.maxBodyBytes ?? 16 * 1024;
   const supabaseOrigin = new URL(options.page.supabaseUrl).origin;
@@ -172,8 +175,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
 
   route("GET", "/healthz", async ({ res }) => send(res, 200, { status: "ok" }));
   route("GET", "/readyz", async ({ res }) => {
-    const checks = { cli: options.cliPresent(), store: store.writable() };
-    send(res, checks.cli && checks.store ? 200 : 503, { status: checks.cli && checks.store ? "ready" : "not ready", checks });
+    const checks = { cli: options.cliPresent(), database: await options.databaseReady() };
+    send(res, checks.cli && checks.database ? 200 : 503, { status: checks.cli && checks.database ? "ready" : "not ready", checks });
   });
   route("GET", "/config\\.js", async ({ res }) => {
     res.writeHead(200, { ...pageHeaders, "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
@@ -207,12 +210,12 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const who = await caller();
     const id = url.searchParams.get("id");
     if (id === null) throw new ApiError(400, "missing_parameter", "add ?id=<name>", "id");
-    send(res, 200, service.checkId(who, id));
+    send(res, 200, await service.checkId(who, id));
   });
   route("POST", "/api/tenants", async ({ req, res, caller }) => {
     const who = await caller();
     const body = await readJsonObject(req, maxBody);
-    const result = service.create(who, body);
+    const result = await service.create(who, body);
     send(res, 202, result, { Location: `/api/operations/${result.operation.id}` });
   });
   // Who the token says the caller is, so the page shows administrators their view without probing.
@@ -222,7 +225,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   });
   route("GET", "/api/tenants", async ({ res, caller }) => {
     const who = await caller();
-    send(res, 200, { tenants: await service.list(who), limit: service.usage(who) });
+    send(res, 200, { tenants: await service.list(who), limit: await service.usage(who) });
   });
   route("GET", `/api/tenants/${ID}`, async ({ res, params, caller }) => {
     send(res, 200, await service.get(await caller(), params[0] as string));
@@ -230,14 +233,14 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   route("DELETE", `/api/tenants/${ID}`, async ({ req, res, params, caller }) => {
     const who = await caller();
     rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
-    const result = service.request(who, params[0] as string, "delete");
+    const result = await service.request(who, params[0] as string, "delete");
     send(res, 202, result, { Location: `/api/operations/${result.operation.id}` });
   });
   for (const kind of ["suspend", "resume"] as const) {
     route("POST", `/api/tenants/${ID}/${kind}`, async ({ req, res, params, caller }) => {
       const who = await caller();
       rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
-      const result = service.request(who, params[0] as string, kind);
+      const result = await service.request(who, params[0] as string, kind);
       send(res, 202, result, { Location: `/api/operations/${result.operation.id}` });
     });
   }
@@ -302,14 +305,14 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler);
   route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
     const who = await caller();
-    send(res, 200, operationView(service.operation(who, params[0] as string), who.isAdmin ? "admin" : "customer"));
+    send(res, 200, operationView(await service.operation(who, params[0] as string), who.isAdmin ? "admin" : "customer"));
   });
   route("GET", `/api/operations/${OP_ID}/events`, async ({ req, res, params, url, caller }) => {
     const who = await caller();
-    const op = service.operation(who, params[0] as string);
+    const op = await service.operation(who, params[0] as string);
     // Customers read steps in their words; the raw engine stream is for administrators.
     const raw = url.searchParams.get("view") === "admin";
-    if (raw) service.requireAdmin(who);
+    if (raw) requireAdmin(who);
     const progress = new CustomerProgress(op);
     const write = (entry: ProgressEntry): void => {
       if (raw) sseWrite(res, entry);
@@ -319,20 +322,13 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     const after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
     res.writeHead(200, { ...API_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive", "X-Accel-Buffering": "no" });
     res.write(`retry: 2000\n\n`);
-    if (!events.known(op.id) && (op.status === "succeeded" || op.status === "failed")) {
-      // Finished before this process started: its engine events are gone, its result is not.
-      const final = op.status === "succeeded" ? { type: "succeeded" as const } : { type: "failed" as const, error: op.error ?? { code: "failed", message: "failed" } };
-      write({ seq: 1, at: op.finishedAt ?? op.createdAt, event: final });
-      res.end();
-      return;
-    }
-    const history = events.history(op.id, after);
+    // Persisted events: the history first (whichever process ran it), then what any process appends.
+    const history = await events.history(op.id, after);
     for (const entry of history) write(entry);
-    if (history.some((entry) => isTerminal(entry.event)) || events.done(op.id)) {
+    if (history.some((entry) => isTerminal(entry.event))) {
       res.end();
       return;
     }
-    let lastSeq = history.at(-1)?.seq ?? after;
     await new Promise<void>((resolve) => {
       const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), options.heartbeatMs ?? 15_000);
       const stop = (): void => {
@@ -340,9 +336,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
         unsubscribe();
         resolve();
       };
-      const unsubscribe = events.subscribe(op.id, (entry) => {
-        if (entry.seq <= lastSeq) return;
-        lastSeq = entry.seq;
+      const unsubscribe = events.subscribe(op.id, history.at(-1)?.seq ?? after, (entry) => {
         write(entry);
         if (isTerminal(entry.event)) {
           stop();
@@ -352,9 +346,9 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       req.on("close", stop);
     });
   });
-  route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, service.adminTenantIds(await caller())));
-  route("GET", "/api/admin/updates", async ({ res, caller }) => send(res, 200, service.adminUpdates(await caller())));
-  route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await service.adminOverview(await caller())));
+  route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, await options.admin.tenantIds(await caller())));
+  route("GET", "/api/admin/operations", async ({ res, caller }) => send(res, 200, await options.admin.operations(await caller())));
+  route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await options.admin.overview(await caller())));
 
   let requestCounter = 0;
   return http.createServer((req, res) => {

@@ -1,18 +1,21 @@
 /**
- * Progress of each operation as small JSON messages, kept in memory for late subscribers
- * (the Server-Sent Events endpoint replays what happened so far, then streams live ones).
- * Messages carry no secrets and nothing about other tenants: the stack operator forwards
- * only the steps and diagnostics it attributed to the operation's own tenant.
+ * Progress of each operation as small JSON messages, for the Server-Sent Events endpoint:
+ * a late subscriber gets what happened so far, then live messages. Messages carry no
+ * secrets and nothing about other tenants: the runner forwards only the steps and
+ * diagnostics of the operation's own tenant. They are persisted (records/event-log.ts), so a
+ * client on one server process sees an operation that another process runs.
  */
-import type { OperationError } from "./signup-store";
+import type { OperationError } from "./records/types";
 
 export type ProgressEvent =
   | { type: "queued" }
   | { type: "recovering"; message: string }
-  | { type: "started"; update: number; operations: number }
+  | { type: "started"; attempt: number }
   | { type: "step"; status: "started" | "finished" | "failed"; op: string; resource: string; kind: string }
   | { type: "diagnostic"; severity: "error" | "warning"; message: string }
   | { type: "summary"; changes: Record<string, number>; durationSeconds?: number }
+  /** A temporary failure (a locked stack, the API server away): the operation runs again after a pause. */
+  | { type: "retrying"; attempt: number; error: OperationError }
   | { type: "succeeded" }
   | { type: "failed"; error: OperationError };
 
@@ -23,72 +26,19 @@ export interface ProgressEntry {
   event: ProgressEvent;
 }
 
-type Listener = (entry: ProgressEntry) => void;
+export type ProgressListener = (entry: ProgressEntry) => void;
 
-interface Log {
-  entries: ProgressEntry[];
-  nextSeq: number;
-  done: boolean;
-  listeners: Set<Listener>;
+export interface OperationEvents {
+  /** Appends (persisted before it resolves); nothing is appended after a terminal event. */
+  append(operationId: string, event: ProgressEvent): Promise<void>;
+  /** Entries after `afterSeq` (0: all of them). */
+  history(operationId: string, afterSeq?: number): Promise<ProgressEntry[]>;
+  /** Entries after `afterSeq` as they are appended, by any process; returns the unsubscribe function. */
+  subscribe(operationId: string, afterSeq: number, listener: ProgressListener): () => void;
 }
 
-const MAX_ENTRIES_PER_OPERATION = 2_000;
-const MAX_OPERATIONS_KEPT = 5_000;
+export const MAX_ENTRIES_PER_OPERATION = 2_000;
 
 export function isTerminal(event: ProgressEvent): boolean {
   return event.type === "succeeded" || event.type === "failed";
-}
-
-export class OperationEvents {
-  private readonly logs = new Map<string, Log>();
-
-  private log(operationId: string): Log {
-    let log = this.logs.get(operationId);
-    if (!log) {
-      log = { entries: [], nextSeq: 1, done: false, listeners: new Set() };
-      this.logs.set(operationId, log);
-      this.prune();
-    }
-    return log;
-  }
-
-  private prune(): void {
-    if (this.logs.size <= MAX_OPERATIONS_KEPT) return;
-    for (const [id, log] of this.logs) {
-      if (log.done && log.listeners.size === 0) this.logs.delete(id);
-      if (this.logs.size <= MAX_OPERATIONS_KEPT) return;
-    }
-  }
-
-  append(operationId: string, event: ProgressEvent): void {
-    const log = this.log(operationId);
-    if (log.done) return;
-    const entry: ProgressEntry = { seq: log.nextSeq++, at: new Date().toISOString(), event };
-    // A huge update must not grow memory without bound; the terminal event always fits.
-    if (log.entries.length < MAX_ENTRIES_PER_OPERATION || isTerminal(event)) log.entries.push(entry);
-    if (isTerminal(event)) log.done = true;
-    for (const listener of [...log.listeners]) listener(entry);
-    if (log.done) log.listeners.clear();
-  }
-
-  /** Entries after `afterSeq` (0: all of them). */
-  history(operationId: string, afterSeq = 0): ProgressEntry[] {
-    return (this.logs.get(operationId)?.entries ?? []).filter((entry) => entry.seq > afterSeq);
-  }
-
-  known(operationId: string): boolean {
-    return this.logs.has(operationId);
-  }
-
-  done(operationId: string): boolean {
-    return this.logs.get(operationId)?.done ?? false;
-  }
-
-  /** Live entries from now on; returns the unsubscribe function. */
-  subscribe(operationId: string, listener: Listener): () => void {
-    const log = this.log(operationId);
-    if (log.done) return () => undefined;
-    log.listeners.add(listener);
-    return () => log.listeners.delete(listener);
-  }
 }

@@ -5,7 +5,7 @@
  * engine, one stack per self-service tenant); queue tests may pass their own.
  */
 import type { ProgressEvent } from "./operation-events";
-import type { OperationError, OperationRecord, TenantRecord } from "./signup-store";
+import type { OperationError, OperationRecord, TenantRecord } from "./records/types";
 
 export interface OperationRun {
   operation: Readonly<OperationRecord>;

@@ -5,6 +5,8 @@
 import * as path from "node:path";
 import { parseAdminClaim } from "./auth";
 import { repoRoot } from "./engine-env";
+import { workerCount, WorkerCountProblem } from "./queue/worker-count";
+import { tenantStackName } from "./tenant-stacks";
 
 export interface SignupServerConfig {
   host: string;
@@ -13,9 +15,14 @@ export interface SignupServerConfig {
   opsStack: string;
   /** Folder of `Pulumi.<opsStack>.yaml`. */
   opsDir: string;
-  /** `<opsStack>-selfservice`. */
+  /** `<opsStack>-selfservice`: the one shared stack of earlier versions (its tenants move to their own stacks). */
   selfServiceStack: string;
+  /** Where the earlier JSON store lived: its signups.json is imported once into the database. */
   storeDir: string;
+  /** PostgreSQL of the records and the queue (never printed: it may hold a password); unset only for serve:local. */
+  databaseUrl?: string;
+  /** Operations this process runs at once (ODOO_SAAS_WORKERS, default from free memory). */
+  workers: number;
   supabaseUrl: string;
   supabaseAnonKey: string;
   issuer: string;
@@ -26,7 +33,6 @@ export interface SignupServerConfig {
   tenantLimit: number;
   /** KUBECONFIG path; "none" disables cluster reads; undefined: kubectl's defaults. */
   kubeconfig?: string;
-  coalesceWindowMs: number;
   /** Accept Supabase anonymous sign-ins (`is_anonymous: true`); default false. */
   allowAnonymous: boolean;
   /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
@@ -77,6 +83,33 @@ function webhook(value: string | undefined): { failureWebhookUrl?: string } {
   return { failureWebhookUrl: url.toString() };
 }
 
+function workersFrom(value: string | undefined): number {
+  try {
+    return workerCount(value);
+  } catch (err) {
+    if (err instanceof WorkerCountProblem) throw new ConfigProblem(err.message);
+    throw err;
+  }
+}
+
+/** `npm run serve` needs a database; serve:local starts one when DATABASE_URL is unset. */
+export function requireDatabaseUrl(config: SignupServerConfig): string {
+  if (config.databaseUrl === undefined) {
+    throw new ConfigProblem("DATABASE_URL is required: the PostgreSQL connection string of the records and the work queue (e.g. postgres://user:password@host:5432/odoo_saas); `npm run serve:local` starts a local one");
+  }
+  return config.databaseUrl;
+}
+
+/** Host, port and database only: never the password. */
+export function describeDatabase(url: string): string {
+  try {
+    const u = new URL(url);
+    return `postgres ${u.hostname}${u.port ? `:${u.port}` : ""}${u.pathname}`;
+  } catch {
+    return "postgres (a connection string that is not a URL)";
+  }
+}
+
 export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsStack">): string {
   return path.join(config.opsDir, `Pulumi.${config.opsStack}.yaml`);
 }
@@ -87,7 +120,7 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWKS_URL (<SUPABASE_URL>/auth/v1/.well-known/jwks.json; "none" disables),
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
- * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, ODOO_SAAS_COALESCE_MS (200),
+ * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
  * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
@@ -129,7 +162,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     adminClaim,
     tenantLimit: integer("ODOO_SAAS_TENANT_LIMIT", env.ODOO_SAAS_TENANT_LIMIT, 3, 0, 10_000),
     ...(env.KUBECONFIG !== undefined ? { kubeconfig: env.KUBECONFIG } : {}),
-    coalesceWindowMs: integer("ODOO_SAAS_COALESCE_MS", env.ODOO_SAAS_COALESCE_MS, 200, 0, 60_000),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    workers: workersFrom(env.ODOO_SAAS_WORKERS),
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
     ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
   };
@@ -138,8 +172,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
 /** What is configured, safe to print: no secret values. */
 export function describeConfig(config: SignupServerConfig): string[] {
   return [
-    `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service stack: ${config.selfServiceStack}`,
-    `store: ${config.storeDir}`,
+    `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service tenants: one stack each, ${tenantStackName(config.opsStack, "<id>")}`,
+    `database: ${config.databaseUrl !== undefined ? describeDatabase(config.databaseUrl) : "local (started by serve:local)"}; workers: ${config.workers}`,
     `auth: issuer ${config.issuer}, audience ${config.audience}; ${[
       ...(config.jwksUrl !== undefined ? [`JWKS ${config.jwksUrl}`] : []),
       ...(config.hs256Secret !== undefined ? ["HS256 secret (set)"] : []),

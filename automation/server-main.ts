@@ -1,9 +1,10 @@
 /**
- * `npm run serve`: the signup server with the real program (`odooSaasProgram`) on the
- * self-service stack `<opsStack>-selfservice`. Settings come from the environment (see
+ * `npm run serve`: the signup server with the real program (`odooSaasProgram`), one stack
+ * per self-service tenant, records and work queue in the PostgreSQL of DATABASE_URL (several
+ * processes on one database share the work). Settings come from the environment (see
  * server-config.ts and automation/README.md); secrets are never printed.
  */
-import { ConfigProblem, configFromEnv, describeConfig, engineSecretsSetting } from "./server-config";
+import { ConfigProblem, configFromEnv, describeConfig, engineSecretsSetting, requireDatabaseUrl } from "./server-config";
 import { startSignupApp } from "./signup-app";
 
 async function main(): Promise<number> {
@@ -13,6 +14,7 @@ async function main(): Promise<number> {
     config = configFromEnv();
     // `npm run serve` is never the local default (that is serve:local): refuse before any state is touched.
     secrets = engineSecretsSetting();
+    requireDatabaseUrl(config);
   } catch (err) {
     if (err instanceof ConfigProblem) {
       console.error(`signup server: ${err.message}`);
@@ -25,7 +27,7 @@ async function main(): Promise<number> {
   console.log(`signup server: engine secrets: ${secrets}`);
   console.log(`signup server: listening on ${app.url}`);
   const shutdown = (signal: string): void => {
-    console.log(`signup server: ${signal}, finishing the running update (queued work stays in the store)`);
+    console.log(`signup server: ${signal}, finishing the running operations (queued ones stay in the database for any server)`);
     app.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -1,27 +1,36 @@
 /**
- * Wires the signup server: durable store, stack operator (the engine), tenant service,
- * authentication and the HTTP server. Used by server-main.ts (real program), and by the
- * tests and the benchmark, which pass a stand-in program (see stack-operator.ts).
+ * Wires the signup server: records and progress events in PostgreSQL, the work queue
+ * (graphile-worker) with the operation runner (the engine, one stack per self-service
+ * tenant), the tenant and admin services, authentication and the HTTP server. Used by
+ * server-main.ts and serve:local (real program), and by the tests and the benchmark, which
+ * pass the stand-in program.
  */
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { AdminService } from "./admin-service";
+import { adminReaderFromEnv, type ClusterAdminReader } from "./admin-overview";
 import { Authenticator, parseAdminClaim } from "./auth";
-import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status";
-import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
-import { createHttpServer } from "./http-server";
-import { jsonLogger, Redactor, type Logger } from "./log";
 import type { BackupAccess } from "./backup-access";
 import { backupAccessFromConfig } from "./backup-access-from-config";
 import { BackupService } from "./backup-service";
-import { adminReaderFromEnv, type ClusterAdminReader } from "./admin-overview";
-import { NotifyingOperationEvents, WebhookNotifier } from "./failure-notifier";
-import { OperationEvents } from "./operation-events";
-import { opsStackFile, type SignupServerConfig } from "./server-config";
-import { SignupStore } from "./signup-store";
-import { StackOperator } from "./stack-operator";
+import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status";
+import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
+import { failureNotice, WebhookNotifier } from "./failure-notifier";
+import { createHttpServer } from "./http-server";
+import { jsonLogger, Redactor, type Logger } from "./log";
+import type { OperationRunner } from "./operation-runner";
+import { OpsPlatform } from "./ops-platform";
+import { OperationQueue } from "./queue/operation-queue";
+import { BackupRequests } from "./records/backup-requests";
+import { PgOperationEvents } from "./records/event-log";
+import { importLegacyStore } from "./records/import-json";
+import { RecordsStore } from "./records/records-store";
+import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { TenantService } from "./tenant-service";
+import { TenantViews } from "./tenant-views";
+import { createRunner } from "./runner-from-config";
 import { uploadRestorerFromConfig } from "./upload-restorer-from-config";
 import type { UploadRestorer } from "./upload-restorer";
 import { UploadService } from "./upload-service";
@@ -29,9 +38,10 @@ import { UploadService } from "./upload-service";
 export interface SignupAppDeps {
   /** The Pulumi program; default the real odooSaasProgram. */
   program?: PulumiFn;
-  projectName?: string;
   engine?: EngineLocation;
   extraEnv?: Record<string, string>;
+  /** Instead of the engine runner (queue-level tests only; the API suites use the real one). */
+  runner?: OperationRunner;
   cluster?: ClusterStatusReader;
   /** Cluster reads of the admin overview; default from KUBECONFIG, none with "none". */
   admin?: ClusterAdminReader;
@@ -44,15 +54,21 @@ export interface SignupAppDeps {
   log?: Logger;
   redactor?: Redactor;
   root?: string;
+  /** Queue timings (tests shorten them). */
+  queue?: { pollIntervalMs?: number; heartbeatMs?: number; staleAfterMs?: number };
+  /** Attempts per operation (default 5). */
+  maxAttempts?: number;
 }
 
 export interface SignupApp {
   /** `http://host:port` it listens on. */
   url: string;
-  store: SignupStore;
-  operator: StackOperator;
-  events: OperationEvents;
+  records: RecordsStore;
+  queue: OperationQueue;
+  events: PgOperationEvents;
   log: Logger;
+  /** Resolves when no operation is queued or running (tests, benchmark). */
+  idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,75 +85,96 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     adminClaim: parseAdminClaim(config.adminClaim),
     allowAnonymous: config.allowAnonymous,
   });
-  const store = new SignupStore(config.storeDir);
-  const notifier = config.failureWebhookUrl !== undefined ? new WebhookNotifier(config.failureWebhookUrl, log) : undefined;
-  const events = notifier ? new NotifyingOperationEvents(store, notifier) : new OperationEvents();
-  const operator = new StackOperator({
-    store,
-    events,
-    opsStackFile: opsStackFile(config),
-    stackName: config.selfServiceStack,
-    ...(deps.projectName !== undefined ? { projectName: deps.projectName } : {}),
-    ...(deps.program !== undefined ? { program: deps.program } : {}),
-    ...(deps.engine !== undefined ? { engine: deps.engine } : {}),
-    // The engine's Kubernetes provider deploys to the cluster the server reads status from.
-    extraEnv: { ...(config.kubeconfig !== undefined && config.kubeconfig !== "none" ? { KUBECONFIG: config.kubeconfig } : {}), ...(deps.extraEnv ?? {}) },
-    root,
-    log,
-    redactor,
-    coalesceWindowMs: config.coalesceWindowMs,
+  const records = await RecordsStore.open(requireDatabaseUrl(config), {
+    ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
+    // The queue's workers, the LISTEN connection and the HTTP requests share the pool.
+    maxConnections: config.workers + 10,
   });
+  const cleanup: Array<() => Promise<void>> = [() => records.close()];
+  const undo = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
   try {
-    await operator.start();
+    await importLegacyStore(records, config.storeDir, log);
+    const events = new PgOperationEvents(records.pool, log);
+    await events.start();
+    cleanup.push(() => events.stop());
+    const notifier = config.failureWebhookUrl !== undefined ? new WebhookNotifier(config.failureWebhookUrl, log) : undefined;
+    const engine = deps.runner === undefined ? await createRunner(config, { root, log, redactor, ...deps }) : undefined;
+    // Before any job runs: the old shared stack's tenants move into their own stacks.
+    await engine?.migrate(records);
+    const runner = deps.runner ?? engine?.runner;
+    if (runner === undefined) throw new Error("no operation runner");
+    const stackNameOf = (id: string): string => engine?.stackNameOf(id) ?? `${config.opsStack}-tenant-${id}`;
+    const queue = new OperationQueue({
+      store: records,
+      events,
+      runner,
+      log,
+      concurrency: config.workers,
+      ...(deps.queue ?? {}),
+      ...(notifier ? { onFailed: (op) => notifier.notify(failureNotice(op)) } : {}),
+    });
+    await queue.start();
+    cleanup.push(async () => {
+      await queue.stop();
+      await notifier?.settled();
+    });
+    const platform = new OpsPlatform(opsStackFile(config), log);
+    const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
+    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log });
+    const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);
+    const admin = new AdminService({
+      records, views, platform, log,
+      stackNameOf,
+      ...(adminReader ? { admin: adminReader } : {}),
+    });
+    const backups = new BackupService({
+      records, requests: new BackupRequests(records), log,
+      access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)),
+    });
+    const uploads = new UploadService({ backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig), ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}) });
+    const server = createHttpServer({
+      service,
+      admin,
+      backups,
+      uploads,
+      auth,
+      events,
+      databaseReady: () => records.ping(),
+      log,
+      page: { supabaseUrl: config.supabaseUrl, supabaseAnonKey: config.supabaseAnonKey },
+      publicDir: path.join(root, "automation", "public"),
+      supabaseUmdFile: path.join(root, "node_modules", "@supabase", "supabase-js", "dist", "umd", "supabase.js"),
+      cliPresent: () => fs.existsSync(path.join(cliRoot(root), "bin", "pulumi")),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    cleanup.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
+    const address = server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return {
+      url: `http://${host}:${address.port}`,
+      records,
+      queue,
+      events,
+      log,
+      async idle(timeoutMs = 300_000) {
+        const deadline = Date.now() + timeoutMs;
+        while ((await records.pendingOperations()).size > 0) {
+          if (Date.now() > deadline) throw new Error(`operations still queued or running after ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+      close: undo,
+    };
   } catch (err) {
-    store.close();
+    await undo();
     throw err;
   }
-  const service = new TenantService({
-    store,
-    operator,
-    events,
-    cluster: deps.cluster ?? clusterReaderFromEnv(config.kubeconfig),
-    admin: deps.admin ?? adminReaderFromEnv(config.kubeconfig),
-    opsStackFile: opsStackFile(config),
-    tenantLimit: config.tenantLimit,
-    log,
-  });
-  const backups = new BackupService({ store, log, access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)) });
-  const uploads = new UploadService({ backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig), ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}) });
-  const server = createHttpServer({
-    service,
-    backups,
-    uploads,
-    auth,
-    events,
-    store,
-    log,
-    page: { supabaseUrl: config.supabaseUrl, supabaseAnonKey: config.supabaseAnonKey },
-    publicDir: path.join(root, "automation", "public"),
-    supabaseUmdFile: path.join(root, "node_modules", "@supabase", "supabase-js", "dist", "umd", "supabase.js"),
-    cliPresent: () => fs.existsSync(path.join(cliRoot(root), "bin", "pulumi")),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${host}:${address.port}`,
-    store,
-    operator,
-    events,
-    log,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await operator.stop();
-      await notifier?.settled();
-      store.close();
-    },
-  };
 }

@@ -20,7 +20,7 @@ import type { Logger, Redactor } from "./log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "./operation-runner";
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
 import { clearPendingOperations, isStaleLock, readLocks } from "./program-stack";
-import type { OperationKind, TenantRecord } from "./signup-store";
+import type { OperationKind, TenantRecord } from "./records/types";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
 
 export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
@@ -123,7 +123,7 @@ export class TenantStackRunner implements OperationRunner {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const tracker = new UpdateTracker([tenant.id], redact);
       try {
-        run.progress({ type: "started", update: run.attempt, operations: 1 });
+        // "started" (with the attempt) is the queue's: it sends it before calling the runner.
         const result = await stack.up({
           message: `${run.operation.kind} ${tenant.id} (operation ${run.operation.id})`,
           onEvent: (event) => {

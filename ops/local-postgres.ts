@@ -55,17 +55,26 @@ async function freePort(): Promise<number> {
 export interface StartOptions {
   /** Durable writes (default off: tests do not need crash safety; benchmarks want realism). */
   fsync?: boolean;
+  /**
+   * A folder kept across runs (serve:local's records): initialised once, reused after, not
+   * removed by stop(). Default: a temporary folder, removed by stop().
+   */
+  dir?: string;
 }
 
 export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
   const binDir = findBinDir();
   const asRoot = process.getuid?.() === 0;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-pg-"));
+  const kept = options.dir !== undefined;
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-pg-"));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const dataDir = path.join(dir, "data");
   const socketDir = path.join(dir, "socket");
-  fs.mkdirSync(socketDir);
-  const password = randomBytes(12).toString("hex");
-  fs.writeFileSync(path.join(dir, "pwfile"), `${password}\n`);
+  fs.mkdirSync(socketDir, { recursive: true });
+  const pwfile = path.join(dir, "pwfile");
+  const initialised = kept && fs.existsSync(path.join(dataDir, "PG_VERSION")) && fs.existsSync(pwfile);
+  const password = initialised ? fs.readFileSync(pwfile, "utf8").trim() : randomBytes(12).toString("hex");
+  if (!initialised) fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (asRoot) {
     // initdb refuses to run as root: the server runs as the `postgres` OS user.
     execFileSync("chown", ["-R", "postgres:postgres", dir]);
@@ -77,7 +86,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${argv.slice(0, 5).join(" ")} failed: ${r.stderr || r.stdout || r.error?.message}`);
   };
-  sh(run("initdb", ["-D", dataDir, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pwfile")}`]));
+  if (!initialised) sh(run("initdb", ["-D", dataDir, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pwfile")}`]));
 
   let port = 0;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -110,10 +119,11 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     sql,
     async stop() {
       await new Promise<void>((resolve) => {
-        const argv = run("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+        // A kept folder is shut down cleanly (its data is meant to survive); a throwaway one at once.
+        const argv = run("pg_ctl", ["-D", dataDir, "-m", kept ? "fast" : "immediate", "-w", "stop"]);
         spawn(argv[0]!, argv.slice(1), { stdio: "ignore" }).on("close", () => resolve());
       });
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!kept) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -3,17 +3,32 @@
  * the embedded defaults, for trying it on one machine:
  *   - the local cluster (scripts/local-cluster) for tenant status and the admin view;
  *   - the local Pulumi backend (.state/) with the Go-built CLI;
+ *   - PostgreSQL for the records and the work queue: DATABASE_URL when set, otherwise a
+ *     local server (ops/local-postgres.ts, as the tests use) whose data is kept across runs
+ *     (localDatabaseDir);
  *   - a local test JWKS: a small stand-in for Supabase Auth on loopback (the page's sign-up
  *     and sign-in work against it; accounts live in memory). Set SUPABASE_URL etc. and use
  *     `npm run serve` for a real Supabase project.
  * The program is the real odooSaasProgram, deployed into the local cluster by the engine.
  */
 import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { repoRoot } from "../automation/engine-env";
 import { configFromEnv, describeConfig } from "../automation/server-config";
 import { startSignupApp } from "../automation/signup-app";
 import { startAuthStandIn } from "../automation/local-supabase-auth";
+import { startPostgres, type PostgresServer } from "../ops/local-postgres";
+
+/**
+ * Where serve:local keeps its PostgreSQL data: `.state/postgres`; as root the server runs as
+ * the `postgres` user, who cannot enter the private `.state`, so a folder of this checkout
+ * under /var/tmp (kept across runs and reboots) instead.
+ */
+function localDatabaseDir(root: string): string {
+  if (process.getuid?.() !== 0) return path.join(root, ".state", "postgres");
+  return path.join("/var/tmp", `odoo-saas-postgres-${crypto.createHash("sha256").update(root).digest("hex").slice(0, 12)}`);
+}
 
 async function main(argv: string[]): Promise<void> {
   const root = repoRoot();
@@ -22,6 +37,13 @@ async function main(argv: string[]): Promise<void> {
 
   execFileSync(path.join(root, "scripts", "local-cluster"), ["up"], { stdio: "inherit" });
   const kubeconfig = path.join(process.env.ODOO_SAAS_CLUSTER_DIR ?? path.join(root, ".cluster"), "kubeconfig");
+  let pg: PostgresServer | undefined;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl === undefined || databaseUrl === "") {
+    pg = await startPostgres({ fsync: true, dir: localDatabaseDir(root) });
+    if (pg.sql("postgres", "select 1 from pg_database where datname = 'odoo_saas'").trim() === "") pg.sql("postgres", "create database odoo_saas");
+    databaseUrl = `postgres://${pg.env.PGUSER}:${encodeURIComponent(pg.env.PGPASSWORD)}@${pg.env.PGHOST}:${pg.env.PGPORT}/odoo_saas`;
+  }
   const auth = await startAuthStandIn();
   if (admin !== undefined) auth.admins.add(admin);
   const config = configFromEnv({
@@ -32,13 +54,15 @@ async function main(argv: string[]): Promise<void> {
     SUPABASE_JWT_ISSUER: auth.issuer,
     SUPABASE_JWT_AUDIENCE: auth.audience,
     KUBECONFIG: kubeconfig,
+    DATABASE_URL: databaseUrl,
   }, root);
   const app = await startSignupApp(config);
   for (const line of describeConfig(config)) console.log(`serve:local: ${line}`);
+  if (pg) console.log(`serve:local: records and queue in a local PostgreSQL (data in ${localDatabaseDir(root)}; DATABASE_URL overrides)`);
   console.log(`serve:local: Supabase Auth stand-in (local test JWKS) at ${auth.url}${admin !== undefined ? `; ${admin} is an administrator` : ""}`);
   console.log(`serve:local: program: odooSaasProgram into the local simulated cluster (KWOK nodes: pods report Running, no Odoo runs); KUBECONFIG=${kubeconfig}`);
   console.log(`serve:local: open ${app.url} and create an account; Ctrl-C stops (the cluster keeps running: scripts/local-cluster down)`);
-  const stop = (): void => { void app.close().then(() => auth.close()).then(() => process.exit(0)); };
+  const stop = (): void => { void app.close().then(() => auth.close()).then(() => pg?.stop()).then(() => process.exit(0)); };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }

@@ -20,6 +20,7 @@ SUITES=(
   "cluster:test/mocharc.cluster.json"
   "backup:test/mocharc.backup.json"
   "init:test/mocharc.init.json"
+  "queue:test/mocharc.queue.json"
   "api:test/mocharc.api.json"
   "browser:test/mocharc.browser.json"
 )

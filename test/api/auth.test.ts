@@ -134,7 +134,7 @@ describe("signup API authentication (real server, stand-in program)", function (
     // Only the folder's own modules, nothing else by that route.
     for (const path of ["/js/missing.js", "/js/..%2Fstyle.css", "/app.js"]) expect((await both.request("GET", path)).status, path).to.equal(404);
     const ready = await both.request("GET", "/readyz");
-    expect(ready.body).to.deep.equal({ status: "ready", checks: { cli: true, store: true } });
+    expect(ready.body).to.deep.equal({ status: "ready", checks: { cli: true, database: true } });
   });
 
   describe("single-mode servers", () => {

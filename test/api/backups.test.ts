@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { expect } from "chai";
+import { BackupRequests } from "../../automation/records/backup-requests";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { formatBackupName } from "../../backup/backup-name";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
@@ -81,7 +82,7 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
         return { reference: `ref-${started.length}` };
       },
     });
-    h = await Harness.start({ tenantLimit: 3, coalesceWindowMs: 50, backups: access });
+    h = await Harness.start({ tenantLimit: 3, backups: access });
     h.auth.admins.add("root@example.com");
     alice = await h.token("alice");
     bob = await h.token("bob");
@@ -262,9 +263,8 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
       expect(started.filter((t) => t === SHOP)).to.have.length(5);
       // Per instance: Alice's other instance is not affected.
       expect((await backUp(alice, CLOUD)).status).to.equal(202);
-      // Recorded durably (in the store's file, before the answer).
-      const doc = JSON.parse(fs.readFileSync(path.join(h.config.storeDir, "signups.json"), "utf8")) as { backupRequests: Record<string, Array<{ reference?: string }>> };
-      expect(doc.backupRequests[SHOP]?.map((r) => r.reference)).to.have.length(5);
+      // Recorded in the database (before the answer), with what the cluster was given.
+      expect(await new BackupRequests(h.app.records).references(SHOP)).to.have.length(5);
       expect((await list(alice, SHOP)).body.limit.used).to.equal(5);
     });
 

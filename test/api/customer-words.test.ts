@@ -84,7 +84,10 @@ describe("customer progress", () => {
     expect(step("finished", "acme-postgres", "kubernetes:apps/v1:StatefulSet")).to.deep.equal([]);
     expect(step("finished", "acme-postgres-service", "kubernetes:core/v1:Service")).to.deep.equal([{ type: "step", step: "database", label: "Preparing your database", status: "finished" }]);
     expect(p.convert({ type: "diagnostic", severity: "error", message: "acme-odoo: quota exceeded" })).to.deep.equal([]);
-    expect(p.convert({ type: "started", update: 7, operations: 3 })).to.deep.equal([{ type: "started" }]);
+    expect(p.convert({ type: "started", attempt: 2 })).to.deep.equal([{ type: "started" }]);
+    expect(p.convert({ type: "retrying", attempt: 1, error: { code: "stack_locked", message: "engine text" } })).to.deep.equal([
+      { type: "retrying", message: "This is taking longer than usual; we try again in a moment." },
+    ]);
     expect(p.convert({ type: "failed", error: { code: "provisioning_failed", message: "raw" } })).to.deep.equal([
       { type: "failed", error: { code: "provisioning_failed", message: CUSTOMER_ERROR_MESSAGES[0], reference: "op_1" } },
     ]);

@@ -8,7 +8,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import type { FailureNotice } from "../../automation/failure-notifier";
-import type { OperationView } from "../../automation/tenant-service";
+import type { OperationView } from "../../automation/tenant-views";
 import { Harness } from "../support/signup-harness";
 
 interface Receiver { url: string; notices: FailureNotice[]; close(): Promise<void> }

@@ -1,27 +1,38 @@
 /**
- * One writer per stack: concurrent signups share stack updates, each still gets its own
- * result (a failing tenant its own error), and progress streams as Server-Sent Events.
- * Real HTTP server, real Pulumi engine; the STAND-IN program replaces odooSaasProgram for
- * fault injection: ids containing "fail" make its dynamic resource throw, and its updates can
- * be slowed so requests arrive during one.
+ * The work queue through the HTTP API: concurrent signups run in parallel, each in its own
+ * tenant's stack with its own result (a failing tenant gets its own error), one tenant's
+ * operations run in request order, and progress streams as Server-Sent Events. Real HTTP
+ * server, real runner and Pulumi engine; the STAND-IN program replaces odooSaasProgram for
+ * fault injection: ids containing "fail" make its dynamic resource throw, and its updates
+ * can be slowed.
  */
 import { expect } from "chai";
 import { CUSTOMER_ERROR_MESSAGES } from "../../automation/customer-messages";
-import type { OperationView, TenantView } from "../../automation/tenant-service";
-import { Harness, readEventStream, waitForEvent } from "../support/signup-harness";
+import type { OperationView, TenantView } from "../../automation/tenant-views";
+import { Harness, readEventStream } from "../support/signup-harness";
 
 interface Created {
   tenant: TenantView;
   operation: OperationView;
 }
 
-describe("signup queue: coalescing, per-tenant results, SSE progress (real engine, stand-in program)", function () {
+/** The most operations whose [startedAt, finishedAt] overlap at one moment. */
+function maxOverlap(ops: readonly OperationView[]): number {
+  const points = ops.flatMap((op) => [[Date.parse(op.startedAt ?? ""), 1], [Date.parse(op.finishedAt ?? ""), -1]] as Array<[number, number]>)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let max = 0;
+  for (const [, delta] of points) max = Math.max(max, (current += delta));
+  return max;
+}
+
+describe("signup queue: parallel tenants, per-tenant order and results, SSE progress (real engine, stand-in program)", function () {
   this.timeout(300_000);
   let h: Harness;
   let admin: string;
 
   before(async () => {
-    h = await Harness.start({ tenantLimit: 5, delayMs: 800, coalesceWindowMs: 100 });
+    h = await Harness.start({ tenantLimit: 5, delayMs: 800, workers: 2 });
     h.auth.admins.add("root@example.com");
     admin = await h.token("root", { admin: true });
   });
@@ -31,6 +42,7 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
   const ids = ["orchid", "tulip", "lotus-fail", "iris", "daisy", "poppy"];
   const created: Record<string, Created> = {};
   const tokens: Record<string, string> = {};
+  const results: Record<string, OperationView> = {};
 
   it("answers 202 at once for six concurrent signups, one of which fails on purpose", async () => {
     for (const name of names) tokens[name] = await h.token(name);
@@ -46,16 +58,18 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
     });
   });
 
-  it("runs them in fewer stack updates than signups, each operation with its own result", async () => {
-    const results: Record<string, OperationView> = {};
+  it("runs them two at a time (the worker count), each operation with its own result", async () => {
     for (const [i, id] of ids.entries()) {
       results[id] = await h.waitForOperation(tokens[names[i] as string] as string, (created[id] as Created).operation.id);
     }
-    const updates = new Set(Object.values(results).map((op) => op.update));
-    expect(updates.size, `updates used: ${[...updates].join(", ")}`).to.be.below(ids.length);
+    // Read as an administrator: start and end times of every operation.
+    const ops = await Promise.all(ids.map(async (id) => (await h.request<OperationView>("GET", `/api/operations/${results[id]?.id}`, { token: admin })).body));
+    expect(maxOverlap(ops), "different tenants run in parallel, at most 2 at once").to.equal(2);
     for (const id of ids.filter((x) => !x.includes("fail"))) expect(results[id]?.status, id).to.equal("succeeded");
     const failed = results["lotus-fail"] as OperationView;
     expect(failed.status).to.equal("failed");
+    // A refusal of the program is not retried.
+    expect(failed.attempts).to.equal(1);
     // The owner reads the fixed customer message and a reference; the engine's text is for administrators.
     expect(failed.error).to.deep.equal({ code: "provisioning_failed", message: CUSTOMER_ERROR_MESSAGES[0], reference: failed.id });
     const raw = (await h.request<OperationView>("GET", `/api/operations/${failed.id}`, { token: admin })).body;
@@ -77,38 +91,39 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
     expect(creds.status).to.equal(404);
     for (const [i, id] of ids.entries()) {
       if (id.includes("fail")) continue;
-      await h.app.operator.idle();
       const res = await h.request<{ login: string; password: string }>("GET", `/api/tenants/${id}/credentials`, { token: tokens[names[i] as string] });
       expect(res.status, `${id}: ${res.text}`).to.equal(200);
       expect(res.body.login).to.equal(`${names[i]}@example.com`);
       expect(res.body.password).to.match(/^[A-Za-z0-9_-]{24}$/);
     }
-  });
-
-  it("reconciles after a failed update: the failed tenant's partial resources are removed, outputs exist again", async () => {
-    await h.app.operator.idle();
-    const res = await h.request<{ updates: Array<{ kind: string; result: string; operationIds: string[] }> }>("GET", "/api/admin/updates", { token: admin });
-    const kinds = res.body.updates.map((u) => `${u.kind}:${u.result}`).reverse();
-    expect(kinds).to.include("batch:failed");
-    expect(kinds.at(-1)).to.equal("reconcile:succeeded");
+    // Each applied tenant was created once in the "external world"; the failed one never.
     expect(h.journal().filter((line) => line.startsWith("created ")).sort()).to.deep.equal(
       ids.filter((id) => !id.includes("fail")).map((id) => `created ${id}`).sort(),
     );
   });
 
-  it("coalesces signups that arrive while an update runs into the next update", async () => {
-    const first = await h.request<Created>("POST", "/api/tenants", { token: tokens.ada, body: { id: "aster", plan: "starter" } });
-    expect(first.status).to.equal(202);
-    await waitForEvent(h.url, first.body.operation.events, tokens.ada as string, (e) => e.type === "started");
-    const later = await Promise.all(["bea", "dot", "eve"].map((name, i) =>
-      h.request<Created>("POST", "/api/tenants", { token: tokens[name], body: { id: ["briar", "clover", "dahlia"][i], plan: "business" } })));
-    const firstDone = await h.waitForOperation(tokens.ada as string, first.body.operation.id);
-    const laterDone = await Promise.all(later.map((res, i) => h.waitForOperation(tokens[["bea", "dot", "eve"][i] as string] as string, res.body.operation.id)));
-    expect(firstDone.status).to.equal("succeeded");
-    for (const op of laterDone) expect(op.status).to.equal("succeeded");
-    const laterUpdates = new Set(laterDone.map((op) => op.update));
-    expect(laterUpdates.size, "the three waiting signups share one update").to.equal(1);
-    expect([...laterUpdates][0]).to.not.equal(firstDone.update);
+  it("runs one tenant's operations in request order, never two at once: suspend, resume, delete sent together", async () => {
+    const token = tokens.ada as string;
+    const sent: OperationView[] = [];
+    for (const kind of ["suspend", "resume"] as const) {
+      const res = await h.request<Created>("POST", `/api/tenants/orchid/${kind}`, { token });
+      expect(res.status, res.text).to.equal(202);
+      sent.push(res.body.operation);
+    }
+    const del = await h.request<Created>("DELETE", "/api/tenants/orchid", { token });
+    expect(del.status, del.text).to.equal(202);
+    sent.push(del.body.operation);
+    const done = await Promise.all(sent.map((op) => h.waitForOperation(token, op.id)));
+    expect(done.map((op) => `${op.kind}:${op.status}`)).to.deep.equal(["suspend:succeeded", "resume:succeeded", "delete:succeeded"]);
+    const ops = await Promise.all(sent.map(async (op) => (await h.request<OperationView>("GET", `/api/operations/${op.id}`, { token: admin })).body));
+    for (let i = 1; i < ops.length; i++) {
+      expect(Date.parse(ops[i]?.startedAt ?? ""), `${ops[i]?.kind} started after ${ops[i - 1]?.kind} finished`).to.be.at.least(Date.parse(ops[i - 1]?.finishedAt ?? ""));
+    }
+    expect((await h.request("GET", "/api/tenants/orchid", { token })).status, "retired: gone from the owner's view").to.equal(404);
+    const overview = await h.request<{ tenants: Array<{ id: string; status: string }> }>("GET", "/api/admin/overview", { token: admin });
+    expect(overview.body.tenants.find((t) => t.id === "orchid")?.status).to.equal("deleted");
+    const recent = await h.request<{ operations: OperationView[] }>("GET", "/api/admin/operations", { token: admin });
+    expect(recent.body.operations.slice(0, 3).map((op) => op.kind)).to.deep.equal(["delete", "resume", "suspend"]);
   });
 
   describe("Server-Sent Events", () => {
@@ -144,7 +159,8 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
       // Never another tenant's resources, never a secret.
       for (const step of steps) expect(String(step.resource)).to.match(/^sage(-|$)/);
       const summary = events.find((e) => e.type === "summary") as { changes: Record<string, number> };
-      expect(summary.changes).to.deep.equal({ create: 2 });
+      // The tenant's own stack, created with its first operation: the stack, the component, its resource.
+      expect(summary.changes).to.deep.equal({ create: 3 });
       const creds = await h.request<{ password: string }>("GET", "/api/tenants/sage/credentials", { token: tokens.flo });
       const text = JSON.stringify(events);
       expect(text).to.not.contain(creds.body.password);
@@ -184,7 +200,7 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
   });
 
   it("never wrote a password, the passphrase or a token into the log", async () => {
-    await h.app.operator.idle();
+    await h.app.idle();
     const log = h.logLines.join("");
     for (const [i, id] of ids.entries()) {
       if (id.includes("fail")) continue;
@@ -193,6 +209,6 @@ describe("signup queue: coalescing, per-tenant results, SSE progress (real engin
     }
     expect(log).to.not.contain(tokens.ada);
     expect(log).to.not.contain(h.auth.hs256Secret);
-    expect(log).to.contain("stack update finished");
+    expect(log).to.contain("operation succeeded");
   });
 });

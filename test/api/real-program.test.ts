@@ -13,11 +13,11 @@ import * as yaml from "js-yaml";
 import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
-import type { OperationView } from "../../automation/tenant-service";
+import type { OperationView } from "../../automation/tenant-views";
 import { tenantNames } from "../../components/naming";
 import { waitForPods } from "../../ops/cluster-view";
 import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
-import { engineLocation, harnessConfig, request, userId } from "../support/signup-harness";
+import { databaseOf, engineLocation, harnessConfig, QUEUE_TIMINGS, request, userId } from "../support/signup-harness";
 
 describe("the signup server's default program: the real one, on a local control plane", function () {
   this.timeout(600_000);
@@ -49,8 +49,9 @@ describe("the signup server's default program: the real one, on a local control 
         "odoo-saas:tenants": [{ id: "acme", adminEmail: "admin@acme.example", plan: "starter" }],
       },
     }));
-    app = await startSignupApp({ ...harnessConfig(dir, auth, ["jwks"]), kubeconfig: cluster.kubeconfig }, {
+    app = await startSignupApp({ ...harnessConfig(dir, auth, ["jwks"], {}, await databaseOf(dir)), kubeconfig: cluster.kubeconfig }, {
       engine: engineLocation(dir),
+      queue: QUEUE_TIMINGS,
       log: jsonLogger(new Redactor(), { write: (line) => logLines.push(line) }),
     });
     token = await auth.sign({ sub: userId("rita"), email: "rita@example.com" });

@@ -14,7 +14,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import {
   clusterReaderFromEnv, deriveTenantStatus, odooReadiness, podSummary, type ClusterObservation, type StatusInput,
 } from "../../automation/cluster-status";
-import type { TenantView } from "../../automation/tenant-service";
+import type { TenantView } from "../../automation/tenant-views";
 import { Harness } from "../support/signup-harness";
 
 function pod(name: string, phase: string, ready: boolean, extra: Partial<V1Pod["status"]> = {}): V1Pod {
@@ -22,6 +22,13 @@ function pod(name: string, phase: string, ready: boolean, extra: Partial<V1Pod["
     metadata: { name },
     status: { phase, conditions: [{ type: "Ready", status: ready ? "True" : "False" }], ...extra },
   } as V1Pod;
+}
+
+/** As the component labels its Odoo pods (what the one cluster-wide list selects and groups by). */
+function odooPod(tenant: string, phase: string, ready: boolean): V1Pod {
+  const p = pod(`${tenant}-odoo-1`, phase, ready);
+  p.metadata = { ...p.metadata, namespace: `tenant-${tenant}`, labels: { "app.kubernetes.io/name": "odoo", "app.kubernetes.io/part-of": "odoo-saas", "app.kubernetes.io/instance": tenant, "odoo-saas.io/tenant": tenant } };
+  return p;
 }
 
 const reachable = (pods: V1Pod[]): ClusterObservation => ({ reachable: true, pods: pods.map(podSummary) });
@@ -85,7 +92,10 @@ describe("tenant status derivation (pure)", () => {
   });
 });
 
-/** Stand-in for kube-apiserver's `GET /api/v1/namespaces/<ns>/pods`: records requests, returns set pods. */
+/**
+ * Stand-in for kube-apiserver's `GET /api/v1/namespaces/<ns>/pods` and the cluster-wide
+ * `GET /api/v1/pods` (every namespace's pods): records requests, returns set pods.
+ */
 async function fakeApiServer(): Promise<{ url: string; pods: Map<string, V1Pod[]>; requests: string[]; close: () => Promise<void> }> {
   const pods = new Map<string, V1Pod[]>();
   const requests: string[] = [];
@@ -93,6 +103,10 @@ async function fakeApiServer(): Promise<{ url: string; pods: Map<string, V1Pod[]
     requests.push(req.url ?? "");
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods(\?.*)?$/.exec(req.url ?? "");
     res.setHeader("Content-Type", "application/json");
+    if (/^\/api\/v1\/pods(\?.*)?$/.test(req.url ?? "")) {
+      res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: [...pods.values()].flat() }));
+      return;
+    }
     if (!match) {
       res.statusCode = 404;
       res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code: 404 }));
@@ -157,19 +171,22 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
   });
 
   it("the API shows readiness from the cluster: starting, then ready (real server and engine, stand-in program)", async () => {
-    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)), coalesceWindowMs: 50 });
+    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)) });
     try {
       const token = await h.token("olga");
       const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "kilo", plan: "starter" } });
       await h.waitForOperation(token, created.body.operation.id);
       const none = await h.request<TenantView>("GET", "/api/tenants/kilo", { token });
       expect(none.body).to.deep.include({ status: "starting", statusReason: "Odoo is starting. It is ready once it answers.", cluster: { reachable: true } });
-      api.pods.set("tenant-kilo", [pod("kilo-odoo-1", "Running", false)]);
+      api.pods.set("tenant-kilo", [odooPod("kilo", "Running", false)]);
       expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("starting");
-      api.pods.set("tenant-kilo", [pod("kilo-odoo-1", "Running", true)]);
+      api.pods.set("tenant-kilo", [odooPod("kilo", "Running", true)]);
       expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("ready");
+      // A listing reads every tenant's pods with one cluster-wide list (hundreds of tenants: one request).
+      const before = api.requests.length;
       const list = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token });
       expect(list.body.tenants.map((t) => t.status)).to.deep.equal(["ready"]);
+      expect(api.requests.slice(before)).to.deep.equal(["/api/v1/pods?labelSelector=app.kubernetes.io%2Fname%3Dodoo%2Capp.kubernetes.io%2Fpart-of%3Dodoo-saas"]);
     } finally {
       await h.close();
     }
@@ -180,7 +197,7 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", () => resolve()));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const h = await Harness.start({ kubeconfig: kubeconfig(dir, `https://127.0.0.1:${port}`), coalesceWindowMs: 50 });
+    const h = await Harness.start({ kubeconfig: kubeconfig(dir, `https://127.0.0.1:${port}`) });
     try {
       const token = await h.token("pavel");
       const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "lima", plan: "starter" } });

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { tenantIdProblem } from "../../tenants/schema";
 import { parseStackConfig } from "../../tenants/validate";
-import type { OperationView, TenantView } from "../../automation/tenant-service";
+import type { OperationView, TenantView } from "../../automation/tenant-views";
 import { Harness, OPS_TENANTS, userId } from "../support/signup-harness";
 
 interface Created {
@@ -28,7 +28,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
   let admin: string;
 
   before(async () => {
-    h = await Harness.start({ tenantLimit: 2, coalesceWindowMs: 50 });
+    h = await Harness.start({ tenantLimit: 2 });
     h.auth.admins.add("root@example.com");
     alice = await h.token("alice");
     bob = await h.token("bob");
@@ -224,7 +224,8 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const res = await h.request<{ tenants: Array<{ id: string; owner: string }> }>("GET", "/api/admin/overview", { token: admin });
       expect(res.body.tenants.map((t) => [t.id, t.owner])).to.deep.equal([["alpha", "alice@example.com"], ["bravo", "bob@example.com"]]);
       const ids = await h.request<{ ids: string[]; hosts: string[]; stack: string }>("GET", "/api/admin/tenant-ids", { token: admin });
-      expect(ids.body).to.deep.include({ stack: "dev-selfservice", ids: ["alpha", "bravo"] });
+      // One stack per self-service tenant: `stack` names the pattern.
+      expect(ids.body).to.deep.include({ stack: "dev-tenant-<id>", ids: ["alpha", "bravo"] });
       expect(ids.body.hosts).to.deep.equal(["alpha.odoo-saas.test", "bravo.odoo-saas.test"]);
     });
 
@@ -288,19 +289,21 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
   });
 
   describe("where tenants live", () => {
-    const settingsFile = (): string => path.join(h.dir, "engine", "workspaces", "dev-selfservice", "Pulumi.dev-selfservice.yaml");
-    const settings = (): { encryptionsalt?: string; config: Record<string, unknown> } => yaml.load(fs.readFileSync(settingsFile(), "utf8")) as { encryptionsalt?: string; config: Record<string, unknown> };
+    const settingsFile = (id: string): string => path.join(h.dir, "engine", "workspaces", `dev-tenant-${id}`, `Pulumi.dev-tenant-${id}.yaml`);
+    const settings = (id: string): { encryptionsalt?: string; config: Record<string, unknown> } => yaml.load(fs.readFileSync(settingsFile(id), "utf8")) as { encryptionsalt?: string; config: Record<string, unknown> };
 
-    it("the self-service stack copies the ops stack's platform keys and holds only self-service tenants", async () => {
-      await h.app.operator.idle();
-      const { config, encryptionsalt } = settings();
-      expect(config["odoo-saas:baseDomain"]).to.equal("odoo-saas.test");
-      expect(config["odoo-saas:ingress"]).to.deep.equal({ awaitLoadBalancer: false });
-      expect(config["kubernetes:context"]).to.equal("odoo-saas-test");
-      const tenants = config["odoo-saas:tenants"] as Array<{ id: string; ownerId: string; adminEmail: string }>;
-      expect(tenants.map((t) => t.id)).to.deep.equal(["alpha", "bravo"]);
-      expect(tenants[0]).to.include({ ownerId: userId("alice"), adminEmail: "alice@example.com" });
-      expect(encryptionsalt, "the stack's own secrets settings are kept").to.be.a("string");
+    it("each self-service tenant has its own stack: the ops stack's platform keys and that tenant alone", async () => {
+      await h.app.idle();
+      for (const [id, owner] of [["alpha", "alice"], ["bravo", "bob"]] as const) {
+        const { config, encryptionsalt } = settings(id);
+        expect(config["odoo-saas:baseDomain"]).to.equal("odoo-saas.test");
+        expect(config["odoo-saas:ingress"]).to.deep.equal({ awaitLoadBalancer: false });
+        expect(config["kubernetes:context"]).to.equal("odoo-saas-test");
+        const tenants = config["odoo-saas:tenants"] as Array<{ id: string; ownerId: string; adminEmail: string }>;
+        expect(tenants.map((t) => t.id)).to.deep.equal([id]);
+        expect(tenants[0]).to.include({ ownerId: userId(owner), adminEmail: `${owner}@example.com` });
+        expect(encryptionsalt, "the stack's own secrets settings are kept").to.be.a("string");
+      }
     });
 
     it("never writes the ops stack file (pull-request tenants stay there, untouched)", () => {
@@ -341,24 +344,28 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const res = await create(carl, { id: "charlie", plan: "pro" });
       expect(res.status, res.text).to.equal(202);
       expect((await h.waitForOperation(carl, res.body.operation.id)).status).to.equal("succeeded");
-      const copied = settings().config["odoo-saas:plans"] as Record<string, { workers: number }>;
+      const copied = settings("charlie").config["odoo-saas:plans"] as Record<string, { workers: number }>;
       expect(copied.pro?.workers).to.equal(4);
     });
 
-    it("when the ops stack drops a plan self-service tenants use: new signups on it are refused, updates stop, admins see why", async () => {
+    it("when the ops stack drops a plan a tenant uses: signups on it are refused, that tenant's operations fail, others go on, admins see why", async () => {
       setPlans({ business, pro: { ...business, workers: 4 } });
       const carl = await h.token("carl");
       const refused = await create(carl, { id: "delta", plan: "starter" });
       expect(refused.status).to.equal(400);
       expect(refused.body.error).to.include({ field: "plan", message: 'unknown plan "starter" (plans: business, pro)' });
+      // Another tenant's stack does not hold alpha: its plan is not in the way.
       const res = await create(carl, { id: "delta", plan: "business" });
-      const op = await h.waitForOperation(carl, res.body.operation.id);
-      expect(op.status).to.equal("failed");
-      expect(op.error?.code).to.equal("platform_config_invalid");
-      expect(op.error?.message).to.not.contain("alpha");
-      const updates = await h.request<{ updates: Array<{ id: number; errors?: string[] }> }>("GET", "/api/admin/updates", { token: admin });
-      expect(updates.body.updates[0]?.errors?.join("\n")).to.contain('(id "alpha"): plan: unknown plan "starter"');
-      expect(settings().config["odoo-saas:plans"]).to.have.property("pro");
+      expect((await h.waitForOperation(carl, res.body.operation.id)).status).to.equal("succeeded");
+      // alpha's plan is gone: its next operation is refused before the engine runs, not retried.
+      const suspend = await h.request<Created>("POST", "/api/tenants/alpha/suspend", { token: alice });
+      const op = await h.waitForOperation(alice, suspend.body.operation.id);
+      expect(op).to.include({ status: "failed", attempts: 1 });
+      const recent = await h.request<{ operations: Array<{ id: string; error: { code: string; message: string } | null; details?: string[] }> }>("GET", "/api/admin/operations", { token: admin });
+      const seen = recent.body.operations.find((o) => o.id === op.id);
+      expect(seen?.error).to.deep.equal({ code: "suspend_failed", message: 'plan: unknown plan "starter" (plans: business, pro)' });
+      expect(seen?.details?.join("\n")).to.contain('(id "alpha"): plan: unknown plan "starter"');
+      expect(settings("delta").config["odoo-saas:plans"]).to.have.property("pro");
     });
   });
 });

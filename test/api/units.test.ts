@@ -1,19 +1,15 @@
 /**
  * The signup server's pure parts: engine-event attribution and sanitising, the id pattern
- * published for the page against the schema's own check, the durable store, the desired
- * tenant list, and config from the environment.
+ * published for the page against the schema's own check, the worker count, and config from
+ * the environment.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseAdminClaim } from "../../automation/auth";
 import { parseUrn, sanitizeDiagnostic, tenantByName, UpdateTracker } from "../../automation/engine-events";
 import { Redactor } from "../../automation/log";
-import { ConfigProblem, configFromEnv, describeConfig } from "../../automation/server-config";
-import { SignupStore, StoreLockedError, type TenantRecord } from "../../automation/signup-store";
-import { desiredTenants } from "../../automation/stack-operator";
+import { ConfigProblem, configFromEnv, describeConfig, requireDatabaseUrl } from "../../automation/server-config";
+import { defaultWorkerCount, ENGINE_RSS_BYTES, MAX_WORKERS, workerCount, WorkerCountProblem } from "../../automation/queue/worker-count";
 import { RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tenantIdProblem } from "../../tenants/schema";
 
 const STACK = "urn:pulumi:dev-selfservice::odoo-saas::pulumi:pulumi:Stack::odoo-saas-dev-selfservice";
@@ -103,73 +99,17 @@ describe("the id pattern published for the page agrees with the schema", () => {
   });
 });
 
-describe("the durable signup store", () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-store-"));
+describe("worker count", () => {
+  const GiB = 1024 ** 3;
+  it("defaults to free memory over one engine run's memory, clamped to 1..8", () => {
+    expect(defaultWorkerCount(0)).to.equal(1);
+    expect(defaultWorkerCount(ENGINE_RSS_BYTES * 3 + 1)).to.equal(3);
+    expect(defaultWorkerCount(1_000 * GiB)).to.equal(MAX_WORKERS);
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const tenant = (id: string): TenantRecord => ({
-    id, ownerId: "u1", adminEmail: "a@b.example", plan: "starter", odooVersion: "18.0", suspended: false, state: "pending",
-    createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", lastOperationId: "op_1",
-  });
-
-  it("persists every mutation before returning (a new process sees it)", () => {
-    const store = new SignupStore(dir);
-    store.mutate((doc) => {
-      doc.tenants.a = tenant("a");
-    });
-    const onDisk = JSON.parse(fs.readFileSync(path.join(dir, "signups.json"), "utf8")) as { tenants: Record<string, unknown> };
-    expect(Object.keys(onDisk.tenants)).to.deep.equal(["a"]);
-    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
-    store.close();
-    const again = new SignupStore(dir);
-    expect(again.tenant("a")?.plan).to.equal("starter");
-    again.close();
-  });
-
-  it("leaves the document unchanged when a mutation throws", () => {
-    const store = new SignupStore(dir);
-    expect(() => store.mutate((doc) => {
-      doc.tenants.b = tenant("b");
-      throw new Error("refused");
-    })).to.throw("refused");
-    expect(store.tenant("b")).to.equal(undefined);
-    expect(store.tenant("__proto__")).to.equal(undefined);
-    store.close();
-  });
-
-  it("one server per store; a lock left by a dead process is taken over", () => {
-    const store = new SignupStore(dir);
-    fs.writeFileSync(path.join(dir, "server.lock"), "1\n"); // pid 1 is alive: someone else's
-    expect(() => new SignupStore(dir)).to.throw(StoreLockedError);
-    fs.writeFileSync(path.join(dir, "server.lock"), "2147483646\n"); // no such process
-    const next = new SignupStore(dir);
-    expect(fs.readFileSync(path.join(dir, "server.lock"), "utf8").trim()).to.equal(String(process.pid));
-    next.close();
-    store.close();
-  });
-});
-
-describe("desired tenant list", () => {
-  const record = (id: string, state: TenantRecord["state"], suspended = false): TenantRecord => ({
-    id, ownerId: `owner-${id}`, adminEmail: `${id}@x.example`, plan: "starter", odooVersion: "18.0", suspended, state,
-    createdAt: `2026-01-0${id.length}T00:00:00.000Z`, updatedAt: "", lastOperationId: "",
-  });
-
-  it("applied tenants plus the batch's operations in order; failed, retired and unbatched signups excluded", () => {
-    const tenants = [record("a", "active"), record("bb", "active", true), record("ccc", "pending"), record("dddd", "pending"), record("e", "retired"), record("f", "failed")];
-    const batch = [
-      { kind: "create" as const, tenantId: "ccc" },
-      { kind: "resume" as const, tenantId: "bb" },
-      { kind: "suspend" as const, tenantId: "a" },
-      { kind: "delete" as const, tenantId: "a" },
-    ];
-    expect(desiredTenants(tenants, batch)).to.deep.equal([
-      { id: "bb", adminEmail: "bb@x.example", plan: "starter", odooVersion: "18.0", suspended: false, ownerId: "owner-bb" },
-      { id: "ccc", adminEmail: "ccc@x.example", plan: "starter", odooVersion: "18.0", suspended: false, ownerId: "owner-ccc" },
-    ]);
+  it("takes ODOO_SAAS_WORKERS from 1 to 8 and refuses anything else", () => {
+    expect(workerCount("4", 0)).to.equal(4);
+    expect(workerCount(undefined, ENGINE_RSS_BYTES * 2)).to.equal(2);
+    for (const bad of ["0", "9", "2.5", "two", "-1"]) expect(() => workerCount(bad), bad).to.throw(WorkerCountProblem, "ODOO_SAAS_WORKERS");
   });
 });
 
@@ -180,6 +120,17 @@ describe("server config from the environment", () => {
     const config = configFromEnv({ ...base, SUPABASE_JWT_SECRET: secret, ODOO_SAAS_OPS_STACK: "prod" }, "/repo");
     expect(config).to.include({ issuer: "https://abc.supabase.co/auth/v1", jwksUrl: "https://abc.supabase.co/auth/v1/.well-known/jwks.json", selfServiceStack: "prod-selfservice", storeDir: "/repo/.state/signup", tenantLimit: 3, audience: "authenticated" });
     expect(describeConfig(config).join("\n")).to.not.contain(secret);
+  });
+  it("needs DATABASE_URL to serve, names it when missing, and never prints its password", () => {
+    const without = configFromEnv(base, "/repo");
+    expect(() => requireDatabaseUrl(without)).to.throw(ConfigProblem, "DATABASE_URL is required");
+    const config = configFromEnv({ ...base, DATABASE_URL: "postgres://app:pa55-w0rd-secret@db.internal:5433/odoo_saas", ODOO_SAAS_WORKERS: "3" }, "/repo");
+    expect(requireDatabaseUrl(config)).to.equal("postgres://app:pa55-w0rd-secret@db.internal:5433/odoo_saas");
+    expect(config.workers).to.equal(3);
+    const described = describeConfig(config).join("\n");
+    expect(described).to.contain("postgres db.internal:5433/odoo_saas; workers: 3");
+    expect(described).to.not.contain("pa55-w0rd-secret");
+    expect(() => configFromEnv({ ...base, ODOO_SAAS_WORKERS: "12" }, "/repo")).to.throw(ConfigProblem, "ODOO_SAAS_WORKERS");
   });
   it("refuses missing or unsafe settings", () => {
     expect(() => configFromEnv({}, "/repo")).to.throw(ConfigProblem, "SUPABASE_URL");

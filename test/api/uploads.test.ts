@@ -93,7 +93,7 @@ describe("signup API: bring your own database (real server, engine and PostgreSQ
     };
     doc.config["odoo-saas:plans"] = { starter, business: { ...starter, workers: 2 }, tiny: { ...starter, uploadLimit: "1Mi" } };
     fs.writeFileSync(file, yaml.dump(doc));
-    h = await Harness.start({ dir, tenantLimit: 3, coalesceWindowMs: 50, uploads: world.restorer, uploadDir });
+    h = await Harness.start({ dir, tenantLimit: 3, uploads: world.restorer, uploadDir });
     h.auth.admins.add("root@example.com");
     alice = await h.token("alice");
     bob = await h.token("bob");

@@ -14,7 +14,7 @@ import { jsonLogger, Redactor } from "../../automation/log";
 import type { ProgressEvent } from "../../automation/operation-events";
 import type { OperationRun, RunResult } from "../../automation/operation-runner";
 import { openProgramStack } from "../../automation/program-stack";
-import type { OperationKind, TenantRecord } from "../../automation/signup-store";
+import type { OperationKind, TenantRecord } from "../../automation/records/types";
 import { migrateSelfServiceStack, selfServiceStackName } from "../../automation/stack-migration";
 import { TenantStackRunner } from "../../automation/tenant-stack-runner";
 import { tenantNames } from "../../components/naming";

@@ -1,6 +1,7 @@
 /**
- * Starts the real signup server (HTTP on 127.0.0.1, real Pulumi engine, local backend) in
- * a temporary folder, with the STAND-IN program (standin-program.ts: fails and slows down on
+ * Starts the real signup server (HTTP on 127.0.0.1, records and queue in a fresh database of
+ * the run's PostgreSQL (test-postgres.ts), the real runner and Pulumi engine, local backend)
+ * in a temporary folder, with the STAND-IN program (standin-program.ts: fails and slows down on
  * demand; the server's default, the real program, is tested in test/api/real-program.test.ts)
  * and the Supabase Auth stand-in's keys. Also a small HTTP
  * client and helpers to wait for operations and read SSE streams.
@@ -18,9 +19,10 @@ import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
 import type { SignupServerConfig } from "../../automation/server-config";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
-import type { OperationView } from "../../automation/tenant-service";
+import type { OperationView } from "../../automation/tenant-views";
 import { standInProgram } from "./standin-program";
 import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
+import { freshDatabase } from "./test-postgres";
 
 /** The ops stack's own (pull-request) tenants in every test: ids and a custom host the server must refuse. */
 export const OPS_TENANTS = [
@@ -47,13 +49,14 @@ export interface HarnessOptions {
   modes?: Array<"jwks" | "hs256">;
   tenantLimit?: number;
   delayMs?: number;
-  coalesceWindowMs?: number;
+  /** Operations run at once (ODOO_SAAS_WORKERS); default 2. */
+  workers?: number;
   cluster?: ClusterStatusReader;
   /** Cluster-wide reads of the admin overview; default none (or from kubeconfig). */
   admin?: ClusterAdminReader;
   /** Reuse an auth stand-in (and so its keys) across servers. */
   auth?: AuthStandIn;
-  /** Reuse a folder (restart on the same store and backend). */
+  /** Reuse a folder (restart on the same database and backend: the folder remembers its database). */
   dir?: string;
   /** A real cluster to read status and the admin overview from; default none. */
   kubeconfig?: string;
@@ -173,7 +176,7 @@ export class Harness {
     fs.mkdirSync(worldDir, { recursive: true });
     if (!fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))) writeOpsStackFile(dir);
     const modes = options.modes ?? ["jwks", "hs256"];
-    const config = harnessConfig(dir, auth, modes, options);
+    const config = harnessConfig(dir, auth, modes, options, await databaseOf(dir));
     const redactor = new Redactor();
     const logLines: string[] = [];
     const harnessLog = jsonLogger(redactor, { write: (line) => logLines.push(line) });
@@ -183,6 +186,7 @@ export class Harness {
       extraEnv: standInEnv(worldDir, options.delayMs ?? 0, ""),
       redactor,
       log: harnessLog,
+      queue: QUEUE_TIMINGS,
       ...(options.cluster ? { cluster: options.cluster } : {}),
       ...(options.admin ? { admin: options.admin } : {}),
       ...(options.backups ? { backups: options.backups } : {}),
@@ -222,7 +226,7 @@ export class Harness {
   }
 
   async close(options: { keepDir?: boolean } = {}): Promise<void> {
-    await this.app.operator.idle();
+    await this.app.idle();
     await this.app.close();
     if (this.ownsAuth) await this.auth.close();
     if (!options.keepDir) fs.rmSync(this.dir, { recursive: true, force: true });
@@ -243,7 +247,19 @@ export function standInEnv(worldDir: string, delayMs: number, marker: string): R
   return { STANDIN_WORLD_DIR: worldDir, STANDIN_DELAY_MS: String(delayMs), ...(marker !== "" ? { ODOO_SAAS_TEST_RUN: marker } : {}) };
 }
 
-export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks" | "hs256">, options: HarnessOptions = {}): SignupServerConfig {
+/** Short enough for tests: a dead worker's jobs run again within seconds. */
+export const QUEUE_TIMINGS = { pollIntervalMs: 250, heartbeatMs: 500, staleAfterMs: 4_000 };
+
+/** The folder's database: created on first use, remembered in the folder for a restart. */
+export async function databaseOf(dir: string): Promise<string> {
+  const file = path.join(dir, "database-url");
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const url = await freshDatabase("signup");
+  fs.writeFileSync(file, url, { mode: 0o600 });
+  return url;
+}
+
+export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks" | "hs256">, options: HarnessOptions, databaseUrl: string): SignupServerConfig {
   return {
     host: "127.0.0.1",
     port: 0,
@@ -260,7 +276,8 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     adminClaim: "app_metadata.role=admin",
     tenantLimit: options.tenantLimit ?? 3,
     kubeconfig: options.kubeconfig ?? "none",
-    coalesceWindowMs: options.coalesceWindowMs ?? 200,
+    databaseUrl,
+    workers: options.workers ?? 2,
     allowAnonymous: options.allowAnonymous ?? false,
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
   };

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { expect } from "chai";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { backendUrl, engineEnv } from "../../automation/engine-env";
-import type { TenantRecord } from "../../automation/signup-store";
+import type { TenantRecord } from "../../automation/records/types";
 import { isLockError, tenantAfter } from "../../automation/tenant-stack-runner";
 import { tenantStackName } from "../../automation/tenant-stacks";
 import { selfServiceStackName } from "../../automation/stack-migration";

@@ -91,5 +91,22 @@ describe("trust settings of the signup server", () => {
       expect(fs.readdirSync(dir)).to.deep.equal([]);
       fs.rmSync(dir, { recursive: true, force: true });
     });
+
+    it("server-main refuses to start without DATABASE_URL, naming it, touching no state", () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "serve-database-"));
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH, SUPABASE_URL: "https://ref.supabase.test", ODOO_SAAS_STORE_DIR: path.join(dir, "store"),
+        ODOO_SAAS_BACKEND_DIR: path.join(dir, "backend"), ODOO_SAAS_PULUMI_HOME: path.join(dir, "home"), PORT: "0", KUBECONFIG: "none",
+        PULUMI_CONFIG_PASSPHRASE: "a-passphrase-for-this-test",
+      };
+      const main = path.resolve(__dirname, "../../automation/server-main.js");
+      const run = spawnSync(process.execPath, [main], { env, encoding: "utf8", timeout: 20_000 });
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.contain("DATABASE_URL is required");
+      expect(run.stderr).to.contain("serve:local");
+      expect(run.stderr + run.stdout).to.not.contain("a-passphrase-for-this-test");
+      expect(fs.readdirSync(dir)).to.deep.equal([]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
   });
 });

@@ -59,7 +59,8 @@ function showFailure(error, op) {
 function onEvent(event, op) {
   switch (event.type) {
     case "queued": state("Waiting for our platform to take your request…", 5); break;
-    case "recovering": logLine(event.message, "warning"); break;
+    case "recovering":
+    case "retrying": logLine(event.message, "warning"); break;
     case "started": state(op.kind === "delete" ? PANEL.deleting[0] : op.kind === "create" ? PANEL.creating[0] : "Applying your change…", 15); break;
     case "step": stepLine(event); break;
     case "failed": showFailure(event.error, op); break;

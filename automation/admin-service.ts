@@ -1,0 +1,66 @@
+/**
+ * What administrators read, without HTTP: the ids and hosts self-service tenants own (for
+ * `check:tenants --taken`), the overview of every tenant in the cluster, and the recent
+ * operations with the engine's details. All from the records and one cluster snapshot:
+ * no stack is opened, so hundreds of tenants stay fast.
+ */
+import { tenantHost } from "../tenants/validate";
+import { buildOverview, type AdminOverview, type ClusterAdminReader } from "./admin-overview";
+import { ApiError } from "./api-error";
+import type { Caller } from "./auth";
+import type { Logger } from "./log";
+import type { OpsPlatform } from "./ops-platform";
+import type { RecordsStore } from "./records/records-store";
+import { operationView, type OperationView, type TenantViews } from "./tenant-views";
+
+export interface AdminServiceOptions {
+  records: RecordsStore;
+  views: TenantViews;
+  platform: OpsPlatform;
+  /** Cluster-wide reads for the overview; absent when no cluster is configured. */
+  admin?: ClusterAdminReader;
+  /** The stack of one self-service tenant (the runner's naming). */
+  stackNameOf: (tenantId: string) => string;
+  log: Logger;
+}
+
+export function requireAdmin(caller: Caller): void {
+  if (!caller.isAdmin) throw new ApiError(403, "forbidden", "administrators only");
+}
+
+export class AdminService {
+  constructor(private readonly options: AdminServiceOptions) {}
+
+  /** Ids and hosts self-service tenants own (every state: retired and failed ids stay reserved). */
+  async tenantIds(caller: Caller): Promise<{ stack: string; ids: string[]; hosts: string[] }> {
+    requireAdmin(caller);
+    const config = this.options.platform.config();
+    const ids = await this.options.records.tenantIds();
+    // One stack per tenant: `stack` names the pattern, as check:tenants prints it.
+    return { stack: this.options.stackNameOf("<id>"), ids, hosts: ids.map((id) => tenantHost(config, id)) };
+  }
+
+  /** Every tenant in the cluster (self-service and pull-request), with node, usage and the distribution. */
+  async overview(caller: Caller): Promise<AdminOverview> {
+    requireAdmin(caller);
+    // Every self-service tenant, deleted ones included (the "deleted" filter shows them), owners by e-mail.
+    const all = await this.options.views.many(caller, await this.options.records.tenants());
+    const selfService = all.map((t) => ({
+      id: t.id, ownerId: t.ownerId ?? "", ownerEmail: t.ownerEmail ?? "", plan: t.plan, status: t.status,
+      statusReason: t.detail?.reason ?? t.statusReason, ...(t.reference !== undefined ? { reference: t.reference } : {}),
+    }));
+    if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" });
+    try {
+      return buildOverview(selfService, await this.options.admin.snapshot());
+    } catch (err) {
+      this.options.log.log("warn", "admin overview: cluster not readable", { error: (err as Error).message.split("\n")[0] ?? "" });
+      return buildOverview(selfService, { unreachable: "the cluster could not be read; see the server log" });
+    }
+  }
+
+  /** The last 100 operations of every tenant, newest first, with errors and the engine's details. */
+  async operations(caller: Caller): Promise<{ operations: OperationView[] }> {
+    requireAdmin(caller);
+    return { operations: (await this.options.records.recentOperations(100)).map((op) => operationView(op, "admin")) };
+  }
+}

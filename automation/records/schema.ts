@@ -1,0 +1,91 @@
+/**
+ * The records' own schema (`odoo_saas`), created and migrated at start: numbered steps,
+ * each applied once, under an advisory lock so two server processes starting together on
+ * one database migrate it once. graphile-worker migrates its own schema (`graphile_worker`).
+ */
+import type { Pool } from "pg";
+
+export const SCHEMA = "odoo_saas";
+/** pg_advisory_xact_lock(class, key) classes of this project (keys are hashtext of an id). */
+export const LOCK_CLASS = { migrate: 7_401, owner: 7_402, tenant: 7_403, backups: 7_404, migrateStacks: 7_405 } as const;
+
+const STEPS: readonly string[] = [
+  `create table odoo_saas.tenants (
+     id text primary key,
+     owner_id text not null,
+     admin_email text not null,
+     plan text not null,
+     odoo_version text not null,
+     suspended boolean not null default false,
+     state text not null check (state in ('pending', 'active', 'failed', 'retired')),
+     url text,
+     created_at timestamptz not null,
+     updated_at timestamptz not null,
+     retired_at timestamptz,
+     last_operation_id text not null
+   );
+   create index tenants_owner on odoo_saas.tenants (owner_id);
+   create table odoo_saas.operations (
+     id text primary key,
+     kind text not null check (kind in ('create', 'suspend', 'resume', 'delete')),
+     tenant_id text not null references odoo_saas.tenants (id),
+     owner_id text not null,
+     requested_by text not null,
+     status text not null check (status in ('queued', 'running', 'succeeded', 'failed')),
+     created_at timestamptz not null,
+     started_at timestamptz,
+     finished_at timestamptz,
+     attempts integer not null default 0,
+     error jsonb,
+     details jsonb,
+     worker_id text
+   );
+   create index operations_tenant on odoo_saas.operations (tenant_id, created_at);
+   create index operations_unfinished on odoo_saas.operations (status) where status in ('queued', 'running');
+   create index operations_created on odoo_saas.operations (created_at desc);
+   create table odoo_saas.operation_events (
+     operation_id text not null references odoo_saas.operations (id),
+     seq integer not null,
+     at timestamptz not null default now(),
+     event jsonb not null,
+     primary key (operation_id, seq)
+   );
+   create table odoo_saas.backup_requests (
+     tenant_id text not null,
+     at timestamptz not null,
+     requested_by text not null,
+     reference text,
+     primary key (tenant_id, at, requested_by)
+   );
+   create table odoo_saas.workers (
+     worker_id text primary key,
+     node_id text not null,
+     started_at timestamptz not null default now(),
+     heartbeat_at timestamptz not null default now()
+   );
+   create index workers_node on odoo_saas.workers (node_id);`,
+];
+
+export async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock($1, 0)", [LOCK_CLASS.migrate]);
+    await client.query(`create schema if not exists ${SCHEMA}`);
+    await client.query(`create table if not exists ${SCHEMA}.migrations (version integer primary key, applied_at timestamptz not null default now())`);
+    const done = await client.query<{ version: number }>(`select version from ${SCHEMA}.migrations`);
+    const applied = new Set(done.rows.map((r) => r.version));
+    for (const [index, step] of STEPS.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await client.query(step);
+      await client.query(`insert into ${SCHEMA}.migrations (version) values ($1)`, [version]);
+    }
+    await client.query("commit");
+  } catch (err) {
+    await client.query("rollback").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
