@@ -8,18 +8,16 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
+import { backupRoutes } from "./backup-routes";
 import type { BackupService } from "./backup-service";
-import { DownloadTickets } from "./download-tickets";
-import { CustomerProgress } from "./customer-progress";
+import { ID, readJsonObject, send, sendError, type Handler, type RequestContext, type Route } from "./http-io";
 import type { Logger } from "./log";
-import { requireAdmin, type AdminService } from "./admin-service";
-import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
+import type { AdminService } from "./admin-service";
+import type { OperationEvents } from "./operation-events";
+import { operationRoutes } from "./operation-routes";
 import { rejectUnknownFields, type TenantService } from "./tenant-service";
-import { operationView } from "./tenant-views";
 import { uploadRoutes } from "./upload-routes";
 import type { UploadService } from "./upload-service";
 
@@ -52,87 +50,6 @@ export interface HttpServerOptions {
   heartbeatMs?: number;
 }
 
-type Handler = (ctx: RequestContext) => Promise<void>;
-
-interface RequestContext {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
-  params: string[];
-  url: URL;
-  caller: () => Promise<Caller>;
-}
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
-// Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.
-const ID = `(${TENANT_ID_PATTERN.source.replace(/^\^|\$$/g, "").replace(/\((?!\?)/g, "(?:")})`;
-const OP_ID = "(op_[A-Za-z0-9_-]{1,64})";
-// Only the characters backup names use; the name rule itself (parseBackupName) decides after.
-const BACKUP_NAME = "([A-Za-z0-9._-]{1,200})";
-const API_HEADERS = { "Cache-Control": "no-store" };
-
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...API_HEADERS, "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function sendError(res: http.ServerResponse, err: ApiError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  send(res, err.status, err.body(), { ...err.headers });
-}
-
-/** Reads a JSON object body: content type, size limit, syntax; `{}` when there is none. */
-async function readJsonObject(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const declared = req.headers["content-length"];
-  const hasBody = (declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined;
-  if (!hasBody) return {};
-  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") {
-    req.resume();
-    throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
-  }
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    throw new ApiError(413, "body_too_large", `the body is larger than ${limit} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) tooLarge = true;
-    else chunks.push(chunk as Buffer);
-    // Past any reasonable size, stop reading instead of draining.
-    if (size > limit * 64) {
-      req.destroy();
-      break;
-    }
-  }
-  if (tooLarge) throw new ApiError(413, "body_too_large", `the body is larger than ${limit} bytes`);
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new ApiError(400, "invalid_json", "the body is not valid JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
-
-function sseWrite(res: http.ServerResponse, entry: { seq: number; at: string; event: object }): void {
-  res.write(`id: ${entry.seq}\ndata: ${JSON.stringify({ seq: entry.seq, at: entry.at, ...entry.event })}\n\n`);
-}
-
 /** The page's ES modules (public/js/*.js), served as they are: no bundler. */
 function pageModules(publicDir: string): Set<string> {
   const dir = path.join(publicDir, "js");
@@ -148,7 +65,6 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 
 export function createHttpServer(options: HttpServerOptions): http.Server {
   const { service, auth, events, log } = options;
-  const tickets = new DownloadTickets();
   const maxBody = options.maxBodyBytes ?? 16 * 1024;
   const supabaseOrigin = new URL(options.page.supabaseUrl).origin;
   const pageHeaders = {
@@ -247,105 +163,9 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   route("GET", `/api/tenants/${ID}/credentials`, async ({ res, params, caller }) => {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
   });
-  route("GET", `/api/tenants/${ID}/backups`, async ({ res, params, caller }) => {
-    send(res, 200, await options.backups.list(await caller(), params[0] as string));
-  });
-  route("POST", `/api/tenants/${ID}/backups`, async ({ req, res, params, caller }) => {
-    const who = await caller();
-    rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
-    send(res, 202, await options.backups.request(who, params[0] as string));
-  });
-  // `Accept: application/json` (the page, which has the token): where to download, as
-  // `{url, expiresAt}`: S3's pre-signed URL, or this route with a short-lived `?ticket=`.
-  // Otherwise (a token or a ticket): 302 to the pre-signed URL, or the zip streamed from here.
-  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, url, caller }) => {
-    const id = params[0] as string;
-    const name = params[1] as string;
-    const ticket = url.searchParams.get("ticket");
-    let who: Caller;
-    if (ticket !== null) {
-      const ticketed = tickets.verify(ticket, id, name);
-      if (ticketed === undefined) throw new ApiError(404, "not_found", "this download link is not valid: links last 5 minutes; start the download again");
-      who = ticketed;
-    } else who = await caller();
-    const wantsLink = ticket === null && (req.headers.accept ?? "").includes("application/json");
-    const found = await options.backups.download(who, id, name, wantsLink ? "link" : "content");
-    if (found.type === "through-server") {
-      const issued = tickets.issue(who, id, name);
-      send(res, 200, { url: `${url.pathname}?ticket=${encodeURIComponent(issued.ticket)}`, expiresAt: issued.expiresAt });
-      return;
-    }
-    if (found.type === "redirect") {
-      if (wantsLink) send(res, 200, { url: found.url, expiresAt: found.expiresAt });
-      else {
-        res.writeHead(302, { ...API_HEADERS, Location: found.url });
-        res.end();
-      }
-      return;
-    }
-    res.writeHead(200, {
-      ...API_HEADERS,
-      "Content-Type": "application/zip",
-      // The name passed parseBackupName: letters, digits, '-', '.' only.
-      "Content-Disposition": `attachment; filename="${name}"`,
-      "X-Content-Type-Options": "nosniff",
-      ...(found.size !== undefined ? { "Content-Length": String(found.size) } : {}),
-    });
-    if (req.method === "HEAD") {
-      found.body.destroy();
-      res.end();
-      return;
-    }
-    await pipeline(found.body, res).catch((err: unknown) => {
-      // Headers are gone: a broken download can only be cut short, so the browser reports it failed.
-      log.log("warn", "backup download interrupted", { tenant: id, error: (err as Error).message });
-      res.destroy();
-    });
-  });
+  for (const r of backupRoutes(options.backups, log, maxBody)) route(r.method, r.pattern, r.handler);
   for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler);
-  route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
-    const who = await caller();
-    send(res, 200, operationView(await service.operation(who, params[0] as string), who.isAdmin ? "admin" : "customer"));
-  });
-  route("GET", `/api/operations/${OP_ID}/events`, async ({ req, res, params, url, caller }) => {
-    const who = await caller();
-    const op = await service.operation(who, params[0] as string);
-    // Customers read steps in their words; the raw engine stream is for administrators.
-    const raw = url.searchParams.get("view") === "admin";
-    if (raw) requireAdmin(who);
-    const progress = new CustomerProgress(op);
-    const write = (entry: ProgressEntry): void => {
-      if (raw) sseWrite(res, entry);
-      else for (const converted of progress.entries(entry)) sseWrite(res, converted);
-    };
-    const lastId = Number.parseInt(String(req.headers["last-event-id"] ?? "0"), 10);
-    const after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
-    res.writeHead(200, { ...API_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive", "X-Accel-Buffering": "no" });
-    res.write(`retry: 2000\n\n`);
-    // Persisted events: the history first (whichever process ran it), then what any process appends.
-    const history = await events.history(op.id, after);
-    for (const entry of history) write(entry);
-    if (history.some((entry) => isTerminal(entry.event))) {
-      res.end();
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), options.heartbeatMs ?? 15_000);
-      const stop = (): void => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        resolve();
-      };
-      const unsubscribe = events.subscribe(op.id, history.at(-1)?.seq ?? after, (entry) => {
-        write(entry);
-        if (isTerminal(entry.event)) {
-          stop();
-          res.end();
-        }
-      });
-      req.on("close", stop);
-    });
-  });
+  for (const r of operationRoutes({ service, events, ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}) })) route(r.method, r.pattern, r.handler);
   route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, await options.admin.tenantIds(await caller())));
   route("GET", "/api/admin/operations", async ({ res, caller }) => send(res, 200, await options.admin.operations(await caller())));
   route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await options.admin.overview(await caller())));

@@ -28,9 +28,12 @@ describe("the signup server's default program: the real one, on a local control 
   let token: string;
   const logLines: string[] = [];
 
-  const waitFor = async (operationId: string): Promise<OperationView> => {
-    for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
-      const res = await request<OperationView>(app.url, "GET", `/api/operations/${operationId}`, { token });
+  /** POST to "succeeded" of the first signup: what one more must stay close to. */
+  let firstSignupMs = 0;
+
+  const waitFor = async (operationId: string, as = token, timeoutMs = 300_000): Promise<OperationView> => {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+      const res = await request<OperationView>(app.url, "GET", `/api/operations/${operationId}`, { token: as });
       if (res.body.status === "succeeded" || res.body.status === "failed") return res.body;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -64,16 +67,40 @@ describe("the signup server's default program: the real one, on a local control 
   });
 
   it("a signup reaches succeeded; its namespace, Odoo and PostgreSQL exist and are scheduled", async () => {
+    const started = Date.now();
     const res = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants", { token, body: { id: "ritas-shop", plan: "starter" } });
     expect(res.status).to.equal(202);
     const op = await waitFor(res.body.operation.id);
     expect(op.status, JSON.stringify(op.error)).to.equal("succeeded");
+    firstSignupMs = Date.now() - started;
     const names = tenantNames("ritas-shop");
     const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
     expect((await apps.readNamespacedDeployment({ name: names.odoo, namespace: names.namespace })).spec?.replicas).to.equal(1);
     expect((await apps.readNamespacedStatefulSet({ name: names.postgres, namespace: names.namespace })).spec?.replicas).to.equal(1);
     const pods = await waitForPods(cluster.kc, (p) => p.filter((x) => x.tenant === "ritas-shop" && x.ready).length === 2, 120_000);
     expect(pods.filter((p) => p.tenant === "ritas-shop").map((p) => p.component).sort()).to.deep.equal(["odoo", "postgres"]);
+  });
+
+  it("after 20 more concurrent signups, all applied, one more costs at most 1.5x the first (each tenant its own stack)", async function () {
+    this.timeout(1_200_000);
+    expect(firstSignupMs, "the first signup was timed").to.be.greaterThan(0);
+    const crowd = Array.from({ length: 20 }, (_, i) => `crowd-${i}`);
+    const results = await Promise.all(crowd.map(async (id, i) => {
+      const as = await auth.sign({ sub: userId(`crowd${i}`), email: `crowd${i}@example.com` });
+      const res = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants", { token: as, body: { id, plan: "starter" } });
+      expect(res.status, res.text).to.equal(202);
+      return waitFor(res.body.operation.id, as, 900_000);
+    }));
+    expect(results.map((op) => op.status), JSON.stringify(results.filter((op) => op.status !== "succeeded").map((op) => op.error))).to.deep.equal(crowd.map(() => "succeeded"));
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    for (const id of crowd) expect((await apps.readNamespacedDeployment({ name: tenantNames(id).odoo, namespace: tenantNames(id).namespace })).spec?.replicas, id).to.equal(1);
+
+    const as = await auth.sign({ sub: userId("late"), email: "late@example.com" });
+    const started = Date.now();
+    const res = await request<{ operation: OperationView }>(app.url, "POST", "/api/tenants", { token: as, body: { id: "late-shop", plan: "starter" } });
+    expect((await waitFor(res.body.operation.id, as)).status).to.equal("succeeded");
+    const lateMs = Date.now() - started;
+    expect(lateMs, `first ${firstSignupMs} ms, with 21 tenants present ${lateMs} ms`).to.be.at.most(1.5 * firstSignupMs);
   });
 
   it("the credentials the owner reads are the ones in the cluster, and no log line holds them", async () => {

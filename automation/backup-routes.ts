@@ -1,0 +1,77 @@
+/**
+ * The owner's backup routes: list, "back up now" (rate-limited in BackupService) and download
+ * (S3: a pre-signed URL; PVC store: streamed through the server, with a short-lived ticket so
+ * the browser can download without the token).
+ */
+import { pipeline } from "node:stream/promises";
+import { ApiError } from "./api-error";
+import type { Caller } from "./auth";
+import type { BackupService } from "./backup-service";
+import { DownloadTickets } from "./download-tickets";
+import { API_HEADERS, BACKUP_NAME, ID, readJsonObject, send, type RouteDef } from "./http-io";
+import type { Logger } from "./log";
+import { rejectUnknownFields } from "./tenant-service";
+
+export function backupRoutes(backups: BackupService, log: Logger, maxBody = 16 * 1024): RouteDef[] {
+  const tickets = new DownloadTickets();
+  const routes: RouteDef[] = [];
+  const route = (method: string, pattern: string, handler: RouteDef["handler"]): void => {
+    routes.push({ method, pattern, handler });
+  };
+  route("GET", `/api/tenants/${ID}/backups`, async ({ res, params, caller }) => {
+    send(res, 200, await backups.list(await caller(), params[0] as string));
+  });
+  route("POST", `/api/tenants/${ID}/backups`, async ({ req, res, params, caller }) => {
+    const who = await caller();
+    rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
+    send(res, 202, await backups.request(who, params[0] as string));
+  });
+  // `Accept: application/json` (the page, which has the token): where to download, as
+  // `{url, expiresAt}`: S3's pre-signed URL, or this route with a short-lived `?ticket=`.
+  // Otherwise (a token or a ticket): 302 to the pre-signed URL, or the zip streamed from here.
+  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, url, caller }) => {
+    const id = params[0] as string;
+    const name = params[1] as string;
+    const ticket = url.searchParams.get("ticket");
+    let who: Caller;
+    if (ticket !== null) {
+      const ticketed = tickets.verify(ticket, id, name);
+      if (ticketed === undefined) throw new ApiError(404, "not_found", "this download link is not valid: links last 5 minutes; start the download again");
+      who = ticketed;
+    } else who = await caller();
+    const wantsLink = ticket === null && (req.headers.accept ?? "").includes("application/json");
+    const found = await backups.download(who, id, name, wantsLink ? "link" : "content");
+    if (found.type === "through-server") {
+      const issued = tickets.issue(who, id, name);
+      send(res, 200, { url: `${url.pathname}?ticket=${encodeURIComponent(issued.ticket)}`, expiresAt: issued.expiresAt });
+      return;
+    }
+    if (found.type === "redirect") {
+      if (wantsLink) send(res, 200, { url: found.url, expiresAt: found.expiresAt });
+      else {
+        res.writeHead(302, { ...API_HEADERS, Location: found.url });
+        res.end();
+      }
+      return;
+    }
+    res.writeHead(200, {
+      ...API_HEADERS,
+      "Content-Type": "application/zip",
+      // The name passed parseBackupName: letters, digits, '-', '.' only.
+      "Content-Disposition": `attachment; filename="${name}"`,
+      "X-Content-Type-Options": "nosniff",
+      ...(found.size !== undefined ? { "Content-Length": String(found.size) } : {}),
+    });
+    if (req.method === "HEAD") {
+      found.body.destroy();
+      res.end();
+      return;
+    }
+    await pipeline(found.body, res).catch((err: unknown) => {
+      // Headers are gone: a broken download can only be cut short, so the browser reports it failed.
+      log.log("warn", "backup download interrupted", { tenant: id, error: (err as Error).message });
+      res.destroy();
+    });
+  });
+  return routes;
+}

@@ -1,0 +1,98 @@
+/**
+ * What every route module of the signup server shares: the request context, the id patterns
+ * (tenant ids by the schema's one rule), JSON answers and errors, the bounded JSON body reader
+ * and the Server-Sent Events writer.
+ */
+import type * as http from "node:http";
+import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
+import { ApiError } from "./api-error";
+import type { Caller } from "./auth";
+
+export type Handler = (ctx: RequestContext) => Promise<void>;
+
+export interface RequestContext {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  params: string[];
+  url: URL;
+  caller: () => Promise<Caller>;
+}
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+// Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.
+export const ID = `(${TENANT_ID_PATTERN.source.replace(/^\^|\$$/g, "").replace(/\((?!\?)/g, "(?:")})`;
+export const OP_ID = "(op_[A-Za-z0-9_-]{1,64})";
+// Only the characters backup names use; the name rule itself (parseBackupName) decides after.
+export const BACKUP_NAME = "([A-Za-z0-9._-]{1,200})";
+export const API_HEADERS = { "Cache-Control": "no-store" };
+
+export function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...API_HEADERS, "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: http.ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  send(res, err.status, err.body(), { ...err.headers });
+}
+
+/** Reads a JSON object body: content type, size limit, syntax; `{}` when there is none. */
+export async function readJsonObject(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const declared = req.headers["content-length"];
+  const hasBody = (declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined;
+  if (!hasBody) return {};
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    req.resume();
+    throw new ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json");
+  }
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    throw new ApiError(413, "body_too_large", `the body is larger than ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) tooLarge = true;
+    else chunks.push(chunk as Buffer);
+    // Past any reasonable size, stop reading instead of draining.
+    if (size > limit * 64) {
+      req.destroy();
+      break;
+    }
+  }
+  if (tooLarge) throw new ApiError(413, "body_too_large", `the body is larger than ${limit} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new ApiError(400, "invalid_json", "the body is not valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+export function sseWrite(res: http.ServerResponse, entry: { seq: number; at: string; event: object }): void {
+  res.write(`id: ${entry.seq}\ndata: ${JSON.stringify({ seq: entry.seq, at: entry.at, ...entry.event })}\n\n`);
+}
+
+
+/** A route before registration: its pattern is a string of the path, anchored by the server. */
+export interface RouteDef {
+  method: string;
+  pattern: string;
+  handler: Handler;
+}
