@@ -64,18 +64,27 @@ export class TenantStacks {
     return opening;
   }
 
-  private async openStack(stackName: string): Promise<Stack> {
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName, projectName: PROJECT_NAME, program: this.program },
-      {
-        pulumiCommand: await pulumiCommand(this.root),
-        envVars: this.envVars,
-        workDir: workspaceDir(this.engine, stackName),
-        // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own.
-        ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
-        projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backendUrl(this.engine) } },
-      },
-    );
+  /** The tenant's stack if it exists (never creates one): for purge and reads. */
+  async find(tenantId: string): Promise<Stack | undefined> {
+    try {
+      return await this.openStack(this.stackName(tenantId), "select");
+    } catch (err) {
+      if (/no stack named|not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
+  private async openStack(stackName: string, mode: "create-or-select" | "select" = "create-or-select"): Promise<Stack> {
+    const args = { stackName, projectName: PROJECT_NAME, program: this.program };
+    const opts = {
+      pulumiCommand: await pulumiCommand(this.root),
+      envVars: this.envVars,
+      workDir: workspaceDir(this.engine, stackName),
+      // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own.
+      ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
+      projectSettings: { name: PROJECT_NAME, runtime: "nodejs" as const, backend: { url: backendUrl(this.engine) } },
+    };
+    const stack = mode === "select" ? await LocalWorkspace.selectStack(args, opts) : await LocalWorkspace.createOrSelectStack(args, opts);
     // Plugins are per PULUMI_HOME, shared by every tenant stack: install (if needed) once.
     this.pluginsInstalled ??= installPlugins(stack.workspace, this.plugins, this.options.progress ?? (() => undefined));
     await this.pluginsInstalled;

@@ -4,8 +4,15 @@
  * database volume, filestore volume, backups and credentials kept); this deletes that
  * namespace and with it every volume. It refuses while the tenant is still configured, and
  * needs the id typed twice.
+ *
+ * A self-service tenant also has its own stack `<stack>-tenant-<id>`: purge refuses while that
+ * stack still deploys it (delete it through the signup server first), then removes the stack,
+ * and with DATABASE_URL set forgets the retired tenant's record, which frees its id.
  */
 import * as k8s from "@kubernetes/client-node";
+import { tenantIdsInState } from "../automation/program-stack";
+import { RecordsStore } from "../automation/records/records-store";
+import { TenantStacks } from "../automation/tenant-stacks";
 import { tenantNames } from "../components/naming";
 import { tenantNamespaces } from "../ops/cluster-view";
 import { loadKubeConfig } from "../ops/kube";
@@ -37,6 +44,12 @@ async function main(argv: string[]): Promise<void> {
     console.error(`refusing: tenant "${id}" is still in Pulumi.${stack}.yaml; remove it (retire) and deploy first`);
     process.exit(1);
   }
+  const stacks = new TenantStacks({ opsStackName: stack });
+  const own = await stacks.find(id);
+  if (own && (await tenantIdsInState(own)).has(id)) {
+    console.error(`refusing: tenant "${id}" is still deployed by its stack ${own.name}; delete it first (DELETE /api/tenants/${id})`);
+    process.exit(1);
+  }
   const kc = loadKubeConfig();
   const namespaces = await tenantNamespaces(kc);
   const namespace = namespaces.get(id);
@@ -52,6 +65,21 @@ async function main(argv: string[]): Promise<void> {
   }
   await core.deleteNamespace({ name: namespace });
   console.log(`purged tenant "${id}": namespace ${namespace} and every volume in it are being deleted`);
+  if (own) {
+    // Only the provider is left in its state: nothing in the cluster is deleted by this.
+    await own.destroy();
+    await own.workspace.removeStack(own.name);
+    console.log(`removed its stack ${own.name}`);
+  }
+  const databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl !== undefined && databaseUrl !== "") {
+    const records = await RecordsStore.open(databaseUrl);
+    try {
+      if (await records.forgetRetired(id)) console.log(`forgot its signup record; the id "${id}" is free again`);
+    } finally {
+      await records.close();
+    }
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -92,6 +92,23 @@ export class RecordsStore {
     return rows.map(tenantFromRow);
   }
 
+  /**
+   * Purge: forgets a retired tenant (its operations, their events and its backup requests),
+   * which frees its id. Refuses any other state: only retired tenants have nothing running.
+   */
+  async forgetRetired(id: string): Promise<boolean> {
+    return this.transaction(async (client) => {
+      await this.lock(client, "tenant", id);
+      const { rows } = await client.query<{ state: string }>("select state from odoo_saas.tenants where id = $1 for update", [id]);
+      if (rows[0]?.state !== "retired") return false;
+      await client.query("delete from odoo_saas.operation_events where operation_id in (select id from odoo_saas.operations where tenant_id = $1)", [id]);
+      await client.query("delete from odoo_saas.operations where tenant_id = $1", [id]);
+      await client.query("delete from odoo_saas.backup_requests where tenant_id = $1", [id]);
+      await client.query("delete from odoo_saas.tenants where id = $1", [id]);
+      return true;
+    });
+  }
+
   async tenantIds(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>("select id from odoo_saas.tenants order by created_at, id");
     return rows.map((r) => r.id);

@@ -3,6 +3,7 @@
  * the runner the signup queue calls, the move of the old shared `<ops>-selfservice` stack's
  * tenants into their own stacks (uids unchanged), and the state in an S3-compatible backend.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,6 +11,7 @@ import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import * as yaml from "js-yaml";
+import { repoRoot } from "../../automation/engine-env";
 import { jsonLogger, Redactor } from "../../automation/log";
 import type { ProgressEvent } from "../../automation/operation-events";
 import type { OperationRun, RunResult } from "../../automation/operation-runner";
@@ -155,6 +157,24 @@ describe("one stack per self-service tenant, through the engine on a local contr
     const after = await uids(tenantNames("para-b").namespace);
     expect(after.get(`Namespace/${tenantNames("para-b").namespace}`)).to.equal(before.get(`Namespace/${tenantNames("para-b").namespace}`));
     expect(after.has(`Deployment/${tenantNames("para-b").odoo}`)).to.equal(false);
+  });
+
+  it("tenant:purge refuses a deployed self-service tenant, and for a retired one deletes its namespace and removes its stack", async () => {
+    const purge = (id: string) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "tenant-purge.js"), id, "--confirm", id, "--stack", OPS], {
+      cwd: engine.dir, encoding: "utf8",
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ODOO_SAAS_BACKEND_DIR: engine.backendDir, ODOO_SAAS_PULUMI_HOME: engine.pulumiHome },
+    });
+    const refused = purge("para-a");
+    expect(refused.status, refused.stderr).to.equal(1);
+    expect(refused.stderr).to.include("still deployed by its stack dev-tenant-para-a");
+    await core.readNamespace({ name: tenantNames("para-a").namespace });
+    const done = purge("para-b");
+    expect(done.status, done.stderr).to.equal(0);
+    expect(done.stdout).to.include("removed its stack dev-tenant-para-b");
+    expect(fs.existsSync(path.join(engine.backendDir, ".pulumi", "stacks", "odoo-saas", "dev-tenant-para-b.json"))).to.equal(false);
+    const ns = await core.readNamespace({ name: tenantNames("para-b").namespace }).catch(() => undefined);
+    // Deleting a namespace is asynchronous: gone, or terminating.
+    expect(ns === undefined || ns.status?.phase === "Terminating").to.equal(true);
   });
 
   it("moves the tenants of the shared <ops>-selfservice stack into their own stacks, every object's uid unchanged", async () => {

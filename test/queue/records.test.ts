@@ -121,6 +121,18 @@ describe("records in PostgreSQL", function () {
     expect((await writer.history(op.id, 2)).map((e) => e.seq)).to.deep.equal([3, 4]);
   });
 
+  it("purge forgets a retired tenant and frees its id; any other state is refused", async () => {
+    const { tenant, op } = signup("purge-me", "owner-purge");
+    await a.createSignup(tenant, op, rules(3));
+    expect(await a.forgetRetired("purge-me"), "a pending tenant is kept").to.equal(false);
+    await a.pool.query("update odoo_saas.tenants set state = 'retired' where id = $1", ["purge-me"]);
+    expect(await b.forgetRetired("purge-me")).to.equal(true);
+    expect(await a.tenant("purge-me")).to.equal(undefined);
+    expect(await a.operation(op.id)).to.equal(undefined);
+    const again = signup("purge-me", "someone-else");
+    expect((await a.createSignup(again.tenant, again.op, rules(3))).ownerId).to.equal("someone-else");
+  });
+
   it("lets two pools take at most 5 backup requests a day for a tenant, racing for the last places", async () => {
     const ra = new BackupRequests(a);
     const rb = new BackupRequests(b);
