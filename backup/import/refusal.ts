@@ -15,6 +15,8 @@ export type RefusalCode =
   | "filestore_too_large"
   | "zip_bomb"
   | "path_traversal"
+  | "name_too_long"
+  | "path_too_deep"
   | "symlink"
   | "duplicate_entry"
   | "sql_meta_command"

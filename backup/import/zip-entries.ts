@@ -26,9 +26,29 @@ const DEFLATED = 8;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Name limits, judged before anything else is done with a name (so a hostile name costs time and
+ * memory in proportion to its length, once). Odoo writes at most `filestore/checklist/<2 hex>/<40
+ * hex sha1>` (63 bytes, 4 segments; attachments are `filestore/<2 hex>/<40 hex>`), so these leave
+ * a wide margin for any Odoo layout while staying far inside Linux's limits where the restore
+ * writes the files (`<filestore parent>/.<db>.upload-<ts>/<name>`, a prefix of at most ~300 bytes):
+ * - a whole name at most 1024 bytes: 16 times Odoo's longest, and with the prefix a quarter of
+ *   PATH_MAX (4096);
+ * - a segment at most 255 bytes: NAME_MAX of Linux file systems (ext4, xfs); a longer one could
+ *   not be created anyway;
+ * - at most 16 segments: four times Odoo's deepest.
+ */
+export const MAX_NAME_BYTES = 1024;
+export const MAX_SEGMENT_BYTES = 255;
+export const MAX_NAME_DEPTH = 16;
+
 /** The entry's name; refused unless it is valid UTF-8 (or plain ASCII, as Odoo writes). */
 export function decodeName(entry: yauzl.Entry): string {
   const raw = entry.fileNameRaw;
+  if (raw.length > MAX_NAME_BYTES) {
+    const shown = shownName(raw.subarray(0, 200).toString("latin1"));
+    throw new UploadRefusedError("name_too_long", `member ${shown} has a name of ${raw.length} bytes; an Odoo backup's names are at most ${MAX_NAME_BYTES} bytes long`);
+  }
   const isAscii = raw.every((b) => b < 0x80);
   if (!isAscii && (entry.generalPurposeBitFlag & UTF8_FLAG) === 0) {
     throw new UploadRefusedError("unsupported_entry", "the archive has a member whose name is not UTF-8 encoded");
@@ -54,7 +74,17 @@ export function checkPath(name: string): void {
   if (name.includes("\0")) throw bad("has a NUL character in its name");
   if (name.includes("\\")) throw bad("has a backslash in its name");
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw bad("has an absolute path");
+  // Also called on names that did not come through decodeName (cheap: the length is known).
+  if (Buffer.byteLength(name, "utf8") > MAX_NAME_BYTES) {
+    throw new UploadRefusedError("name_too_long", `member ${shownName(name)} has a name longer than ${MAX_NAME_BYTES} bytes; an Odoo backup's names are much shorter`);
+  }
   const segments = (name.endsWith("/") ? name.slice(0, -1) : name).split("/");
+  if (segments.length > MAX_NAME_DEPTH) {
+    throw new UploadRefusedError("path_too_deep", `member ${shownName(name)} is ${segments.length} folders deep; an Odoo backup's files are at most ${MAX_NAME_DEPTH} deep`);
+  }
+  if (segments.some((s) => Buffer.byteLength(s, "utf8") > MAX_SEGMENT_BYTES)) {
+    throw new UploadRefusedError("name_too_long", `member ${shownName(name)} has a file or folder name longer than ${MAX_SEGMENT_BYTES} bytes`);
+  }
   if (segments.includes("..")) throw bad("climbs out of its folder (..)");
   if (segments.some((s) => s === "" || s === ".")) throw bad("has an empty or '.' path segment");
 }
@@ -94,32 +124,45 @@ export function classify(entry: yauzl.Entry, name: string): MemberKind {
   );
 }
 
+/** A folder's children by segment; a file is `null` (it has none). */
+type Folder = Map<string, FolderNode | null>;
+interface FolderNode {
+  /** Named by a member of its own ("a/"), not only as a parent of others. */
+  listed: boolean;
+  children: Folder;
+}
+
 /**
  * Refuses the same name twice, and a name used both as a file and as a folder (one would hide or
- * replace the other on extraction).
+ * replace the other on extraction). The names are kept as a tree of segments, so each member
+ * costs time and memory in proportion to its own length (not to the sum of its parents' names).
  */
 export class NameRegistry {
-  private readonly files = new Set<string>();
-  private readonly folders = new Set<string>();
-  private readonly names = new Set<string>();
+  private readonly root: Folder = new Map();
 
   add(name: string): void {
     const isFolder = name.endsWith("/");
-    const path = isFolder ? name.slice(0, -1) : name;
+    const segments = (isFolder ? name.slice(0, -1) : name).split("/");
     const dup = () => new UploadRefusedError("duplicate_entry", `member ${shownName(name)} appears more than once in the archive`);
-    if (this.names.has(name)) throw dup();
-    this.names.add(name);
-    if (isFolder) {
-      if (this.files.has(path)) throw dup();
-    } else {
-      if (this.files.has(path) || this.folders.has(path)) throw dup();
-      this.files.add(path);
+    let folder = this.root;
+    for (const segment of segments.slice(0, -1)) {
+      let child = folder.get(segment);
+      if (child === null) throw dup();
+      if (child === undefined) {
+        child = { listed: false, children: new Map() };
+        folder.set(segment, child);
+      }
+      folder = child.children;
     }
-    const segments = path.split("/");
-    for (let i = 1; i < (isFolder ? segments.length + 1 : segments.length); i++) {
-      const parent = segments.slice(0, i).join("/");
-      if (this.files.has(parent)) throw dup();
-      this.folders.add(parent);
+    const last = segments[segments.length - 1] as string;
+    const existing = folder.get(last);
+    if (isFolder) {
+      if (existing === undefined) folder.set(last, { listed: true, children: new Map() });
+      else if (existing === null || existing.listed) throw dup();
+      else existing.listed = true;
+    } else {
+      if (existing !== undefined) throw dup();
+      folder.set(last, null);
     }
   }
 }

@@ -100,3 +100,21 @@ export function copyTree(from: string, to: string): void {
     else fs.copyFileSync(a, b);
   }
 }
+
+/** `filestore/b/a/a/…/a`: one member name of `segments` segments (about 2 bytes each). */
+export function deepName(segments: number): string {
+  return `filestore/b${"/a".repeat(segments - 2)}`;
+}
+
+/**
+ * The hostile zips of issue 19: Odoo's three members plus `extra` files (tiny bodies), so that
+ * only the names can be what refuses them. Two members of 32,000 segments make a 256 KB file
+ * that, before names were capped, cost quadratic time and memory and crashed Node.
+ */
+export async function zipWithNames(file: string, extra: string[]): Promise<string> {
+  return writeZip(file, [
+    { name: "dump.sql", data: "SET client_encoding = 'UTF8';\n" },
+    { name: "manifest.json", data: odooManifest("17.0", "shop") },
+    ...extra.map((name) => ({ name, data: "x" })),
+  ]);
+}

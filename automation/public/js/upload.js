@@ -26,7 +26,7 @@ const LEADS = [
   [["not_a_zip", "missing_dump", "missing_manifest", "custom_format_dump", "unexpected_entry", "bad_manifest", "empty_upload", "unsupported_media_type"], "This file is not an Odoo backup we can restore"],
   [["version_mismatch"], "This backup is from another Odoo version"],
   [["upload_too_large", "dump_too_large", "filestore_too_large", "too_many_entries"], "This backup is too big for your plan"],
-  [["zip_bomb", "path_traversal", "symlink", "duplicate_entry", "unsupported_entry", "sql_meta_command", "sql_forbidden_statement", "sql_unsupported", "truncated_dump"], "This file was refused to keep your instance safe"],
+  [["zip_bomb", "path_traversal", "name_too_long", "path_too_deep", "symlink", "duplicate_entry", "unsupported_entry", "sql_meta_command", "sql_forbidden_statement", "sql_unsupported", "truncated_dump"], "This file was refused to keep your instance safe"],
   [["instance_not_empty"], "Your instance is already in use"],
   [["load_failed"], "Your database could not be loaded"],
 ];
