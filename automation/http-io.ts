@@ -22,6 +22,8 @@ export interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
+  /** The handler bounds how long its body may take (uploads); others get the server's request timeout. */
+  ownDeadline?: boolean;
 }
 
 // Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.

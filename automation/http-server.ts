@@ -46,6 +46,12 @@ export interface HttpServerOptions {
   /** For /readyz: is the Pulumi CLI there? */
   cliPresent: () => boolean;
   maxBodyBytes?: number;
+  /**
+   * How long a request's body may take to arrive, except on routes with their own deadline
+   * (uploads): Node's own default, 300 s. Node's requestTimeout is one per server, so it is off
+   * (0) and this is enforced per request here instead; headers must still arrive within 60 s.
+   */
+  requestTimeoutMs?: number;
   /** SSE keep-alive comment interval (default 15 s). */
   heartbeatMs?: number;
 }
@@ -85,8 +91,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   const configJs = `window.ODOO_SAAS_CONFIG = ${JSON.stringify({ supabaseUrl: options.page.supabaseUrl, supabaseAnonKey: options.page.supabaseAnonKey })};\n`;
 
   const routes: Route[] = [];
-  const route = (method: string, pattern: string, handler: Handler): void => {
-    routes.push({ method, pattern: new RegExp(`^${pattern}$`), handler });
+  const route = (method: string, pattern: string, handler: Handler, ownDeadline = false): void => {
+    routes.push({ method, pattern: new RegExp(`^${pattern}$`), handler, ownDeadline });
   };
 
   route("GET", "/healthz", async ({ res }) => send(res, 200, { status: "ok" }));
@@ -164,25 +170,44 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
   });
   for (const r of backupRoutes(options.backups, log, maxBody)) route(r.method, r.pattern, r.handler);
-  for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler);
+  for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler, r.ownDeadline);
   for (const r of operationRoutes({ service, events, ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}) })) route(r.method, r.pattern, r.handler);
   route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, await options.admin.tenantIds(await caller())));
   route("GET", "/api/admin/operations", async ({ res, caller }) => send(res, 200, await options.admin.operations(await caller())));
   route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await options.admin.overview(await caller())));
 
+  const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+  /** Node's requestTimeout answer, for one request: 408 if the body has not all arrived by then. */
+  const bodyDeadline = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (req.complete) return;
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      if (!res.headersSent) {
+        sendError(res, new ApiError(408, "request_timeout", "the request took too long to arrive", undefined, { Connection: "close" }));
+        res.on("finish", () => req.destroy());
+      } else {
+        req.destroy();
+      }
+    }, requestTimeoutMs);
+    req.once("end", () => clearTimeout(timer));
+    res.once("close", () => clearTimeout(timer));
+  };
+
   let requestCounter = 0;
-  return http.createServer((req, res) => {
+  return http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     const started = Date.now();
     const reference = `req-${process.pid}-${++requestCounter}`;
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");
     } catch {
+      bodyDeadline(req, res);
       sendError(res, new ApiError(400, "bad_request", "malformed request target"));
       return;
     }
     const matching = routes.filter((r) => r.pattern.test(url.pathname));
     const found = matching.find((r) => r.method === req.method || (req.method === "HEAD" && r.method === "GET"));
+    if (found?.ownDeadline !== true) bodyDeadline(req, res);
     res.on("finish", () => {
       log.log(res.statusCode >= 500 ? "warn" : "debug", "request", { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started, ref: reference });
     });

@@ -3,8 +3,12 @@
  * backup CronJob (same image, service account, database and filestore settings; volumes
  * writable; idle), and, once its pod runs, `cli.js restore-upload ... -` over pods/exec with the
  * zip on stdin. Odoo is scaled to 0 only once an exec in the importer answered (the database
- * switch needs nobody connected) and back to its replicas in every case. The importer Job is
- * deleted after.
+ * switch needs nobody connected) and back to its replicas in every case; the replicas to return
+ * to are recorded on the Deployment in the same patch that scales it to 0, so a server that dies
+ * meanwhile leaves them for `recover` (run by whichever server notices, see upload-orphans.ts).
+ * The importer Job is deleted after, except when contact with a started restore was lost
+ * (`unknown`): it may still be running, and deleting the Job would kill it half-way; the Job's
+ * activeDeadlineSeconds (12 h) and ttlSecondsAfterFinished (5 min) end it instead.
  *
  * Only what was observed is reported. On the local control plane the nodes are KWOK fakes: the
  * importer pod is reported finished, or Running without answering, so the restore never starts;
@@ -62,6 +66,8 @@ export class KubernetesUploadRestorer implements UploadRestorer {
     container.args = [];
     onPhase("waiting");
     await batch.createNamespacedJob({ namespace, body: job });
+    const execStarted = { value: false };
+    let keepJob = false;
     try {
       let pod: string;
       try {
@@ -84,10 +90,32 @@ export class KubernetesUploadRestorer implements UploadRestorer {
           detail: (err as Error).message,
         };
       }
-      return await this.withOdooStopped(apps, core, namespace, objects.deployment, () => this.exec(namespace, pod, container.name, input, onPhase));
+      const outcome = await this.withOdooStopped(apps, core, namespace, objects.deployment, () => this.exec(namespace, pod, container.name, input, onPhase, execStarted));
+      keepJob = outcome.state === "unknown" && execStarted.value;
+      return outcome;
     } finally {
-      await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }).catch(() => undefined);
+      if (!keepJob) await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }).catch(() => undefined);
     }
+  }
+
+  /**
+   * After a server died during a restore: Odoo back to the replicas recorded on its Deployment
+   * when it was scaled to 0 (REPLICAS_BEFORE_RESTORE_ANNOTATION, written in the same patch), and
+   * the record removed. The importer Job is left alone: its restore may still be running, and
+   * its activeDeadlineSeconds and ttlSecondsAfterFinished end it.
+   */
+  async recover(tenant: string): Promise<string> {
+    const { namespace, deployment: name } = tenantObjects(tenant);
+    const apps = this.kc.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name, namespace });
+    const recorded = deployment.metadata?.annotations?.[REPLICAS_BEFORE_RESTORE_ANNOTATION];
+    if (recorded === undefined) return `Deployment ${namespace}/${name} was not scaled down by a restore (replicas ${deployment.spec?.replicas ?? "unset"})`;
+    const replicas = /^\d+$/.test(recorded) ? Number(recorded) : 1;
+    await apps.patchNamespacedDeployment(
+      { name, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: null } }, spec: { replicas } } },
+      mergePatch,
+    );
+    return `Deployment ${namespace}/${name} scaled back to ${replicas} replicas`;
   }
 
   private async runningPod(core: CoreV1Api, namespace: string, job: string): Promise<string> {
@@ -147,7 +175,7 @@ export class KubernetesUploadRestorer implements UploadRestorer {
   }
 
   /** `restore-upload` in the importer pod, the zip on stdin; phases and a refusal read from stderr. */
-  private exec(namespace: string, pod: string, container: string, input: UploadRestoreInput, onPhase: (phase: UploadPhase) => void): Promise<UploadOutcome> {
+  private exec(namespace: string, pod: string, container: string, input: UploadRestoreInput, onPhase: (phase: UploadPhase) => void, started: { value: boolean }): Promise<UploadOutcome> {
     const { limits } = input;
     const command = [
       ...BACKUP_CLI_COMMAND, "restore-upload",
@@ -180,6 +208,7 @@ export class KubernetesUploadRestorer implements UploadRestorer {
       new Exec(this.kc)
         .exec(namespace, pod, container, command, stdout, stderr, stdin, false, done)
         .then((socket) => {
+          started.value = true;
           // Lost contact before the command's status arrived: it may still be running, or done.
           socket.on("close", () => resolve({
             state: "unknown",

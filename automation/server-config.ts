@@ -37,7 +37,37 @@ export interface SignupServerConfig {
   allowAnonymous: boolean;
   /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
   failureWebhookUrl?: string;
+  /** Bounds on owner uploads beyond the plan's (default DEFAULT_UPLOAD_SETTINGS). */
+  uploads?: UploadSettings;
 }
+
+export interface UploadSettings {
+  /** Uploads one user may have unfinished at once, on all servers (ODOO_SAAS_UPLOADS_PER_USER). */
+  perUser: number;
+  /** Uploads this server process receives or restores at once (ODOO_SAAS_UPLOADS_PER_SERVER). */
+  perServer: number;
+  /**
+   * The slowest upload still accepted, in bytes per second (ODOO_SAAS_UPLOAD_MIN_RATE): an upload
+   * has `graceMs` plus its size (Content-Length, else the plan's limit) at this rate to arrive.
+   */
+  minBytesPerSecond: number;
+  graceMs: number;
+  /** Free space left on the upload folder's disk after the largest possible upload (ODOO_SAAS_UPLOAD_DISK_MARGIN). */
+  diskMarginBytes: number;
+}
+
+/**
+ * 2 per user (one instance's restore and another's upload), 4 per server (each holds up to its
+ * plan's limit on the upload disk and a socket's worth of memory), 256 KiB/s (about 2 Mbit/s: a
+ * 10 GiB upload may take 11.4 h) after 60 s, and 1 GiB left free on the upload disk.
+ */
+export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
+  perUser: 2,
+  perServer: 4,
+  minBytesPerSecond: 256 * 1024,
+  graceMs: 60_000,
+  diskMarginBytes: 1024 ** 3,
+};
 
 export class ConfigProblem extends Error {}
 
@@ -121,7 +151,9 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
  * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
- * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset).
+ * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset),
+ * ODOO_SAAS_UPLOADS_PER_USER (2), ODOO_SAAS_UPLOADS_PER_SERVER (4), ODOO_SAAS_UPLOAD_MIN_RATE
+ * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -166,11 +198,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     workers: workersFrom(env.ODOO_SAAS_WORKERS),
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
     ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
+    uploads: {
+      perUser: integer("ODOO_SAAS_UPLOADS_PER_USER", env.ODOO_SAAS_UPLOADS_PER_USER, DEFAULT_UPLOAD_SETTINGS.perUser, 1, 1000),
+      perServer: integer("ODOO_SAAS_UPLOADS_PER_SERVER", env.ODOO_SAAS_UPLOADS_PER_SERVER, DEFAULT_UPLOAD_SETTINGS.perServer, 1, 1000),
+      minBytesPerSecond: integer("ODOO_SAAS_UPLOAD_MIN_RATE", env.ODOO_SAAS_UPLOAD_MIN_RATE, DEFAULT_UPLOAD_SETTINGS.minBytesPerSecond, 1024, 2 ** 40),
+      graceMs: DEFAULT_UPLOAD_SETTINGS.graceMs,
+      diskMarginBytes: integer("ODOO_SAAS_UPLOAD_DISK_MARGIN", env.ODOO_SAAS_UPLOAD_DISK_MARGIN, DEFAULT_UPLOAD_SETTINGS.diskMarginBytes, 0, 2 ** 50),
+    },
   };
 }
 
 /** What is configured, safe to print: no secret values. */
 export function describeConfig(config: SignupServerConfig): string[] {
+  const uploads = config.uploads ?? DEFAULT_UPLOAD_SETTINGS;
   return [
     `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service tenants: one stack each, ${tenantStackName(config.opsStack, "<id>")}`,
     `database: ${config.databaseUrl !== undefined ? describeDatabase(config.databaseUrl) : "local (started by serve:local)"}; workers: ${config.workers}`,
@@ -180,6 +220,7 @@ export function describeConfig(config: SignupServerConfig): string[] {
     ].join(" + ")}; admins: ${config.adminClaim}; anonymous sign-ins: ${config.allowAnonymous ? "allowed" : "refused"}`,
     `tenant limit per user: ${config.tenantLimit}`,
     `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
+    `uploads: at most ${uploads.perUser} per user and ${uploads.perServer} on this server at once, at least ${uploads.minBytesPerSecond} bytes/s, ${uploads.diskMarginBytes} bytes kept free`,
     `failed operations: ${config.failureWebhookUrl !== undefined ? "POSTed to a webhook (set)" : "not notified (no ODOO_SAAS_FAILURE_WEBHOOK_URL)"}`,
   ];
 }

@@ -27,6 +27,7 @@ import { BackupRequests } from "./records/backup-requests";
 import { PgOperationEvents } from "./records/event-log";
 import { importLegacyStore } from "./records/import-json";
 import { RecordsStore } from "./records/records-store";
+import { UploadRecords } from "./records/upload-records";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";
@@ -51,6 +52,10 @@ export interface SignupAppDeps {
   uploads?: UploadRestorer;
   /** Where uploads are received; default the OS temp folder (needs room for the largest plan's uploadLimit). */
   uploadDir?: string;
+  /** Upload heartbeat and how stale a dead process's uploads must be before they are settled (tests shorten them). */
+  uploadTimings?: { heartbeatMs?: number; staleAfterMs?: number };
+  /** How long a request's body may take, except uploads' (default 300 s, as Node's requestTimeout). */
+  requestTimeoutMs?: number;
   log?: Logger;
   redactor?: Redactor;
   root?: string;
@@ -133,7 +138,15 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       records, requests: new BackupRequests(records), log,
       access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)),
     });
-    const uploads = new UploadService({ backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig), ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}) });
+    const uploads = new UploadService({
+      backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
+      records: new UploadRecords(records, queue.nodeId),
+      ...(config.uploads !== undefined ? { settings: config.uploads } : {}),
+      ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}),
+      ...(deps.uploadTimings ?? {}),
+    });
+    await uploads.start();
+    cleanup.push(() => uploads.stop());
     const server = createHttpServer({
       service,
       admin,
@@ -147,6 +160,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       publicDir: path.join(root, "automation", "public"),
       supabaseUmdFile: path.join(root, "node_modules", "@supabase", "supabase-js", "dist", "umd", "supabase.js"),
       cliPresent: () => fs.existsSync(path.join(cliRoot(root), "bin", "pulumi")),
+      ...(deps.requestTimeoutMs !== undefined ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -1,8 +1,9 @@
 /**
  * Receives an uploaded zip into a private temporary file, never into memory, with a hard size
  * limit: a declared Content-Length over the limit is refused before a byte is read, and a body
- * that grows past it while streaming is cut off there (no chunked body can slip by). Any
- * refusal or broken upload removes the file.
+ * that grows past it while streaming is cut off there (no chunked body can slip by). A body
+ * that has not arrived by its deadline (upload-admission.ts: its size at the slowest accepted
+ * rate) is cut off with 408. Any refusal or broken upload removes the file.
  */
 import { createWriteStream, promises as fsp } from "node:fs";
 import type * as http from "node:http";
@@ -59,12 +60,27 @@ export function checkUploadHeaders(req: http.IncomingMessage, maxBytes: number):
  * Streams the body into `<dir>/upload.zip` (dir: private, made by the caller). Past the limit the
  * request is unpiped, not destroyed, so the caller can still answer 413 on the same connection.
  */
-export async function receiveUpload(req: http.IncomingMessage, dir: string, maxBytes: number, onBytes: (total: number) => void = () => undefined): Promise<ReceivedUpload> {
+export interface ReceiveOptions {
+  maxBytes: number;
+  /** Date.now() by which the whole body must have arrived. */
+  deadline: number;
+  /** Said to the customer when the deadline passes. */
+  tooSlow: string;
+  onBytes?: (total: number) => void;
+}
+
+export async function receiveUpload(req: http.IncomingMessage, dir: string, options: ReceiveOptions): Promise<ReceivedUpload> {
   const file = path.join(dir, "upload.zip");
-  const limit = new SizeLimit(maxBytes, onBytes);
+  const limit = new SizeLimit(options.maxBytes, options.onBytes ?? (() => undefined));
   const out = createWriteStream(file, { flags: "wx", mode: 0o600 });
+  let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => {
+        req.unpipe(limit);
+        out.destroy();
+        reject(new ApiError(408, "upload_too_slow", options.tooSlow));
+      }, Math.max(0, options.deadline - Date.now()));
       let ended = false;
       req.on("end", () => (ended = true));
       req.on("close", () => {
@@ -84,6 +100,8 @@ export async function receiveUpload(req: http.IncomingMessage, dir: string, maxB
     out.destroy();
     await fsp.rm(file, { force: true });
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
   if (limit.bytes === 0) {
     await fsp.rm(file, { force: true });

@@ -12,6 +12,7 @@
  */
 import type { PgConnection } from "../backup/config";
 import type { UploadLimits } from "../backup/import/check-upload";
+import { observeEmptiness, type Emptiness } from "../backup/import/emptiness";
 import { UploadRefusedError } from "../backup/import/refusal";
 import { restoreUpload, type UploadRestorePhase } from "../backup/import/restore-upload";
 
@@ -34,6 +35,17 @@ export interface UploadRestoreInput {
 
 export interface UploadRestorer {
   restore(input: UploadRestoreInput, onPhase: (phase: UploadPhase) => void): Promise<UploadOutcome>;
+  /**
+   * Whether the instance is new or empty, observed before the body of an upload is read (so a
+   * multi-gigabyte upload into an instance in use is refused at once). Absent: this restorer
+   * cannot observe it from here, and only the restore itself does (it always does, again).
+   */
+  emptiness?(tenant: string): Promise<Emptiness>;
+  /**
+   * After this server's process died during a restore of `tenant`: puts back what the restore
+   * had changed around the instance (Odoo's replicas), and says what it did, for the log.
+   */
+  recover?(tenant: string): Promise<string>;
 }
 
 /** Maps what restoreUpload threw to an outcome: its refusals are the customer's, the rest ours. */
@@ -58,6 +70,11 @@ export class PgUploadRestorer implements UploadRestorer {
     } catch (err) {
       return outcomeOf(err);
     }
+  }
+
+  emptiness(tenant: string): Promise<Emptiness> {
+    const { pg } = this.target(tenant);
+    return observeEmptiness(pg, pg.database);
   }
 }
 

@@ -3,7 +3,8 @@
  * itself (the zip as the raw body, Content-Type application/zip: no multipart parser, nothing
  * buffered), and one upload's status with its phases.
  *
- * An upload refused before its body was read (413 by Content-Length, 404, 409, 415) is answered
+ * An upload refused before its body was read (413 by Content-Length, 404, 409, 415, 429, 507) or
+ * cut off (413 past the limit, 408 past its deadline) is answered
  * at once with `Connection: close`; the rest of the body is then read and discarded for at most a
  * few seconds, so the client sees the answer rather than a reset, and a multi-gigabyte body is
  * not drained.
@@ -24,6 +25,8 @@ export interface UploadRoute {
   method: string;
   pattern: string;
   handler: (ctx: UploadRouteContext) => Promise<void>;
+  /** The upload's own deadline (its size at the slowest accepted rate) replaces the server's request timeout. */
+  ownDeadline?: boolean;
 }
 
 const UPLOAD_ID = "(up_[A-Za-z0-9_-]{1,32})";
@@ -59,6 +62,7 @@ export function uploadRoutes(uploads: UploadService, id: string): UploadRoute[] 
     {
       method: "POST",
       pattern: `/api/tenants/${id}/uploads`,
+      ownDeadline: true,
       handler: async ({ req, res, params, caller }) => {
         const tenant = params[0] as string;
         try {

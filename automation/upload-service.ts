@@ -6,8 +6,14 @@
  * and only then handed to the UploadRestorer, which also requires the instance to be new or
  * empty. A refusal answers 4xx with the reason and changes nothing; the file is always removed.
  *
- * Uploads and their phases are kept in memory (the last few per instance): after a restart of
- * this server an upload that was running reads as unknown, because nothing here observed its end.
+ * Before a byte of the body is read: the caller, the type and declared size, this server's slots
+ * and disk room (upload-admission.ts), the user's and the instance's unfinished uploads (in
+ * PostgreSQL, across servers) and, where the restorer can observe it from here, that the
+ * instance is new or empty. The body then has a deadline sized to it at the slowest accepted rate.
+ *
+ * Uploads and their phases are kept in PostgreSQL (records/upload-records.ts, the last few per
+ * instance), so any server answers for them; those of a process that died are settled by
+ * upload-orphans.ts.
  */
 import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
@@ -23,16 +29,22 @@ import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import type { Logger } from "./log";
 import { readOpsStack } from "./ops-stack";
+import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
+import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
+import { uploadDeadlineMs, UploadSlots, userBusy } from "./upload-admission";
+import { UPLOAD_DIR_PREFIX, UploadOrphans } from "./upload-orphans";
 import { checkUploadHeaders, formatSize, receiveUpload } from "./upload-receiver";
 import { UnavailableUploadRestorer, type UploadOutcome, type UploadPhase, type UploadRestorer } from "./upload-restorer";
+
+export type { UploadState } from "./records/upload-records";
 
 /** Members an upload may have (a large filestore has tens of thousands of files). */
 export const UPLOAD_MAX_ENTRIES = 200_000;
 /** Uncompressed / compressed: SQL text deflates 5-20 times; zeros over 1000 times. */
 export const UPLOAD_MAX_RATIO = 200;
 const KEPT_PER_TENANT = 5;
-
-export type UploadState = "receiving" | "checking" | "restoring" | "restored" | "refused" | "failed" | "unknown";
+/** receivedBytes is written to the records at most this often while receiving. */
+const PROGRESS_EVERY_MS = 1000;
 
 export interface UploadView {
   id: string;
@@ -59,26 +71,46 @@ export interface UploadLimitView {
   odooVersion: string;
 }
 
-interface UploadRecord extends Omit<UploadView, "detail"> {
-  requestedBy: string;
-  detail?: string;
-}
-
 export interface UploadServiceOptions {
   backups: BackupService;
   restorer: UploadRestorer;
+  records: UploadRecords;
   opsStackFile: string;
   log: Logger;
   /** Where uploads are received (a private folder per upload is made inside); default the OS temp folder. */
   workDir?: string;
+  settings?: UploadSettings;
+  /** This process's heartbeat for its uploads, and how old one may get before they are another's to settle (default 5 s and 30 s). */
+  heartbeatMs?: number;
+  staleAfterMs?: number;
 }
 
 const RESTORE_FAILED = "we could not restore your database because of a problem on our side; nothing was changed. Please try again later";
 
 export class UploadService {
-  private readonly uploads = new Map<string, UploadRecord[]>();
+  private readonly settings: UploadSettings;
+  private readonly workDir: string;
+  private readonly slots: UploadSlots;
+  readonly orphans: UploadOrphans;
 
-  constructor(private readonly options: UploadServiceOptions) {}
+  constructor(private readonly options: UploadServiceOptions) {
+    this.settings = options.settings ?? DEFAULT_UPLOAD_SETTINGS;
+    this.workDir = options.workDir ?? os.tmpdir();
+    this.slots = new UploadSlots(this.settings, this.workDir);
+    this.orphans = new UploadOrphans({
+      records: options.records, restorer: options.restorer, log: options.log, workDir: this.workDir,
+      heartbeatMs: options.heartbeatMs ?? 5_000, staleAfterMs: options.staleAfterMs ?? 30_000,
+    });
+  }
+
+  /** Settles the uploads of processes that died, then keeps this one's alive. */
+  start(): Promise<void> {
+    return this.orphans.start();
+  }
+
+  stop(): Promise<void> {
+    return this.orphans.stop();
+  }
 
   private async tenant(caller: Caller, id: string): Promise<{ id: string; plan: string; odooVersion: string }> {
     try {
@@ -112,31 +144,37 @@ export class UploadService {
 
   private view(record: UploadRecord, caller: Caller): UploadView {
     const { requestedBy: _by, detail, ...view } = record;
-    return { ...view, phases: [...view.phases], ...(caller.isAdmin && detail !== undefined ? { detail } : {}) };
+    return { ...view, phase: view.phase as UploadView["phase"], phases: [...view.phases], ...(caller.isAdmin && detail !== undefined ? { detail } : {}) };
   }
 
-  private phase(record: UploadRecord, phase: UploadView["phase"]): void {
+  /** Records a phase; a record that cannot be written is logged, never fatal to the restore. */
+  private phase(record: UploadRecord, phase: UploadView["phase"], state?: UploadState): Promise<void> {
     record.phase = phase;
     record.phases.push({ phase, at: new Date().toISOString() });
+    if (state !== undefined) record.state = state;
+    return this.options.records.phase(record.id, phase, state).catch((err: unknown) => {
+      this.options.log.log("warn", `uploads: could not record a phase: ${(err as Error).message}`, { upload: record.id, phase });
+    });
   }
 
-  private finish(record: UploadRecord, state: UploadState, fields: { code?: string; message?: string; detail?: string } = {}): void {
+  private async finish(record: UploadRecord, state: UploadState, fields: { code?: string; message?: string; detail?: string } = {}): Promise<void> {
     record.state = state;
     record.finishedAt = new Date().toISOString();
     Object.assign(record, fields);
+    await this.options.records.finish(record.id, state, fields);
   }
 
   async overview(caller: Caller, id: string): Promise<{ limit: UploadLimitView; uploads: UploadView[] }> {
     const tenant = await this.tenant(caller, id);
     const { maxBytes } = this.limitsOf(tenant);
-    const uploads = [...(this.uploads.get(id) ?? [])].reverse().map((r) => this.view(r, caller));
+    const uploads = (await this.options.records.list(id, KEPT_PER_TENANT)).map((r) => this.view(r, caller));
     const available = !(this.options.restorer instanceof UnavailableUploadRestorer);
     return { limit: { available, maxBytes, maxText: formatSize(maxBytes), odooVersion: tenant.odooVersion }, uploads };
   }
 
   async status(caller: Caller, id: string, uploadId: string): Promise<UploadView> {
     await this.tenant(caller, id);
-    const record = (this.uploads.get(id) ?? []).find((r) => r.id === uploadId);
+    const record = await this.options.records.get(id, uploadId);
     if (!record) throw notFound(`upload "${uploadId}"`);
     return this.view(record, caller);
   }
@@ -146,68 +184,114 @@ export class UploadService {
    * ApiError (refused: 4xx with the reason). The restore goes on after the answer.
    */
   async receive(caller: Caller, id: string, req: http.IncomingMessage): Promise<UploadView> {
+    const arrived = Date.now();
     const tenant = await this.tenant(caller, id);
     if (this.options.restorer instanceof UnavailableUploadRestorer) {
       this.options.log.log("warn", "uploads: unavailable", { tenant: id, reason: this.options.restorer.reason });
       throw new ApiError(503, "uploads_unavailable", "uploading a database is not possible on this platform right now");
     }
-    const kept = this.uploads.get(id) ?? [];
-    if (kept.some((r) => r.state === "receiving" || r.state === "checking" || r.state === "restoring")) {
-      throw new ApiError(409, "upload_in_progress", "a database is already being uploaded to this instance; wait until it is finished");
-    }
     const limits = this.limitsOf(tenant);
     checkUploadHeaders(req, limits.maxBytes);
-
-    const at = new Date().toISOString();
-    const record: UploadRecord = {
-      id: `up_${randomBytes(9).toString("base64url")}`, tenant: id, requestedBy: caller.sub, state: "receiving", phase: "receiving",
-      receivedBytes: 0, startedAt: at, finishedAt: null, phases: [{ phase: "receiving", at }],
-    };
-    this.uploads.set(id, [...kept, record].slice(-KEPT_PER_TENANT));
-    const dir = await fsp.mkdtemp(path.join(this.options.workDir ?? os.tmpdir(), "odoo-saas-upload-"));
+    const declared = Number(req.headers["content-length"]);
+    const size = Number.isSafeInteger(declared) && declared > 0 ? declared : limits.maxBytes;
+    const release = await this.slots.take(size);
     let handedOver = false;
     try {
-      const received = await receiveUpload(req, dir, limits.maxBytes, (n) => (record.receivedBytes = n));
-      record.state = "checking";
-      this.phase(record, "checking-upload");
+      const at = new Date().toISOString();
+      const record: UploadRecord = {
+        id: `up_${randomBytes(9).toString("base64url")}`, tenant: id, requestedBy: caller.sub, state: "receiving", phase: "receiving",
+        receivedBytes: 0, startedAt: at, finishedAt: null, phases: [{ phase: "receiving", at }],
+      };
+      const admission = await this.options.records.admit(record, this.settings.perUser, KEPT_PER_TENANT);
+      if (admission === "instance_busy") throw new ApiError(409, "upload_in_progress", "a database is already being uploaded to this instance; wait until it is finished");
+      if (admission === "user_busy") throw userBusy(this.settings.perUser);
       try {
-        await checkUploadedArchive(received.file, limits.check);
+        await this.emptyFirst(id);
+        const dir = await fsp.mkdtemp(path.join(this.workDir, `${UPLOAD_DIR_PREFIX}${record.id}-`));
+        try {
+          const file = await this.receiveChecked(record, req, dir, limits, arrived + uploadDeadlineMs(size, this.settings));
+          await this.phase(record, "starting", "restoring");
+          this.options.log.log("info", "upload accepted", { tenant: id, upload: record.id, bytes: record.receivedBytes });
+          handedOver = true;
+          void this.restore(record, file, limits.check, dir).finally(release);
+          return this.view(record, caller);
+        } finally {
+          if (!handedOver) await fsp.rm(dir, { recursive: true, force: true });
+        }
       } catch (err) {
-        if (!(err instanceof UploadRefusedError)) throw err;
-        this.finish(record, "refused", { code: err.code, message: err.message });
-        this.options.log.log("info", "upload refused", { tenant: id, upload: record.id, code: err.code });
-        throw new ApiError(422, err.code, err.message);
+        if (record.finishedAt === null) {
+          if (err instanceof ApiError) await this.finish(record, "refused", { code: err.code, message: err.message });
+          else await this.finish(record, "failed", { message: `${RESTORE_FAILED} (reference ${record.id})`, detail: err instanceof Error ? err.message : String(err) });
+        }
+        throw err;
       }
-      record.state = "restoring";
-      this.phase(record, "starting");
-      this.options.log.log("info", "upload accepted", { tenant: id, upload: record.id, bytes: received.bytes });
-      handedOver = true;
-      void this.restore(record, received.file, limits.check, dir);
-      return this.view(record, caller);
-    } catch (err) {
-      if (record.finishedAt === null) {
-        if (err instanceof ApiError) this.finish(record, "refused", { code: err.code, message: err.message });
-        else this.finish(record, "failed", { message: `${RESTORE_FAILED} (reference ${record.id})`, detail: err instanceof Error ? err.message : String(err) });
-      }
-      throw err;
     } finally {
-      if (!handedOver) await fsp.rm(dir, { recursive: true, force: true });
+      if (!handedOver) release();
     }
+  }
+
+  /** Where the restorer can observe it from here: an instance in use is refused before its body is read. */
+  private async emptyFirst(tenant: string): Promise<void> {
+    if (!this.options.restorer.emptiness) return;
+    let seen;
+    try {
+      seen = await this.options.restorer.emptiness(tenant);
+    } catch (err) {
+      this.options.log.log("warn", "uploads: emptiness not observed", { tenant, detail: (err as Error).message.split("\n")[0] ?? "" });
+      throw new ApiError(503, "emptiness_unknown", "we could not check that your instance is empty, so nothing was changed; please try again later");
+    }
+    if (!seen.empty) {
+      throw new ApiError(409, "instance_not_empty", `a database can only be uploaded to a new or empty instance, and this one is in use (${seen.why}); nothing was changed`);
+    }
+  }
+
+  /** The body into `dir` by its deadline, then the archive's checks; the file, or a refusal. */
+  private async receiveChecked(record: UploadRecord, req: http.IncomingMessage, dir: string, limits: { maxBytes: number; check: UploadLimits }, deadline: number): Promise<string> {
+    let written = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const received = await receiveUpload(req, dir, {
+      maxBytes: limits.maxBytes,
+      deadline,
+      tooSlow: `the upload was too slow: a file of this size must arrive at ${formatSize(this.settings.minBytesPerSecond)} per second or faster; nothing was changed, please try again from a faster connection`,
+      onBytes: (n) => {
+        record.receivedBytes = n;
+        if (Date.now() - written < PROGRESS_EVERY_MS) return;
+        written = Date.now();
+        writing = writing.then(() => this.options.records.received(record.id, n)).catch(() => undefined);
+      },
+    });
+    record.receivedBytes = received.bytes;
+    await writing;
+    await this.options.records.received(record.id, received.bytes);
+    await this.phase(record, "checking-upload", "checking");
+    try {
+      await checkUploadedArchive(received.file, limits.check);
+    } catch (err) {
+      if (!(err instanceof UploadRefusedError)) throw err;
+      this.options.log.log("info", "upload refused", { tenant: record.tenant, upload: record.id, code: err.code });
+      throw new ApiError(422, err.code, err.message);
+    }
+    return received.file;
   }
 
   private async restore(record: UploadRecord, file: string, limits: UploadLimits, dir: string): Promise<void> {
     let outcome: UploadOutcome;
     try {
-      outcome = await this.options.restorer.restore({ tenant: record.tenant, file, limits }, (phase) => this.phase(record, phase));
+      outcome = await this.options.restorer.restore({ tenant: record.tenant, file, limits }, (phase) => void this.phase(record, phase));
     } catch (err) {
       outcome = { state: "failed", detail: err instanceof Error ? err.message : String(err) };
     } finally {
       await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
-    if (outcome.state === "restored") this.finish(record, "restored");
-    else if (outcome.state === "refused") this.finish(record, "refused", { code: outcome.code, message: outcome.message });
-    else if (outcome.state === "unknown") this.finish(record, "unknown", { message: outcome.reason, detail: outcome.detail });
-    else this.finish(record, "failed", { message: `${RESTORE_FAILED} (reference ${record.id})`, detail: outcome.detail });
+    try {
+      if (outcome.state === "restored") await this.finish(record, "restored");
+      else if (outcome.state === "refused") await this.finish(record, "refused", { code: outcome.code, message: outcome.message });
+      else if (outcome.state === "unknown") await this.finish(record, "unknown", { message: outcome.reason, detail: outcome.detail });
+      else await this.finish(record, "failed", { message: `${RESTORE_FAILED} (reference ${record.id})`, detail: outcome.detail });
+    } catch (err) {
+      // Not recorded: the upload stays unfinished under this process's heartbeat until it stops.
+      this.options.log.log("error", `uploads: could not record an outcome: ${(err as Error).message}`, { upload: record.id, state: outcome.state });
+    }
     this.options.log.log(outcome.state === "failed" ? "warn" : "info", `upload ${record.state}`, {
       tenant: record.tenant, upload: record.id, ...(record.code !== undefined ? { code: record.code } : {}),
       ...(outcome.state === "failed" || outcome.state === "unknown" ? { detail: outcome.detail.split("\n")[0] ?? "" } : {}),

@@ -93,7 +93,7 @@ export class RecordsStore {
   }
 
   /**
-   * Purge: forgets a retired tenant (its operations, their events and its backup requests),
+   * Purge: forgets a retired tenant (its operations, their events, its backup requests and uploads),
    * which frees its id. Refuses any other state: only retired tenants have nothing running.
    */
   async forgetRetired(id: string): Promise<boolean> {
@@ -104,6 +104,7 @@ export class RecordsStore {
       await client.query("delete from odoo_saas.operation_events where operation_id in (select id from odoo_saas.operations where tenant_id = $1)", [id]);
       await client.query("delete from odoo_saas.operations where tenant_id = $1", [id]);
       await client.query("delete from odoo_saas.backup_requests where tenant_id = $1", [id]);
+      await client.query("delete from odoo_saas.uploads where tenant_id = $1", [id]);
       await client.query("delete from odoo_saas.tenants where id = $1", [id]);
       return true;
     });

@@ -7,7 +7,7 @@ import type { Pool } from "pg";
 
 export const SCHEMA = "odoo_saas";
 /** pg_advisory_xact_lock(class, key) classes of this project (keys are hashtext of an id). */
-export const LOCK_CLASS = { migrate: 7_401, owner: 7_402, tenant: 7_403, backups: 7_404, migrateStacks: 7_405 } as const;
+export const LOCK_CLASS = { migrate: 7_401, owner: 7_402, tenant: 7_403, backups: 7_404, migrateStacks: 7_405, uploads: 7_410 } as const;
 
 const STEPS: readonly string[] = [
   `create table odoo_saas.tenants (
@@ -64,6 +64,26 @@ const STEPS: readonly string[] = [
      heartbeat_at timestamptz not null default now()
    );
    create index workers_node on odoo_saas.workers (node_id);`,
+  // Owner uploads (upload-records.ts): unfinished ones carry the process that runs them and its
+  // heartbeat, so another process can tell a dead one's upload and reconcile it.
+  `create table odoo_saas.uploads (
+     id text primary key,
+     tenant_id text not null,
+     requested_by text not null,
+     state text not null check (state in ('receiving', 'checking', 'restoring', 'restored', 'refused', 'failed', 'unknown')),
+     phase text not null,
+     phases jsonb not null,
+     received_bytes bigint not null default 0,
+     started_at timestamptz not null,
+     finished_at timestamptz,
+     code text,
+     message text,
+     detail text,
+     node_id text not null,
+     heartbeat_at timestamptz not null default now()
+   );
+   create index uploads_tenant on odoo_saas.uploads (tenant_id, started_at desc);
+   create index uploads_unfinished on odoo_saas.uploads (requested_by) where finished_at is null;`,
 ];
 
 export async function migrate(pool: Pool): Promise<void> {

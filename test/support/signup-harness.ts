@@ -17,7 +17,7 @@ import type { BackupAccess } from "../../automation/backup-access";
 import type { UploadRestorer } from "../../automation/upload-restorer";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
-import type { SignupServerConfig } from "../../automation/server-config";
+import { DEFAULT_UPLOAD_SETTINGS, type SignupServerConfig, type UploadSettings } from "../../automation/server-config";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-views";
 import { standInProgram } from "./standin-program";
@@ -69,6 +69,10 @@ export interface HarnessOptions {
   uploads?: UploadRestorer;
   /** Where uploads are received (default: the OS temp folder). */
   uploadDir?: string;
+  /** Upload bounds (ODOO_SAAS_UPLOADS_PER_USER, …), over DEFAULT_UPLOAD_SETTINGS. */
+  uploadSettings?: Partial<UploadSettings>;
+  uploadTimings?: { heartbeatMs?: number; staleAfterMs?: number };
+  requestTimeoutMs?: number;
 }
 
 export interface Response<T = unknown> {
@@ -192,6 +196,8 @@ export class Harness {
       ...(options.backups ? { backups: options.backups } : {}),
       ...(options.uploads ? { uploads: options.uploads } : {}),
       ...(options.uploadDir ? { uploadDir: options.uploadDir } : {}),
+      ...(options.uploadTimings ? { uploadTimings: options.uploadTimings } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     return new Harness(app, logLines, auth, dir, worldDir, config, options.auth === undefined);
   }
@@ -280,5 +286,6 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     workers: options.workers ?? 2,
     allowAnonymous: options.allowAnonymous ?? false,
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
+    uploads: { ...DEFAULT_UPLOAD_SETTINGS, ...(options.uploadSettings ?? {}) },
   };
 }
