@@ -185,12 +185,12 @@ describe("signup API: bring your own database (real server, engine and PostgreSQ
     expect(leftovers()).to.deep.equal([]);
   });
 
-  it("refuses a second upload into the instance now in use, after the checks: the restored data stays", async () => {
+  it("refuses a second upload into the instance now in use before reading its body (409): the restored data stays", async () => {
     const res = await upload(alice, SHOP, world.odooZip);
-    expect(res.status).to.equal(202);
-    const done = await settled(alice, SHOP, res.json.upload.id);
-    expect(done).to.include({ state: "refused", code: "instance_not_empty" });
-    expect(done.message).to.match(/^a database can only be uploaded to a new or empty instance, and this one is in use \(/);
+    expect([res.status, res.json.error.code]).to.deep.equal([409, "instance_not_empty"]);
+    expect(res.json.error.message).to.match(/^a database can only be uploaded to a new or empty instance, and this one is in use \(/);
+    const [done] = (await h.request<{ uploads: UploadView[] }>("GET", `/api/tenants/${SHOP}/uploads`, { token: alice })).body.uploads;
+    expect(done).to.include({ state: "refused", code: "instance_not_empty", receivedBytes: 0 });
     expect(fingerprint(pg, SHOP)).to.equal(world.sourceFingerprint);
   });
 

@@ -29,6 +29,8 @@ const LEADS = [
   [["zip_bomb", "path_traversal", "name_too_long", "path_too_deep", "symlink", "duplicate_entry", "unsupported_entry", "sql_meta_command", "sql_forbidden_statement", "sql_unsupported", "truncated_dump"], "This file was refused to keep your instance safe"],
   [["instance_not_empty"], "Your instance is already in use"],
   [["load_failed"], "Your database could not be loaded"],
+  [["too_many_uploads", "uploads_busy", "no_room_for_upload"], "We cannot take your upload right now"],
+  [["upload_too_slow"], "Your upload was too slow"],
 ];
 
 /** The refusal in customer words: what kind of problem, the server's reason, and that nothing changed. */
