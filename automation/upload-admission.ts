@@ -6,12 +6,15 @@
  * - room: the upload folder's file system must keep `diskMarginBytes` free after the upload's
  *   largest possible size (its Content-Length, else the plan's limit) and what the other uploads
  *   of this process reserved (their full size, however much has arrived: conservative), else 507;
- * - a deadline: its size at `minBytesPerSecond`, after `graceMs` (uploadDeadline).
+ * - a deadline: its size at `minBytesPerSecond`, after `graceMs` (uploadDeadline);
+ * - where the restorer can observe it from here, that the instance is new or empty (refuseIfInUse).
  * The per-user and per-instance limits are the records' (records/upload-records.ts), across servers.
  */
 import { promises as fsp } from "node:fs";
 import { ApiError } from "./api-error";
+import type { Logger } from "./log";
 import type { UploadSettings } from "./server-config";
+import type { UploadRestorer } from "./upload-restorer";
 
 /** When a refused upload may try again, in seconds (Retry-After). */
 export const RETRY_AFTER_BUSY_S = 60;
@@ -65,5 +68,20 @@ export class UploadSlots {
 
   get inUse(): number {
     return this.active;
+  }
+}
+
+/** An instance in use is refused before the body is read, when the restorer can observe it from here. */
+export async function refuseIfInUse(restorer: UploadRestorer, tenant: string, log: Logger): Promise<void> {
+  if (!restorer.emptiness) return;
+  let seen;
+  try {
+    seen = await restorer.emptiness(tenant);
+  } catch (err) {
+    log.log("warn", "uploads: emptiness not observed", { tenant, detail: (err as Error).message.split("\n")[0] ?? "" });
+    throw new ApiError(503, "emptiness_unknown", "we could not check that your instance is empty, so nothing was changed; please try again later");
+  }
+  if (!seen.empty) {
+    throw new ApiError(409, "instance_not_empty", `a database can only be uploaded to a new or empty instance, and this one is in use (${seen.why}); nothing was changed`);
   }
 }

@@ -31,7 +31,7 @@ import type { Logger } from "./log";
 import { readOpsStack } from "./ops-stack";
 import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
 import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
-import { uploadDeadlineMs, UploadSlots, userBusy } from "./upload-admission";
+import { refuseIfInUse, uploadDeadlineMs, UploadSlots, userBusy } from "./upload-admission";
 import { UPLOAD_DIR_PREFIX, UploadOrphans } from "./upload-orphans";
 import { checkUploadHeaders, formatSize, receiveUpload } from "./upload-receiver";
 import { UnavailableUploadRestorer, type UploadOutcome, type UploadPhase, type UploadRestorer } from "./upload-restorer";
@@ -147,12 +147,20 @@ export class UploadService {
     return { ...view, phase: view.phase as UploadView["phase"], phases: [...view.phases], ...(caller.isAdmin && detail !== undefined ? { detail } : {}) };
   }
 
+  /** One upload's writes, in order (the restorer reports phases without waiting). */
+  private readonly writes = new WeakMap<UploadRecord, Promise<unknown>>();
+  private write<T>(record: UploadRecord, work: () => Promise<T>): Promise<T> {
+    const next = (this.writes.get(record) ?? Promise.resolve()).then(work);
+    this.writes.set(record, next.catch(() => undefined));
+    return next;
+  }
+
   /** Records a phase; a record that cannot be written is logged, never fatal to the restore. */
   private phase(record: UploadRecord, phase: UploadView["phase"], state?: UploadState): Promise<void> {
     record.phase = phase;
     record.phases.push({ phase, at: new Date().toISOString() });
     if (state !== undefined) record.state = state;
-    return this.options.records.phase(record.id, phase, state).catch((err: unknown) => {
+    return this.write(record, () => this.options.records.phase(record.id, phase, state)).catch((err: unknown) => {
       this.options.log.log("warn", `uploads: could not record a phase: ${(err as Error).message}`, { upload: record.id, phase });
     });
   }
@@ -161,7 +169,7 @@ export class UploadService {
     record.state = state;
     record.finishedAt = new Date().toISOString();
     Object.assign(record, fields);
-    await this.options.records.finish(record.id, state, fields);
+    await this.write(record, () => this.options.records.finish(record.id, state, fields));
   }
 
   async overview(caller: Caller, id: string): Promise<{ limit: UploadLimitView; uploads: UploadView[] }> {
@@ -206,7 +214,7 @@ export class UploadService {
       if (admission === "instance_busy") throw new ApiError(409, "upload_in_progress", "a database is already being uploaded to this instance; wait until it is finished");
       if (admission === "user_busy") throw userBusy(this.settings.perUser);
       try {
-        await this.emptyFirst(id);
+        await refuseIfInUse(this.options.restorer, id, this.options.log);
         const dir = await fsp.mkdtemp(path.join(this.workDir, `${UPLOAD_DIR_PREFIX}${record.id}-`));
         try {
           const file = await this.receiveChecked(record, req, dir, limits, arrived + uploadDeadlineMs(size, this.settings));
@@ -230,25 +238,9 @@ export class UploadService {
     }
   }
 
-  /** Where the restorer can observe it from here: an instance in use is refused before its body is read. */
-  private async emptyFirst(tenant: string): Promise<void> {
-    if (!this.options.restorer.emptiness) return;
-    let seen;
-    try {
-      seen = await this.options.restorer.emptiness(tenant);
-    } catch (err) {
-      this.options.log.log("warn", "uploads: emptiness not observed", { tenant, detail: (err as Error).message.split("\n")[0] ?? "" });
-      throw new ApiError(503, "emptiness_unknown", "we could not check that your instance is empty, so nothing was changed; please try again later");
-    }
-    if (!seen.empty) {
-      throw new ApiError(409, "instance_not_empty", `a database can only be uploaded to a new or empty instance, and this one is in use (${seen.why}); nothing was changed`);
-    }
-  }
-
   /** The body into `dir` by its deadline, then the archive's checks; the file, or a refusal. */
   private async receiveChecked(record: UploadRecord, req: http.IncomingMessage, dir: string, limits: { maxBytes: number; check: UploadLimits }, deadline: number): Promise<string> {
     let written = 0;
-    let writing: Promise<void> = Promise.resolve();
     const received = await receiveUpload(req, dir, {
       maxBytes: limits.maxBytes,
       deadline,
@@ -257,12 +249,11 @@ export class UploadService {
         record.receivedBytes = n;
         if (Date.now() - written < PROGRESS_EVERY_MS) return;
         written = Date.now();
-        writing = writing.then(() => this.options.records.received(record.id, n)).catch(() => undefined);
+        void this.write(record, () => this.options.records.received(record.id, n)).catch(() => undefined);
       },
     });
     record.receivedBytes = received.bytes;
-    await writing;
-    await this.options.records.received(record.id, received.bytes);
+    await this.write(record, () => this.options.records.received(record.id, received.bytes));
     await this.phase(record, "checking-upload", "checking");
     try {
       await checkUploadedArchive(received.file, limits.check);
