@@ -218,7 +218,11 @@ export class UploadService {
         const dir = await fsp.mkdtemp(path.join(this.workDir, `${UPLOAD_DIR_PREFIX}${record.id}-`));
         try {
           const file = await this.receiveChecked(record, req, dir, limits, arrived + uploadDeadlineMs(size, this.settings));
-          await this.phase(record, "starting", "restoring");
+          // Durable before the restorer may touch the instance: a sweep after this process dies must know.
+          await this.write(record, () => this.options.records.phase(record.id, "starting", "restoring"));
+          record.state = "restoring";
+          record.phase = "starting";
+          record.phases.push({ phase: "starting", at: new Date().toISOString() });
           this.options.log.log("info", "upload accepted", { tenant: id, upload: record.id, bytes: record.receivedBytes });
           handedOver = true;
           void this.restore(record, file, limits.check, dir).finally(release);

@@ -135,12 +135,14 @@ export class UploadRecords {
   }
 
   /**
-   * Unfinished uploads whose process has not beaten for `staleMs` (it died), taken over by this
-   * one in the same statement: two live processes never both reconcile one upload.
+   * Unfinished uploads whose process has not beaten for `staleMs` (it died), claimed by this one
+   * in the same statement (their heartbeat set to now, their process left as it was): two live
+   * processes never both settle one upload, and one this process could not settle becomes
+   * claimable again, by any process, once stale again.
    */
   async claimOrphans(staleMs: number): Promise<UploadRecord[]> {
     const { rows } = await this.store.pool.query<UploadRow>(
-      `update odoo_saas.uploads set node_id = $1, heartbeat_at = now()
+      `update odoo_saas.uploads set heartbeat_at = now()
        where finished_at is null and node_id <> $1 and heartbeat_at < now() - $2::interval
        returning ${COLUMNS}`,
       [this.nodeId, `${Math.ceil(staleMs)} milliseconds`],

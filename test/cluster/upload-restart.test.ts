@@ -104,7 +104,11 @@ describe("a server restart during an upload's restore (local control plane, real
     expect(settled.map((u) => u.id)).to.deep.equal(["up_acmerestore2"]);
     expect(await replicas()).to.deep.equal({ replicas: 3, annotation: undefined });
     expect((await live.get("acme", "up_acmerestore2"))?.detail).to.equal("the server process stopped during the restore; Deployment tenant-acme/acme-odoo was not scaled down by a restore (replicas 3)");
-    // no namespace "tenant-ghost": not settled, tried again once stale
+    // no namespace "tenant-ghost": not settled, and claimable again once stale again (1 s here)
     expect(await live.get("ghost", "up_ghostrestore")).to.include({ state: "restoring", finishedAt: null });
+    await new Promise((r) => setTimeout(r, 1500));
+    await live.heartbeat();
+    const again = await new UploadRecords(store, "another-live-server").claimOrphans(1000);
+    expect(again.map((u) => u.id)).to.deep.equal(["up_ghostrestore"]);
   });
 });
