@@ -63,9 +63,14 @@ describe("signup API: what bounds an upload beyond its plan (real server, engine
     const dir = path.join(work, "server");
     fs.mkdirSync(dir);
     const file = writeOpsStackFile(dir);
-    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, Record<string, unknown>> };
-    const plans = doc.config["odoo-saas:plans"] as Record<string, object>;
-    doc.config["odoo-saas:plans"] = { ...plans, tiny: { ...(plans.starter as object), uploadLimit: "1Mi" } };
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const starter = {
+      odoo: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1536Mi" } },
+      postgres: { cpu: { request: "100m", limit: "500m" }, memory: { request: "256Mi", limit: "512Mi" } },
+      workers: 0, databaseStorage: "5Gi", filestoreStorage: "5Gi", backupStorage: "20Gi",
+      quota: { cpu: "3", memory: "4Gi", storage: "40Gi", pods: 10 },
+    };
+    doc.config["odoo-saas:plans"] = { starter, business: { ...starter, workers: 2 }, tiny: { ...starter, uploadLimit: "1Mi" } };
     fs.writeFileSync(file, yaml.dump(doc));
     // The margin leaves room for uploads sized by a small Content-Length, not for one the size of
     // the starter plan's limit (10 GiB) with no Content-Length.
