@@ -16,7 +16,7 @@ import { loadSqlStream } from "../../backup/pg/psql";
 import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
 import { PostgresServer, startPostgres } from "../../ops/local-postgres";
-import { copyTree, odooManifest, writeOdooZip, writeZip } from "../support/upload-zips";
+import { copyTree, deepName, odooManifest, writeOdooZip, writeZip, zipWithNames } from "../support/upload-zips";
 import { CLI, createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, rejectionOf, tempDir } from "./helpers";
 import { Readable } from "node:stream";
 
@@ -279,6 +279,14 @@ describe("restoring an uploaded database (real PostgreSQL)", function () {
       expect(r.status, r.stderr).to.equal(3);
       expect(r.stderr).to.match(/^refused instance_not_empty: a database can only be uploaded to a new or empty instance/m);
       expect(snapshot(db)).to.deep.equal(before);
+    });
+
+    it("the 256 KB zip of two 32,000-segment members: refused at once (exit 3, name_too_long), the instance as before", async () => {
+      const [db, started] = [freshInstance(), Date.now()];
+      const before = snapshot(db);
+      const r = runRestoreUpload(await zipWithNames(path.join(work, "deep-names.zip"), [deepName(32_000), `${deepName(32_000).slice(0, -1)}b`]), db);
+      expect([r.status, Date.now() - started < 10_000, snapshot(db)], r.stderr).to.deep.equal([3, true, before]);
+      expect(r.stderr).to.match(/^refused name_too_long: member "filestore\/b\/a\/a/m);
     });
   });
 
