@@ -17,7 +17,9 @@ import type { BackupAccess } from "../../automation/backup-access";
 import type { UploadRestorer } from "../../automation/upload-restorer";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
+import type { RateRules } from "../../automation/rate-limits";
 import type { SignupServerConfig } from "../../automation/server-config";
+import type { StreamCaps } from "../../automation/stream-slots";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-views";
 import { standInProgram } from "./standin-program";
@@ -69,6 +71,10 @@ export interface HarnessOptions {
   uploads?: UploadRestorer;
   /** Where uploads are received (default: the OS temp folder). */
   uploadDir?: string;
+  /** Rate limits (default: the server's defaults). */
+  rateRules?: RateRules;
+  /** Caps on open event streams (default: the server's defaults). */
+  streamCaps?: StreamCaps;
 }
 
 export interface Response<T = unknown> {
@@ -280,5 +286,7 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     workers: options.workers ?? 2,
     allowAnonymous: options.allowAnonymous ?? false,
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
+    ...(options.rateRules !== undefined ? { rateRules: options.rateRules } : {}),
+    ...(options.streamCaps !== undefined ? { streamCaps: options.streamCaps } : {}),
   };
 }
