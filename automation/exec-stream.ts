@@ -117,7 +117,7 @@ export function execStream(kc: KubeConfig, target: ExecTarget, command: string[]
     new Exec(kc)
       .exec(target.namespace, target.pod, target.container, command, gate, stderr, null, false, done)
       .then((socket) => {
-        const ws = socket as unknown as Pausable & { close(): void; once(event: "close", listener: () => void): void };
+        const ws = socket as unknown as Pausable & { terminate(): void; once(event: "close", listener: () => void): void };
         gate.attach(ws);
         // Closed without a status (the API server went away): not complete, whatever arrived.
         ws.once("close", () => {
@@ -131,9 +131,10 @@ export function execStream(kc: KubeConfig, target: ExecTarget, command: string[]
           }
           end();
         });
-        // The browser went away: stop reading and end.
+        // The browser went away: drop the connection at once (a paused socket would not read
+        // the answer to a polite close, holding it for ws's 30 s close timeout), and end.
         body.on("close", () => {
-          ws.close();
+          ws.terminate();
           end();
         });
       })

@@ -62,21 +62,33 @@ export class PgOperationEvents implements OperationEvents {
   private readonly watches = new Map<string, Watch>();
   /** Appends of one operation in order (a runner's progress callback does not wait). */
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly readPool: Pool;
+  /** Reads: the pool of its own once started (before that, and for a writer that never starts, the given one). */
+  private readPool: Pool;
+  private ownReads: Pool | undefined;
   private listenClient: Client | undefined;
   private poll: NodeJS.Timeout | undefined;
   private reconnect: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly pollMs = 2_000, options: PgOperationEventsOptions = {}) {
-    this.readPool = new Pool({ ...pool.options, max: options.readConnections ?? 2 });
-    this.readPool.on("error", () => undefined);
+  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly pollMs = 2_000, private readonly options: PgOperationEventsOptions = {}) {
+    this.readPool = pool;
   }
 
-  /** The LISTEN connection (its own, not the pool's) and the shared poll. */
+  /** The LISTEN connection and the read pool (both its own, not the given pool's) and the shared poll. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen();
+    const reads = new Pool({ ...this.pool.options, max: this.options.readConnections ?? 2 });
+    reads.on("error", () => undefined);
+    this.ownReads = reads;
+    this.readPool = reads;
+    try {
+      await this.listen();
+    } catch (err) {
+      this.readPool = this.pool;
+      this.ownReads = undefined;
+      await reads.end().catch(() => undefined);
+      throw err;
+    }
     this.poll = setInterval(() => void this.pollAll(), this.pollMs);
   }
 
@@ -117,7 +129,9 @@ export class PgOperationEvents implements OperationEvents {
     this.listenClient = undefined;
     await client?.end().catch(() => undefined);
     await Promise.all([...this.watches.values()].map((w) => w.reading));
-    await this.readPool.end().catch(() => undefined);
+    this.readPool = this.pool;
+    await this.ownReads?.end().catch(() => undefined);
+    this.ownReads = undefined;
   }
 
   append(operationId: string, event: ProgressEvent): Promise<void> {
