@@ -21,6 +21,7 @@ import { S3BackupStore } from "../../backup/store/s3-store";
 import { StoreBackupAccess, type BackupEntry } from "../../automation/backup-access";
 import type { BackupLimitView } from "../../automation/backup-service";
 import { DownloadTickets } from "../../automation/download-tickets";
+import { DEFAULT_RATE_RULES } from "../../automation/rate-limits";
 import { startMoto, type MotoServer } from "../support/moto";
 import { Harness } from "../support/signup-harness";
 
@@ -82,7 +83,8 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
         return { reference: `ref-${started.length}` };
       },
     });
-    h = await Harness.start({ tenantLimit: 3, backups: access });
+    // Downloads here test what is sent, not the rate limit (test/api/limits.test.ts).
+    h = await Harness.start({ tenantLimit: 3, backups: access, rateRules: { ...DEFAULT_RATE_RULES, download: { limit: 1_000, windowSeconds: 600 } } });
     h.auth.admins.add("root@example.com");
     alice = await h.token("alice");
     bob = await h.token("bob");
