@@ -32,10 +32,15 @@ export type BackupDownload =
   /** The archive's bytes, streamed by this server. */
   | { type: "stream"; body: Readable; size?: number }
   /** Asked for a link only: this server streams it (it then issues its own short-lived link). */
-  | { type: "through-server" };
+  | { type: "through-server" }
+  /** Asked with HEAD: it is there (this server would stream it), nothing opened. */
+  | { type: "available"; size: number };
 
-/** `content`: the archive (or where to get it); `link`: only where to get it, opening nothing. */
-export type DownloadMode = "content" | "link";
+/**
+ * `content`: the archive (or where to get it); `link`: only where to get it, opening nothing;
+ * `head`: whether it is there and its size (or where to get it), opening nothing.
+ */
+export type DownloadMode = "content" | "link" | "head";
 
 export interface BackupAccess {
   /** Newest first; only names the backup tool made for this tenant. */
@@ -79,6 +84,7 @@ export class StoreBackupAccess implements BackupAccess {
       return { type: "redirect", url, expiresAt: new Date(now.getTime() + DOWNLOAD_URL_SECONDS * 1000).toISOString() };
     }
     if (mode === "link") return { type: "through-server" };
+    if (mode === "head") return { type: "available", size: found.size };
     return { type: "stream", body: await store.getStream(name), size: found.size };
   }
 }

@@ -9,6 +9,7 @@ import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
 import type { Logger } from "./log";
+import type { RateLimits } from "./rate-limits";
 import type { BackupRequests } from "./records/backup-requests";
 import type { RecordsStore } from "./records/records-store";
 import type { TenantRecord } from "./records/types";
@@ -30,6 +31,8 @@ export interface BackupServiceOptions {
   log: Logger;
   perDay?: number;
   now?: () => Date;
+  /** Bounds downloads per user and per tenant (rate-limits.ts); absent: unbounded. */
+  limits?: RateLimits;
 }
 
 const UNAVAILABLE = "your backups cannot be reached right now; please try again in a few minutes";
@@ -105,13 +108,25 @@ export class BackupService {
     return { backup: { requestedAt: at, reference }, limit: await this.limit(id, now) };
   }
 
-  /** 404 for a name that is not one of this tenant's backup names, and for one that is not there or not complete. */
-  async download(caller: Caller, id: string, name: string, mode: DownloadMode): Promise<BackupDownload> {
+  /**
+   * 404 for a name that is not one of this tenant's backup names, and for one that is not there
+   * or not complete. `counted` downloads take one from the rate limit ("download", per user and
+   * per tenant), given back when the download is refused; the route counts each download once
+   * (the link, or a download with the token), not the HEAD or the use of its own ticket.
+   */
+  async download(caller: Caller, id: string, name: string, mode: DownloadMode, counted = mode !== "head"): Promise<BackupDownload> {
     await this.tenant(caller, id);
     if (!parseBackupName(id, name)) throw notFound(`backup "${name}"`);
-    const found = await this.reading(id, "download", () => this.options.access.download(id, name, mode));
-    if (found === undefined) throw notFound(`backup "${name}"`);
-    if (found.type !== "through-server") this.options.log.log("info", "backup download", { tenant: id, backup: name, type: found.type });
+    const giveBack = counted && this.options.limits ? await this.options.limits.take("download", caller, id) : undefined;
+    let found: BackupDownload | undefined;
+    try {
+      found = await this.reading(id, "download", () => this.options.access.download(id, name, mode));
+      if (found === undefined) throw notFound(`backup "${name}"`);
+    } catch (err) {
+      await giveBack?.();
+      throw err;
+    }
+    if (mode !== "head" && (found.type === "stream" || found.type === "redirect")) this.options.log.log("info", "backup download", { tenant: id, backup: name, type: found.type });
     return found;
   }
 }

@@ -4,53 +4,52 @@
  * page memory to save it is no option, so the page asks for a link (with its token) and then
  * simply goes there, as it does with S3's pre-signed URLs.
  *
- * A ticket is bound to one tenant, one backup name and one caller, expires after 5 minutes,
- * and is an HMAC with a key that lives only in this process (a restart voids all tickets). The
- * request log records paths without query strings, so tickets are not logged.
+ * A ticket is 32 random bytes, kept in PostgreSQL (only its SHA-256), so any server process
+ * on the database honours it. It is bound to one tenant, one backup name and one caller,
+ * expires after TICKET_SECONDS, and is used once: the GET that downloads deletes it in the
+ * statement that reads it, so two requests with one ticket cannot both pass. A HEAD only looks.
+ * The request log records paths without query strings, so tickets are not logged.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import type { Pool } from "pg";
 import type { Caller } from "./auth";
 
 export const TICKET_SECONDS = 300;
 
-interface TicketPayload {
-  /** Caller's sub. */
-  s: string;
-  /** Caller was an administrator. */
-  a: boolean;
-  /** Expiry, Unix seconds. */
-  e: number;
+function hashOf(ticket: string): Buffer {
+  return createHash("sha256").update(ticket, "utf8").digest();
 }
 
 export class DownloadTickets {
-  private readonly key = randomBytes(32);
+  constructor(private readonly pool: Pool, private readonly seconds = TICKET_SECONDS) {}
 
-  private mac(tenant: string, name: string, payload: string): Buffer {
-    return createHmac("sha256", this.key).update(`${tenant}\n${name}\n${payload}`).digest();
+  async issue(caller: Caller, tenant: string, name: string, now = new Date()): Promise<{ ticket: string; expiresAt: string }> {
+    const ticket = randomBytes(32).toString("base64url");
+    const expires = new Date(now.getTime() + this.seconds * 1000);
+    await this.pool.query(
+      `insert into odoo_saas.download_tickets (ticket_hash, tenant_id, backup_name, caller_sub, caller_admin, expires_at)
+       values ($1, $2, $3, $4, $5, $6)`,
+      [hashOf(ticket), tenant, name, caller.sub, caller.isAdmin, expires],
+    );
+    // Expired tickets of anyone are removed as new ones are made: the table stays small.
+    await this.pool.query("delete from odoo_saas.download_tickets where expires_at < $1", [now]);
+    return { ticket, expiresAt: expires.toISOString() };
   }
 
-  issue(caller: Caller, tenant: string, name: string, now = new Date()): { ticket: string; expiresAt: string } {
-    const expires = Math.floor(now.getTime() / 1000) + TICKET_SECONDS;
-    const payload = Buffer.from(JSON.stringify({ s: caller.sub, a: caller.isAdmin, e: expires } satisfies TicketPayload)).toString("base64url");
-    return { ticket: `${payload}.${this.mac(tenant, name, payload).toString("base64url")}`, expiresAt: new Date(expires * 1000).toISOString() };
-  }
-
-  /** The caller the ticket was issued to, or undefined when it is forged, for another file, or expired. */
-  verify(ticket: string, tenant: string, name: string, now = new Date()): Caller | undefined {
-    const [payload, mac, extra] = ticket.split(".");
-    if (payload === undefined || mac === undefined || extra !== undefined) return undefined;
-    const expected = this.mac(tenant, name, payload);
-    const given = Buffer.from(mac, "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    } catch {
-      return undefined;
-    }
-    const p = parsed as Partial<TicketPayload>;
-    if (typeof p.s !== "string" || typeof p.a !== "boolean" || typeof p.e !== "number") return undefined;
-    if (now.getTime() / 1000 > p.e) return undefined;
-    return { sub: p.s, isAdmin: p.a };
+  /**
+   * The caller the ticket was issued to, or undefined when it is unknown, used, for another
+   * tenant or file, or expired. `use` (a GET) spends it; a HEAD leaves it for the download.
+   */
+  async redeem(ticket: string, tenant: string, name: string, use: boolean, now = new Date()): Promise<Caller | undefined> {
+    if (ticket.length > 100) return undefined;
+    const where = "ticket_hash = $1 and tenant_id = $2 and backup_name = $3 and expires_at >= $4";
+    const { rows } = await this.pool.query<{ caller_sub: string; caller_admin: boolean }>(
+      use
+        ? `delete from odoo_saas.download_tickets where ${where} returning caller_sub, caller_admin`
+        : `select caller_sub, caller_admin from odoo_saas.download_tickets where ${where}`,
+      [hashOf(ticket), tenant, name, now],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { sub: row.caller_sub, isAdmin: row.caller_admin };
   }
 }

@@ -12,11 +12,13 @@ import { ApiError } from "./api-error";
 import type { Authenticator, Caller } from "./auth";
 import { backupRoutes } from "./backup-routes";
 import type { BackupService } from "./backup-service";
+import type { DownloadTickets } from "./download-tickets";
 import { ID, readJsonObject, send, sendError, type Handler, type RequestContext, type Route } from "./http-io";
 import type { Logger } from "./log";
 import type { AdminService } from "./admin-service";
 import type { OperationEvents } from "./operation-events";
 import { operationRoutes } from "./operation-routes";
+import type { StreamSlots } from "./stream-slots";
 import { rejectUnknownFields, type TenantService } from "./tenant-service";
 import { uploadRoutes } from "./upload-routes";
 import type { UploadService } from "./upload-service";
@@ -54,6 +56,10 @@ export interface HttpServerOptions {
   requestTimeoutMs?: number;
   /** SSE keep-alive comment interval (default 15 s). */
   heartbeatMs?: number;
+  /** Download links of archives this server streams (kept in PostgreSQL: any server honours them). */
+  tickets: DownloadTickets;
+  /** Caps on open SSE streams; default DEFAULT_STREAM_CAPS. */
+  streams?: StreamSlots;
 }
 
 /** The page's ES modules (public/js/*.js), served as they are: no bundler. */
@@ -169,9 +175,13 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   route("GET", `/api/tenants/${ID}/credentials`, async ({ res, params, caller }) => {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
   });
-  for (const r of backupRoutes(options.backups, log, maxBody)) route(r.method, r.pattern, r.handler);
+  for (const r of backupRoutes(options.backups, options.tickets, log, maxBody)) route(r.method, r.pattern, r.handler);
   for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler, r.ownDeadline);
-  for (const r of operationRoutes({ service, events, ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}) })) route(r.method, r.pattern, r.handler);
+  for (const r of operationRoutes({
+    service, events,
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.streams !== undefined ? { streams: options.streams } : {}),
+  })) route(r.method, r.pattern, r.handler);
   route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, await options.admin.tenantIds(await caller())));
   route("GET", "/api/admin/operations", async ({ res, caller }) => send(res, 200, await options.admin.operations(await caller())));
   route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await options.admin.overview(await caller())));

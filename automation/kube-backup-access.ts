@@ -6,22 +6,36 @@
  * exec carries stdout byte for byte, where a pod log would not (the container runtime splits
  * and re-frames long lines). The reader Job is deleted when the download ends or is cut short.
  *
- * THE STREAMING IS NOT EXERCISED BY THE TEST SUITES: the local cluster runs KWOK fake nodes,
- * which mark pods finished without running them, so no reader pod can be exec'd there. What is
- * tested: on that cluster, the Job for "back up now" and that list and download fail with a
+ * A name is looked up in the tenant's listing first (shared and briefly reused), so an unknown
+ * name, a HEAD or a link request starts no Job; each download's Job has its own name.
+ *
+ * The exec streaming (exec-stream.ts, with back-pressure) is tested against a local WebSocket
+ * server speaking the exec protocol (test/unit/exec-stream.test.ts). A REAL READER POD IS NOT:
+ * the local cluster runs KWOK fake nodes, which mark pods finished without running them, so no
+ * reader pod can be exec'd there. What is tested: on that cluster, the Job for "back up now" and that list and download fail with a
  * clear error and leave no reader Job (test/cluster/operations.test.ts); `cat` itself
  * (test/backup/cli-cat.test.ts); the reader Job's spec (test/backup/job-from-cronjob.test.ts);
  * the HTTP streaming of a store (test/api/backups.test.ts).
  */
-import { BatchV1Api, CoreV1Api, Exec, type KubeConfig, type V1Job, type V1Status } from "@kubernetes/client-node";
-import { PassThrough } from "node:stream";
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1CronJob, type V1Job } from "@kubernetes/client-node";
+import { createHash, randomBytes } from "node:crypto";
 import { listTenantBackups, startOnDemandBackup } from "../backup/k8s";
 import { backupContainer, jobFromCronJob } from "../backup/k8s/job-from-cronjob";
-import { BACKUP_CLI_COMMAND, jobName, tenantObjects } from "../backup/k8s/names";
+import { BACKUP_CLI_COMMAND, tenantObjects } from "../backup/k8s/names";
 import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
+import { execStream } from "./exec-stream";
 
 /** The reader's main process only waits; the work is the exec'd `cat`. */
 const IDLE_COMMAND = ["node", "-e", "setInterval(() => {}, 1 << 30)"];
+
+/**
+ * `<cronjob>-download-<12 hex>`: derived from the backup's name and a per-download id, cut to
+ * 63 characters (a Job's name becomes a label value on its pods).
+ */
+export function readerJobName(cronJobName: string, backup: string, downloadId: string): string {
+  const suffix = `-download-${createHash("sha256").update(`${backup}\n${downloadId}`).digest("hex").slice(0, 12)}`;
+  return `${cronJobName.slice(0, 63 - suffix.length).replace(/-+$/, "")}${suffix}`;
+}
 
 /** The reader Job: the CronJob's pod template, idle, read-only volumes, bounded lifetime. */
 export function readerJob(cronJob: Parameters<typeof jobFromCronJob>[0], name: string): V1Job {
@@ -69,27 +83,52 @@ export class KubernetesBackupAccess implements BackupAccess {
   }
 
   async download(tenant: string, name: string, mode: DownloadMode): Promise<BackupDownload | undefined> {
-    // A link costs nothing here; whether the backup is there is decided when the link is used
-    // (`cat` refuses before writing anything, which becomes a 404).
+    // The (shared, briefly reused) listing decides first: an unknown or unfinished name, a HEAD
+    // and a link request start no Job.
+    const entry = (await this.list(tenant)).find((b) => b.name === name && b.status === "complete");
+    if (entry === undefined) return undefined;
+    if (mode === "head") return { type: "available", size: entry.size };
     if (mode === "link") return { type: "through-server" };
     const objects = tenantObjects(tenant);
     const { namespace } = objects;
     const batch = this.kc.makeApiClient(BatchV1Api);
     const core = this.kc.makeApiClient(CoreV1Api);
     const cronJob = await batch.readNamespacedCronJob({ name: objects.cronJob, namespace });
-    const job = readerJob(cronJob, jobName(objects.cronJob, "download", new Date()));
-    const reader = job.metadata?.name as string;
-    await batch.createNamespacedJob({ namespace, body: job });
+    const reader = await this.createReader(batch, namespace, cronJob, name);
+    let cleaned = false;
     const cleanUp = (): void => {
+      if (cleaned) return;
+      cleaned = true;
       void batch.deleteNamespacedJob({ name: reader, namespace, propagationPolicy: "Background" }).catch(() => undefined);
     };
     try {
       const pod = await this.runningPod(core, namespace, reader);
       const container = backupContainer(cronJob.spec?.jobTemplate.spec?.template.spec?.containers ?? []).name;
-      return await this.streamCat(namespace, pod, container, name, cleanUp);
+      const body = await execStream(this.kc, { namespace, pod, container }, [...BACKUP_CLI_COMMAND, "cat", name], {
+        firstByteTimeoutMs: this.options.firstByteTimeoutMs ?? 120_000,
+        onEnd: cleanUp,
+      });
+      // `cat` refused before writing anything (removed since the listing): not there.
+      return body === undefined ? undefined : { type: "stream", body, size: entry.size };
     } catch (err) {
       cleanUp();
       throw err;
+    }
+  }
+
+  /**
+   * One reader Job per download, named from the backup and a random id: two downloads in one
+   * second no longer collide; a name taken all the same (409 AlreadyExists) is drawn again.
+   */
+  private async createReader(batch: BatchV1Api, namespace: string, cronJob: V1CronJob, backup: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const name = readerJobName(cronJob.metadata?.name ?? "backup", backup, randomBytes(8).toString("hex"));
+      try {
+        await batch.createNamespacedJob({ namespace, body: readerJob(cronJob, name) });
+        return name;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409 || attempt >= 3) throw err;
+      }
     }
   }
 
@@ -106,57 +145,5 @@ export class KubernetesBackupAccess implements BackupAccess {
       if (Date.now() > deadline) throw new Error(`the reader pod of Job ${namespace}/${job} did not start in time`);
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 1000));
     }
-  }
-
-  /**
-   * Resolves with the stream once the first byte arrived, or undefined when `cat` refused
-   * before writing anything (not a complete backup of this tenant): that is a 404, not a 200
-   * that breaks off.
-   */
-  private streamCat(namespace: string, pod: string, container: string, name: string, cleanUp: () => void): Promise<BackupDownload | undefined> {
-    const body = new PassThrough();
-    const stderr = new PassThrough();
-    stderr.resume();
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (value: BackupDownload | undefined, error?: Error): void => {
-        if (settled) return;
-        settled = true;
-        if (error) reject(error);
-        else resolve(value);
-      };
-      body.once("readable", () => settle({ type: "stream", body }));
-      // An exec that neither writes nor ends (a node that never answers) must not hold the request forever.
-      const silence = setTimeout(() => {
-        body.destroy();
-        settle(undefined, new Error(`no answer from the reader pod ${namespace}/${pod} within ${this.options.firstByteTimeoutMs ?? 120_000} ms`));
-        cleanUp();
-      }, this.options.firstByteTimeoutMs ?? 120_000);
-      body.once("readable", () => clearTimeout(silence));
-      body.once("close", () => clearTimeout(silence));
-      const done = (status: V1Status): void => {
-        if (status.status === "Success") {
-          body.end();
-          if (!settled) settle({ type: "stream", body }); // an empty archive cannot exist, but stay honest
-        } else if (!settled) {
-          body.destroy();
-          settle(undefined);
-        } else body.destroy(new Error(`the download of ${name} broke off: ${status.message ?? status.reason ?? "unknown"}`));
-        cleanUp();
-      };
-      new Exec(this.kc)
-        .exec(namespace, pod, container, [...BACKUP_CLI_COMMAND, "cat", name], body, stderr, null, false, done)
-        .then((socket) => {
-          // The browser went away: stop reading and remove the reader.
-          body.on("close", () => {
-            socket.close();
-            cleanUp();
-          });
-        })
-        .catch((err: unknown) => {
-          clearTimeout(silence);
-          settle(undefined, err instanceof Error ? err : new Error(String(err)));
-        });
-    });
   }
 }

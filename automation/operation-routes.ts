@@ -1,13 +1,15 @@
 /**
  * An operation and its progress: the record (customer or admin view) and a Server-Sent
  * Events stream of persisted events, history first (whichever process ran the operation),
- * then live ones until the operation ends. Customers get steps in their words
+ * then live ones until the operation ends; open streams are capped per user and per server
+ * (stream-slots.ts). Customers get steps in their words
  * (CustomerProgress); the raw engine stream (`?view=admin`) is for administrators.
  */
 import { requireAdmin } from "./admin-service";
 import { CustomerProgress } from "./customer-progress";
 import { API_HEADERS, OP_ID, send, sseWrite, type RouteDef } from "./http-io";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
+import { StreamSlots } from "./stream-slots";
 import type { TenantService } from "./tenant-service";
 import { operationView } from "./tenant-views";
 
@@ -16,10 +18,13 @@ export interface OperationRoutesOptions {
   events: OperationEvents;
   /** SSE keep-alive comment interval (default 15 s). */
   heartbeatMs?: number;
+  /** Caps on open streams (per user, per server); default DEFAULT_STREAM_CAPS. */
+  streams?: StreamSlots;
 }
 
 export function operationRoutes(options: OperationRoutesOptions): RouteDef[] {
   const { service, events } = options;
+  const slots = options.streams ?? new StreamSlots();
   const routes: RouteDef[] = [];
   const route = (method: string, pattern: string, handler: RouteDef["handler"]): void => {
     routes.push({ method, pattern, handler });
@@ -39,6 +44,9 @@ export function operationRoutes(options: OperationRoutesOptions): RouteDef[] {
       if (raw) sseWrite(res, entry);
       else for (const converted of progress.entries(entry)) sseWrite(res, converted);
     };
+    // Counted from before the headers until the connection closes, however it ends.
+    const free = slots.open(who.sub);
+    res.once("close", free);
     const lastId = Number.parseInt(String(req.headers["last-event-id"] ?? "0"), 10);
     const after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
     res.writeHead(200, { ...API_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive", "X-Accel-Buffering": "no" });

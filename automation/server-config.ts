@@ -6,6 +6,8 @@ import * as path from "node:path";
 import { parseAdminClaim } from "./auth";
 import { repoRoot } from "./engine-env";
 import { workerCount, WorkerCountProblem } from "./queue/worker-count";
+import { DEFAULT_RATE_RULES, parseRateRule, RATE_ENV, type RateAction, type RateRule, type RateRules } from "./rate-limits";
+import { DEFAULT_STREAM_CAPS, type StreamCaps } from "./stream-slots";
 import { tenantStackName } from "./tenant-stacks";
 
 export interface SignupServerConfig {
@@ -39,6 +41,10 @@ export interface SignupServerConfig {
   failureWebhookUrl?: string;
   /** Bounds on owner uploads beyond the plan's (default DEFAULT_UPLOAD_SETTINGS). */
   uploads?: UploadSettings;
+  /** Rate limits of expensive requests (ODOO_SAAS_RATE_*); absent: DEFAULT_RATE_RULES. */
+  rateRules?: RateRules;
+  /** Caps on open SSE streams (ODOO_SAAS_SSE_PER_USER, ODOO_SAAS_SSE_PER_SERVER); absent: DEFAULT_STREAM_CAPS. */
+  streamCaps?: StreamCaps;
 }
 
 export interface UploadSettings {
@@ -113,6 +119,19 @@ function webhook(value: string | undefined): { failureWebhookUrl?: string } {
   return { failureWebhookUrl: url.toString() };
 }
 
+function rateRulesFrom(env: NodeJS.ProcessEnv): RateRules {
+  const rules: Record<RateAction, RateRule> = { ...DEFAULT_RATE_RULES };
+  for (const action of Object.keys(RATE_ENV) as RateAction[]) {
+    const name = RATE_ENV[action];
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    const rule = parseRateRule(value);
+    if (rule === undefined) throw new ConfigProblem(`${name} must be "<requests>/<seconds>" with both at least 1 (e.g. "20/600"), not "${value}"`);
+    rules[action] = rule;
+  }
+  return rules;
+}
+
 function workersFrom(value: string | undefined): number {
   try {
     return workerCount(value);
@@ -153,7 +172,10 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
  * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset),
  * ODOO_SAAS_UPLOADS_PER_USER (2), ODOO_SAAS_UPLOADS_PER_SERVER (4), ODOO_SAAS_UPLOAD_MIN_RATE
- * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes).
+ * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes),
+ * ODOO_SAAS_RATE_DOWNLOAD (20/600), ODOO_SAAS_RATE_CREDENTIALS (30/600),
+ * ODOO_SAAS_RATE_SUSPEND_RESUME (6/3600): "<requests>/<seconds>" per user and per tenant,
+ * ODOO_SAAS_SSE_PER_USER (10), ODOO_SAAS_SSE_PER_SERVER (500).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -205,6 +227,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
       graceMs: DEFAULT_UPLOAD_SETTINGS.graceMs,
       diskMarginBytes: integer("ODOO_SAAS_UPLOAD_DISK_MARGIN", env.ODOO_SAAS_UPLOAD_DISK_MARGIN, DEFAULT_UPLOAD_SETTINGS.diskMarginBytes, 0, 2 ** 50),
     },
+    rateRules: rateRulesFrom(env),
+    streamCaps: {
+      perUser: integer("ODOO_SAAS_SSE_PER_USER", env.ODOO_SAAS_SSE_PER_USER, DEFAULT_STREAM_CAPS.perUser, 1, 10_000),
+      perServer: integer("ODOO_SAAS_SSE_PER_SERVER", env.ODOO_SAAS_SSE_PER_SERVER, DEFAULT_STREAM_CAPS.perServer, 1, 1_000_000),
+    },
   };
 }
 
@@ -221,6 +248,8 @@ export function describeConfig(config: SignupServerConfig): string[] {
     `tenant limit per user: ${config.tenantLimit}`,
     `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
     `uploads: at most ${uploads.perUser} per user and ${uploads.perServer} on this server at once, at least ${uploads.minBytesPerSecond} bytes/s, ${uploads.diskMarginBytes} bytes kept free`,
+    `rate limits per user and per tenant: ${Object.entries(config.rateRules ?? DEFAULT_RATE_RULES).map(([action, r]) => `${action} ${r.limit}/${r.windowSeconds} s`).join(", ")}; `
+      + `open event streams: ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perUser} per user, ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perServer} per server`,
     `failed operations: ${config.failureWebhookUrl !== undefined ? "POSTed to a webhook (set)" : "not notified (no ODOO_SAAS_FAILURE_WEBHOOK_URL)"}`,
   ];
 }

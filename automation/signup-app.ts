@@ -18,6 +18,7 @@ import { BackupService } from "./backup-service";
 import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status";
 import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
 import { failureNotice, WebhookNotifier } from "./failure-notifier";
+import { DownloadTickets } from "./download-tickets";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
 import type { OperationRunner } from "./operation-runner";
@@ -28,7 +29,9 @@ import { PgOperationEvents } from "./records/event-log";
 import { importLegacyStore } from "./records/import-json";
 import { RecordsStore } from "./records/records-store";
 import { UploadRecords } from "./records/upload-records";
+import { DEFAULT_RATE_RULES, RateLimits } from "./rate-limits";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
+import { DEFAULT_STREAM_CAPS, StreamSlots } from "./stream-slots";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";
 import { createRunner } from "./runner-from-config";
@@ -92,7 +95,8 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
   });
   const records = await RecordsStore.open(requireDatabaseUrl(config), {
     ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
-    // The queue's workers, the LISTEN connection and the HTTP requests share the pool.
+    // The queue's workers and the HTTP requests share the pool; event streams have their own
+    // (records/event-log.ts: a LISTEN connection and 2 for reads).
     maxConnections: config.workers + 10,
   });
   const cleanup: Array<() => Promise<void>> = [() => records.close()];
@@ -127,7 +131,8 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const platform = new OpsPlatform(opsStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
-    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log });
+    const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
+    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log, limits });
     const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);
     const admin = new AdminService({
       records, views, platform, log,
@@ -135,7 +140,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       ...(adminReader ? { admin: adminReader } : {}),
     });
     const backups = new BackupService({
-      records, requests: new BackupRequests(records), log,
+      records, requests: new BackupRequests(records), log, limits,
       access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)),
     });
     const uploads = new UploadService({
@@ -154,6 +159,8 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       uploads,
       auth,
       events,
+      tickets: new DownloadTickets(records.pool),
+      streams: new StreamSlots(config.streamCaps ?? DEFAULT_STREAM_CAPS),
       databaseReady: () => records.ping(),
       log,
       page: { supabaseUrl: config.supabaseUrl, supabaseAnonKey: config.supabaseAnonKey },

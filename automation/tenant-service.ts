@@ -11,10 +11,12 @@ import { DEFAULT_ODOO_VERSION, RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS,
 import { parseStackConfig, tenantHost } from "../tenants/validate";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
+import { CredentialsCache } from "./credentials-cache";
 import type { Logger } from "./log";
 import type { OperationRunner } from "./operation-runner";
 import { PLATFORM_BUSY, type OpsPlatform } from "./ops-platform";
 import { planDescription, planDisplayName, storageGigabytes } from "./plan-words";
+import type { RateLimits } from "./rate-limits";
 import type { RecordsStore } from "./records/records-store";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
@@ -47,6 +49,8 @@ export interface TenantServiceOptions {
   /** Tenants (pending or active) one user may have; default 3. */
   tenantLimit: number;
   log: Logger;
+  /** Bounds suspend/resume and credentials per user and per tenant (rate-limits.ts); absent: unbounded. */
+  limits?: RateLimits;
 }
 
 /** Rejects every key the request may not set, naming the first one. */
@@ -59,7 +63,11 @@ export function rejectUnknownFields(body: Record<string, unknown>, allowed: Read
 }
 
 export class TenantService {
-  constructor(private readonly options: TenantServiceOptions) {}
+  private readonly credentialsCache: CredentialsCache;
+
+  constructor(private readonly options: TenantServiceOptions) {
+    this.credentialsCache = new CredentialsCache((id) => options.runner.credentials(id));
+  }
 
   publicConfig(): Record<string, unknown> {
     const config = this.options.platform.config();
@@ -170,6 +178,8 @@ export class TenantService {
       id: newOperationId(), kind, tenantId: id, ownerId: visible.ownerId, requestedBy: caller.sub,
       status: "queued", createdAt: new Date().toISOString(), attempts: 0,
     };
+    // Each suspend or resume is an engine run: bounded per user and per tenant; given back if refused below.
+    const giveBack = kind !== "delete" && this.options.limits ? await this.options.limits.take("suspend-resume", caller, id) : undefined;
     const record = await this.options.records.request(op, (tenant, pending) => {
       if (tenant.state === "retired") throw notFound(`tenant "${id}"`);
       if (pending.some((p) => p.kind === "delete")) throw new ApiError(409, "deleting", `"${id}" is being deleted`);
@@ -178,6 +188,9 @@ export class TenantService {
       const suspended = last?.kind === "suspend" ? true : last?.kind === "resume" ? false : tenant.suspended;
       if (kind === "suspend" && suspended) throw new ApiError(409, "already_suspended", `"${id}" is already suspended`);
       if (kind === "resume" && !suspended) throw new ApiError(409, "not_suspended", `"${id}" is not suspended`);
+    }).catch(async (err: unknown) => {
+      await giveBack?.();
+      throw err;
     });
     this.options.log.log("info", `${kind} accepted`, { tenant: id, operation: op.id });
     const tenant = await this.options.views.one(caller, record, false);
@@ -191,12 +204,20 @@ export class TenantService {
     };
   }
 
-  /** The Odoo admin login and password, read from the tenant's own stack: owner only (admins and others get 404). */
+  /**
+   * The Odoo admin login and password, read from the tenant's own stack once per applied
+   * operation (CredentialsCache): owner only (admins and others get 404); rate-limited.
+   */
   async credentials(caller: Caller, id: string): Promise<{ id: string; url: string; login: string; password: string }> {
     const tenant = await this.options.records.tenant(id);
     if (!tenant || tenant.ownerId !== caller.sub || tenant.state === "retired") throw notFound(`tenant "${id}"`);
-    const found = tenant.state === "active" ? await this.options.runner.credentials(id) : undefined;
+    const giveBack = tenant.state === "active" && this.options.limits ? await this.options.limits.take("credentials", caller, id) : undefined;
+    const found = tenant.state === "active" ? await this.credentialsCache.get(tenant).catch(async (err: unknown) => {
+      await giveBack?.();
+      throw err;
+    }) : undefined;
     if (found === undefined) {
+      await giveBack?.();
       throw new ApiError(404, "credentials_not_ready", `the credentials of "${id}" do not exist yet; they appear once the instance is created`);
     }
     this.options.log.log("info", "credentials read", { tenant: id });

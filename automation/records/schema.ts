@@ -84,6 +84,24 @@ const STEPS: readonly string[] = [
    );
    create index uploads_tenant on odoo_saas.uploads (tenant_id, started_at desc);
    create index uploads_unfinished on odoo_saas.uploads (requested_by) where finished_at is null;`,
+  // Download links shared by every server process: only a hash of the ticket is kept; single use.
+  // Rate limits: one row per key and fixed window (rate-limits.ts).
+  `create table odoo_saas.download_tickets (
+     ticket_hash bytea primary key,
+     tenant_id text not null,
+     backup_name text not null,
+     caller_sub text not null,
+     caller_admin boolean not null,
+     expires_at timestamptz not null
+   );
+   create index download_tickets_expiry on odoo_saas.download_tickets (expires_at);
+   create table odoo_saas.rate_limits (
+     key text not null,
+     window_start timestamptz not null,
+     used integer not null,
+     primary key (key, window_start)
+   );
+   create index rate_limits_window on odoo_saas.rate_limits (window_start);`,
 ];
 
 export async function migrate(pool: Pool): Promise<void> {

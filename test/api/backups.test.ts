@@ -21,6 +21,7 @@ import { S3BackupStore } from "../../backup/store/s3-store";
 import { StoreBackupAccess, type BackupEntry } from "../../automation/backup-access";
 import type { BackupLimitView } from "../../automation/backup-service";
 import { DownloadTickets } from "../../automation/download-tickets";
+import { DEFAULT_RATE_RULES } from "../../automation/rate-limits";
 import { startMoto, type MotoServer } from "../support/moto";
 import { Harness } from "../support/signup-harness";
 
@@ -82,7 +83,8 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
         return { reference: `ref-${started.length}` };
       },
     });
-    h = await Harness.start({ tenantLimit: 3, backups: access });
+    // Downloads here test what is sent, not the rate limit (test/api/limits.test.ts).
+    h = await Harness.start({ tenantLimit: 3, backups: access, rateRules: { ...DEFAULT_RATE_RULES, download: { limit: 1_000, windowSeconds: 600 } } });
     h.auth.admins.add("root@example.com");
     alice = await h.token("alice");
     bob = await h.token("bob");
@@ -200,18 +202,34 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
       expect((await h.request("GET", `/api/tenants/${SHOP}/backups/${unfinished}/download`, { token: alice, headers: { Accept: "application/json" } })).status).to.equal(404);
     });
 
-    it("tickets expire after 5 minutes and bind tenant, name and caller", () => {
-      const tickets = new DownloadTickets();
-      const now = new Date("2026-12-02T10:00:00Z");
-      const { ticket } = tickets.issue({ sub: "u1", isAdmin: false }, SHOP, onDemand, now);
-      expect(tickets.verify(ticket, SHOP, onDemand, new Date(now.getTime() + 299_000))).to.deep.equal({ sub: "u1", isAdmin: false });
-      expect(tickets.verify(ticket, SHOP, onDemand, new Date(now.getTime() + 301_000))).to.equal(undefined);
-      expect(tickets.verify(ticket, SHOP, scheduledOld, now)).to.equal(undefined);
-      expect(tickets.verify(ticket, BOBS, onDemand, now)).to.equal(undefined);
-      // A payload changed to claim another user (or admin) no longer matches its MAC.
-      const forged = `${Buffer.from(JSON.stringify({ s: "u2", a: true, e: 9_999_999_999 })).toString("base64url")}.${ticket.split(".")[1]}`;
-      expect(tickets.verify(forged, SHOP, onDemand, now)).to.equal(undefined);
-      expect(new DownloadTickets().verify(ticket, SHOP, onDemand, now), "another process's key").to.equal(undefined);
+    it("a link works once: the second use of the same ticket is 404 and sends nothing", async () => {
+      const res = await h.request<{ url: string }>("GET", `/api/tenants/${SHOP}/backups/${onDemand}/download`, { token: alice, headers: { Accept: "application/json" } });
+      expect(res.status, res.text).to.equal(200);
+      // A HEAD (a browser or proxy looking first) does not spend it.
+      const head = await h.request("HEAD", res.body.url);
+      expect(head.status).to.equal(200);
+      expect(head.headers["content-length"]).to.equal(String(archive.length));
+      const first = await fetchBytes(res.body.url);
+      expect(first.status).to.equal(200);
+      expect(first.body.equals(archive)).to.equal(true);
+      const again = await fetchBytes(res.body.url);
+      expect(again.status).to.equal(404);
+      expect(again.body.includes(archive.subarray(0, 64))).to.equal(false);
+    });
+
+    it("tickets expire after 5 minutes, bind tenant, name and caller, and are kept only as a hash", async () => {
+      const tickets = new DownloadTickets(h.app.records.pool);
+      const now = new Date();
+      const { ticket } = await tickets.issue({ sub: "u1", isAdmin: false }, SHOP, onDemand, now);
+      expect(await tickets.redeem(ticket, SHOP, onDemand, false, new Date(now.getTime() + 299_000))).to.deep.equal({ sub: "u1", isAdmin: false });
+      expect(await tickets.redeem(ticket, SHOP, onDemand, true, new Date(now.getTime() + 301_000))).to.equal(undefined);
+      expect(await tickets.redeem(ticket, SHOP, scheduledOld, true, now)).to.equal(undefined);
+      expect(await tickets.redeem(ticket, BOBS, onDemand, true, now)).to.equal(undefined);
+      expect(await tickets.redeem(`${ticket.slice(0, -2)}xx`, SHOP, onDemand, true, now)).to.equal(undefined);
+      const stored = await h.app.records.pool.query<{ hex: string }>("select encode(ticket_hash, 'hex') as hex from odoo_saas.download_tickets");
+      expect(stored.rows.map((r) => r.hex).join(" ")).to.not.include(Buffer.from(ticket).toString("hex"));
+      expect(await tickets.redeem(ticket, SHOP, onDemand, true, now)).to.deep.equal({ sub: "u1", isAdmin: false });
+      expect(await tickets.redeem(ticket, SHOP, onDemand, true, now), "used once").to.equal(undefined);
     });
   });
 

@@ -15,7 +15,7 @@ interface Call {
 const NS = "/namespaces/tenant-acme";
 const BACKUP = "acme-20240501T020000Z-scheduled.zip";
 
-class FakeApi {
+export class FakeApi {
   calls: Call[] = [];
   replicas = 2;
   annotations: Record<string, string> = {};
@@ -26,6 +26,8 @@ class FakeApi {
   logs: Record<string, string> = {};
   /** What a list Job prints when no log was set for it: the store's backups. */
   stored: Array<{ name: string; status: "complete" | "incomplete" }> = [{ name: BACKUP, status: "complete" }];
+  /** Job creations answered 409 AlreadyExists before the next succeeds. */
+  conflicts = 0;
   private server = http.createServer((req, res) => this.handle(req, res));
 
   async start(): Promise<KubeConfig> {
@@ -80,7 +82,9 @@ class FakeApi {
           return send(200, { items });
         }
         const job = /job-name=(.+)$/.exec(selector)?.[1];
-        return send(200, { items: job && this.jobs.has(job) ? [{ metadata: { name: `${job}-pod`, creationTimestamp: "2024-05-01T00:00:00Z" } }] : [] });
+        // A download's reader pod runs (its exec is another matter: this fake speaks no WebSocket).
+        const running = job !== undefined && this.jobs.get(job)?.metadata.labels["odoo-saas.io/backup-action"] === "download" ? { status: { phase: "Running" } } : {};
+        return send(200, { items: job && this.jobs.has(job) ? [{ metadata: { name: `${job}-pod`, creationTimestamp: "2024-05-01T00:00:00Z" }, ...running }] : [] });
       }
       const log = /^\/api\/v1\/namespaces\/tenant-acme\/pods\/(.+)-pod\/log$/.exec(p);
       if (log) {
@@ -90,6 +94,10 @@ class FakeApi {
       }
       if (p === `/apis/batch/v1${NS}/jobs` && req.method === "POST") {
         const job = JSON.parse(raw);
+        if (this.conflicts > 0) {
+          this.conflicts--;
+          return send(409, { kind: "Status", status: "Failure", reason: "AlreadyExists", code: 409, message: `jobs.batch "${job.metadata.name}" already exists` });
+        }
         this.jobs.set(job.metadata.name, job);
         return send(201, job);
       }

@@ -18,6 +18,8 @@ import type { UploadRestorer } from "../../automation/upload-restorer";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { DEFAULT_UPLOAD_SETTINGS, type SignupServerConfig, type UploadSettings } from "../../automation/server-config";
+import type { RateRules } from "../../automation/rate-limits";
+import type { StreamCaps } from "../../automation/stream-slots";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-views";
 import { standInProgram } from "./standin-program";
@@ -73,6 +75,10 @@ export interface HarnessOptions {
   uploadSettings?: Partial<UploadSettings>;
   uploadTimings?: { heartbeatMs?: number; staleAfterMs?: number };
   requestTimeoutMs?: number;
+  /** Rate limits (default: the server's defaults). */
+  rateRules?: RateRules;
+  /** Caps on open event streams (default: the server's defaults). */
+  streamCaps?: StreamCaps;
 }
 
 export interface Response<T = unknown> {
@@ -287,5 +293,7 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     allowAnonymous: options.allowAnonymous ?? false,
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
     uploads: { ...DEFAULT_UPLOAD_SETTINGS, ...(options.uploadSettings ?? {}) },
+    ...(options.rateRules !== undefined ? { rateRules: options.rateRules } : {}),
+    ...(options.streamCaps !== undefined ? { streamCaps: options.streamCaps } : {}),
   };
 }
