@@ -28,8 +28,11 @@
 
 SELECT :{?app_role} AND :{?app_password} AND :{?tenant_db} AS settings_given \gset
 \if :settings_given
+SELECT :'app_role' <> '' AND :'app_password' <> '' AND :'tenant_db' <> '' AS settings_given \gset
+\endif
+\if :settings_given
 \else
-DO $$ BEGIN RAISE EXCEPTION 'setup-roles.sql: ODOO_SAAS_APP_ROLE, ODOO_SAAS_APP_PASSWORD and ODOO_SAAS_DATABASE must be set'; END $$;
+DO $$ BEGIN RAISE EXCEPTION 'setup-roles.sql: ODOO_SAAS_APP_ROLE, ODOO_SAAS_APP_PASSWORD and ODOO_SAAS_DATABASE must be set and not empty'; END $$;
 \endif
 
 SELECT rolsuper AS running_as_superuser, rolname = :'app_role' AS app_is_current,
