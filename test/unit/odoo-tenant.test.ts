@@ -10,6 +10,7 @@ import type * as PlatformModule from "../../components/platform";
 import { requireStackConfig } from "../../tenants/validate";
 import type { StackConfig } from "../../tenants/schema";
 import { resolveTenantArgs } from "../../components/tenant-args";
+import { roleSetupSources } from "../../components/specs/postgres-roles";
 import { ResourceRecorder, settle, valueOf, type RecordedResource } from "../support/pulumi-mocks";
 import { tenant, validConfig } from "../support/fixtures";
 import { REJECTIONS } from "../support/rejection-cases";
@@ -127,6 +128,10 @@ describe("OdooTenant component (Pulumi mocks)", () => {
         .filter((r) => !r.type.startsWith("random:") && JSON.stringify(r.inputs).includes(`${id}-superuser-password`))
         .map((r) => r.name);
       expect(holding).to.deep.equal([`${id}-superuser-secret`]);
+      // The role set-up the init container runs is this repository's, in the tenant's namespace.
+      const setup = recorder.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === `${id}-postgres-setup`) as RecordedResource;
+      expect((setup.inputs.metadata as { name: string; namespace: string })).to.include({ name: `${id}-postgres-setup`, namespace: `tenant-${id}` });
+      expect(setup.inputs.data).to.deep.equal(roleSetupSources());
     }
   });
 
