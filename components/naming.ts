@@ -37,7 +37,8 @@ export function tenantNames(id: string): TenantNames {
     // The tenant's id is also its database name: dbfilter then matches exactly one database.
     database: id,
     // initdb made `odoo` the bootstrap superuser of every volume (POSTGRES_USER=odoo), and
-    // PostgreSQL cannot take SUPERUSER from that role: the application gets a role of its own.
+    // it can be neither emptied (REASSIGN OWNED) nor, from PostgreSQL 16, demoted: the
+    // application gets a role of its own.
     // Why, and how existing volumes move over: components/postgres-roles/setup-roles.sql.
     dbUser: "odoo_app",
     dbSecret: `${id}-db`,

@@ -5,8 +5,9 @@
 -- real PostgreSQL 15 (test/backup/role-setup.test.ts).
 --
 -- Why a separate application role: existing tenants were initialised with POSTGRES_USER=odoo,
--- so `odoo` is the bootstrap superuser of their volumes, and PostgreSQL refuses to take
--- SUPERUSER from the bootstrap superuser and to REASSIGN OWNED objects it owns. So `odoo` stays
+-- so `odoo` is the bootstrap superuser of their volumes: REASSIGN OWNED cannot move what it owns
+-- ("required by the database system", seen on 15), PostgreSQL 16+ refuses to take SUPERUSER from
+-- it, and on 15, where that is still allowed, the catalogs would stay its own. So `odoo` stays
 -- the superuser on every volume (fresh ones too, so one name fits all), its password moves to
 -- its own Secret, and Odoo, backups and restores connect as the application role, which owns the
 -- tenant's database and every object in it and is nothing more: no SUPERUSER, CREATEROLE,
