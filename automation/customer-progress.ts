@@ -47,7 +47,7 @@ const BY_TYPE: ReadonlyMap<string, StepKey> = new Map([
 export function stepOf(kind: string, resource: string): StepKey {
   const type = kind.split(":").pop() ?? "";
   if (type === "PersistentVolumeClaim") return resource.endsWith("-backups") ? "backups" : resource.endsWith("-odoo-data") ? "odoo" : "database";
-  if (type === "Service") return resource.includes("postgres") ? "database" : "odoo";
+  if (type === "Service" || type === "ConfigMap") return resource.includes("postgres") ? "database" : "odoo";
   const byType = BY_TYPE.get(type);
   if (byType !== undefined) return byType;
   // Anything else named after Odoo (the stand-in program's one resource) starts Odoo.

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { tenantLabels } from "./labels";
+import { tenantLabels, type Component } from "./labels";
 import { tenantNames } from "./naming";
 import { backupClaim, backupCronJob } from "./specs/backup";
 import { ingress } from "./specs/ingress";
@@ -14,6 +14,7 @@ import { networkPolicies } from "./specs/network-policies";
 import { initScriptSource, odooDataClaim, odooDeployment, odooService } from "./specs/odoo";
 import { renderOdooConf } from "./specs/odoo-conf";
 import { postgresService, postgresStatefulSet } from "./specs/postgres";
+import { roleSetupSources } from "./specs/postgres-roles";
 import { limitRange, resourceQuota } from "./specs/quota";
 import type { OdooTenantArgs } from "./tenant-args";
 
@@ -56,14 +57,18 @@ export class OdooTenant extends pulumi.ComponentResource {
     const dbPassword = password("db");
     const masterPassword = password("master");
     const adminPassword = password("admin");
+    // The superuser's own password: never given to Odoo or any Job (they get the application
+    // role's, `db`). On a volume made before the split, the role set-up moves the superuser to it.
+    const superuserPassword = password("superuser");
 
-    const secret = (role: string, secretName: string, stringData: Record<string, pulumi.Input<string>>): k8s.core.v1.Secret =>
+    const secret = (role: string, secretName: string, stringData: Record<string, pulumi.Input<string>>, component: Component = "tenant"): k8s.core.v1.Secret =>
       new k8s.core.v1.Secret(`${name}-${role}-secret`, {
-        metadata: { name: secretName, namespace: names.namespace, labels: tenantLabels(args.id, "tenant") },
+        metadata: { name: secretName, namespace: names.namespace, labels: tenantLabels(args.id, component) },
         type: "Opaque",
         stringData,
       }, keepInNs);
-    secret("db", names.dbSecret, { username: names.dbUser, password: dbPassword.result });
+    const dbSecret = secret("db", names.dbSecret, { username: names.dbUser, password: dbPassword.result });
+    const superuserSecret = secret("superuser", names.dbSuperuserSecret, { username: names.dbSuperuser, password: superuserPassword.result }, "postgres");
     secret("admin", names.adminSecret, { login: args.adminEmail, password: adminPassword.result });
     const odooConf = pulumi
       .all([dbPassword.result, masterPassword.result])
@@ -85,9 +90,13 @@ export class OdooTenant extends pulumi.ComponentResource {
     }
 
     const pgService = new k8s.core.v1.Service(`${name}-postgres-service`, postgresService(args), inNs);
+    const roleSetup = new k8s.core.v1.ConfigMap(`${name}-postgres-setup`, {
+      metadata: { name: names.postgresSetup, namespace: names.namespace, labels: tenantLabels(args.id, "postgres") },
+      data: roleSetupSources(),
+    }, inNs);
     const postgres = new k8s.apps.v1.StatefulSet(`${name}-postgres`, postgresStatefulSet(args), {
       ...inNs,
-      dependsOn: [namespace, pgService],
+      dependsOn: [namespace, pgService, roleSetup, dbSecret, superuserSecret],
       ignoreChanges: KEEP_CLAIM_TEMPLATES,
     });
 

@@ -60,6 +60,11 @@ export interface StartOptions {
    * removed by stop(). Default: a temporary folder, removed by stop().
    */
   dir?: string;
+  /**
+   * Name of the bootstrap superuser (initdb -U; default `postgres`). `odoo` reproduces a tenant
+   * volume initialised before the application role existed (POSTGRES_USER=odoo).
+   */
+  superuser?: string;
 }
 
 export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
@@ -86,7 +91,8 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`${argv.slice(0, 5).join(" ")} failed: ${r.stderr || r.stdout || r.error?.message}`);
   };
-  if (!initialised) sh(run("initdb", ["-D", dataDir, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pwfile")}`]));
+  const superuser = options.superuser ?? "postgres";
+  if (!initialised) sh(run("initdb", ["-D", dataDir, "-U", superuser, "-E", "UTF8", "--locale=C.UTF-8", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pwfile")}`]));
 
   let port = 0;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -101,7 +107,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     }
   }
 
-  const env: PgTestEnv = { PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "postgres", PGPASSWORD: password };
+  const env: PgTestEnv = { PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: superuser, PGPASSWORD: password };
   const sql: PostgresServer["sql"] = (database, script, variables = {}, as) => {
     const args = ["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "--quiet", "--no-align", "--tuples-only"];
     for (const [k, v] of Object.entries(variables)) args.push("-v", `${k}=${v}`);

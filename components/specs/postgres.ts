@@ -3,7 +3,8 @@ import { DB_CLIENT_LABEL, selectorLabels, tenantLabels } from "../labels";
 import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext, POSTGRES_UID } from "../security";
 import type { OdooTenantArgs } from "../tenant-args";
-import { resources, secretEnv, type Manifest } from "./common";
+import { resources, type Manifest } from "./common";
+import { postgresImageEnv, roleSetupChecksum, roleSetupContainer, roleSetupVolume } from "./postgres-roles";
 
 export const POSTGRES_PORT = 5432;
 /** PGDATA below the mount point: a fresh volume's lost+found makes initdb refuse the mount itself. */
@@ -24,12 +25,19 @@ export function postgresService(args: OdooTenantArgs): Manifest<k8s.types.input.
 
 function pgIsReady(args: OdooTenantArgs): string[] {
   const names = tenantNames(args.id);
-  return ["pg_isready", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${names.dbUser}`, `--dbname=${names.database}`];
+  return ["pg_isready", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${names.dbSuperuser}`, `--dbname=${names.database}`];
 }
 
 export function postgresStatefulSet(args: OdooTenantArgs): Manifest<k8s.types.input.apps.v1.StatefulSetSpec> {
   const names = tenantNames(args.id);
   const labels = tenantLabels(args.id, "postgres");
+  const volumeMounts = [
+    { name: "data", mountPath: DATA_MOUNT },
+    // Writable places a read-only root file system still needs.
+    { name: "run", mountPath: "/var/run/postgresql" },
+    { name: "tmp", mountPath: "/tmp" },
+    { name: "shm", mountPath: "/dev/shm" },
+  ];
   return {
     metadata: { name: names.postgres, namespace: names.namespace, labels },
     spec: {
@@ -39,42 +47,36 @@ export function postgresStatefulSet(args: OdooTenantArgs): Manifest<k8s.types.in
       // Volumes outlive the StatefulSet: removing a tenant never drops its database (see README).
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
-        metadata: { labels },
+        // A changed role set-up restarts the pod, whose init container then runs it.
+        metadata: { labels, annotations: { "odoo-saas.io/role-setup-checksum": roleSetupChecksum() } },
         spec: {
           serviceAccountName: names.postgresServiceAccount,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext(POSTGRES_UID, POSTGRES_UID),
           terminationGracePeriodSeconds: 60,
+          // Initialises a fresh volume, then sets the roles (fresh and existing volumes alike)
+          // before the server listens on the network. The only holder of the superuser's Secret.
+          initContainers: [roleSetupContainer(args, PGDATA, volumeMounts)],
           containers: [
             {
               name: "postgres",
               image: args.postgresImage,
               ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
-              env: [
-                { name: "POSTGRES_USER", value: names.dbUser },
-                { name: "POSTGRES_DB", value: names.database },
-                secretEnv("POSTGRES_PASSWORD", names.dbSecret, "password"),
-                { name: "PGDATA", value: PGDATA },
-                { name: "POSTGRES_INITDB_ARGS", value: "--encoding=UTF8 --locale=C.UTF-8" },
-              ],
+              // No password: the volume is always initialised by then, so the entrypoint only starts the server.
+              env: postgresImageEnv(args, PGDATA),
               resources: resources(args.plan.postgres),
               securityContext: containerSecurityContext(),
               readinessProbe: { exec: { command: pgIsReady(args) }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
               livenessProbe: { exec: { command: pgIsReady(args) }, initialDelaySeconds: 30, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 6 },
-              volumeMounts: [
-                { name: "data", mountPath: DATA_MOUNT },
-                // Writable places a read-only root file system still needs.
-                { name: "run", mountPath: "/var/run/postgresql" },
-                { name: "tmp", mountPath: "/tmp" },
-                { name: "shm", mountPath: "/dev/shm" },
-              ],
+              volumeMounts,
             },
           ],
           volumes: [
             { name: "run", emptyDir: {} },
             { name: "tmp", emptyDir: {} },
             { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
+            roleSetupVolume(args),
           ],
         },
       },

@@ -72,6 +72,8 @@ describe("customer progress", () => {
     expect(stepOf("kubernetes:core/v1:PersistentVolumeClaim", "acme-backups")).to.equal("backups");
     expect(stepOf("kubernetes:core/v1:Service", "acme-postgres-service")).to.equal("database");
     expect(stepOf("kubernetes:apps/v1:Deployment", "acme-odoo")).to.equal("odoo");
+    expect(stepOf("kubernetes:core/v1:ConfigMap", "acme-postgres-setup")).to.equal("database");
+    expect(stepOf("kubernetes:core/v1:ConfigMap", "acme-odoo-init")).to.equal("odoo");
     expect(stepOf("kubernetes:networking.k8s.io/v1:Ingress", "acme-ingress")).to.equal("address");
     expect(stepOf("random:index/randomPassword:RandomPassword", "acme-db-password")).to.equal("security");
   });

@@ -63,6 +63,27 @@ SELECT 'large objects ' || string_agg(oid::text || '=' || md5(pg_catalog.lo_get(
 SELECT 'indexes ' || string_agg(indexname || ':' || indexdef, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public';
 `;
 
+// An Odoo database as the platform's first start leaves it (components/odoo-init): base
+// installed, administrator set, the marker written; nobody signed in since.
+export const FRESH_ODOO_SQL = `
+CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, value text NOT NULL, write_date timestamp);
+CREATE TABLE res_partner (id serial PRIMARY KEY, name varchar, write_date timestamp);
+CREATE TABLE res_users (id serial PRIMARY KEY, login varchar NOT NULL, partner_id int, write_date timestamp);
+CREATE TABLE res_users_log (id serial PRIMARY KEY, create_uid int, create_date timestamp, write_date timestamp);
+CREATE TABLE res_users_apikeys (id serial PRIMARY KEY, user_id int, name varchar);
+INSERT INTO ir_config_parameter (key, value, write_date) VALUES
+  ('database.uuid', 'c0ffee', (now() AT TIME ZONE 'utc') - interval '2 hours'),
+  ('odoo_saas.admin_initialised', '1', (now() AT TIME ZONE 'utc') - interval '1 hour');
+INSERT INTO res_partner (name, write_date) VALUES ('My Company', (now() AT TIME ZONE 'utc') - interval '2 hours'), ('admin@acme.test', (now() AT TIME ZONE 'utc') - interval '1 hour');
+INSERT INTO res_users (login, partner_id, write_date) VALUES ('__system__', 1, (now() AT TIME ZONE 'utc') - interval '2 hours'), ('admin@acme.test', 2, (now() AT TIME ZONE 'utc') - interval '1 hour');
+`;
+export const FRESH_FINGERPRINT_SQL = `
+SELECT string_agg(key || '=' || value, ',' ORDER BY id) FROM ir_config_parameter;
+SELECT string_agg(name || '@' || write_date, ',' ORDER BY id) FROM res_partner;
+SELECT string_agg(login, ',' ORDER BY id) FROM res_users;
+SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public';
+`;
+
 export function createFixtureDatabase(pg: PostgresServer, name: string, owner?: { user: string; password: string }): void {
   pg.sql("postgres", `CREATE DATABASE :"name" TEMPLATE template0${owner ? ` OWNER :"owner"` : ""};`, { name, ...(owner ? { owner: owner.user } : {}) });
   pg.sql(name, FIXTURE_SQL, {}, owner);

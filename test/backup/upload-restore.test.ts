@@ -17,7 +17,7 @@ import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
 import { PostgresServer, startPostgres } from "../../ops/local-postgres";
 import { copyTree, deepName, odooManifest, writeOdooZip, writeZip, zipWithNames } from "../support/upload-zips";
-import { CLI, createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, rejectionOf, tempDir } from "./helpers";
+import { CLI, createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, FRESH_FINGERPRINT_SQL, FRESH_ODOO_SQL, rejectionOf, tempDir } from "./helpers";
 import { Readable } from "node:stream";
 
 const ROLE = { user: "acme", password: "acme-secret-pw" };
@@ -29,27 +29,6 @@ const LIMITS: UploadLimits = {
   maxCompressionRatio: 200,
   odooMajor: "17.0",
 };
-
-// An Odoo database as the platform's first start leaves it (components/odoo-init): base
-// installed, administrator set, the marker written; nobody signed in since.
-const FRESH_ODOO_SQL = `
-CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, value text NOT NULL, write_date timestamp);
-CREATE TABLE res_partner (id serial PRIMARY KEY, name varchar, write_date timestamp);
-CREATE TABLE res_users (id serial PRIMARY KEY, login varchar NOT NULL, partner_id int, write_date timestamp);
-CREATE TABLE res_users_log (id serial PRIMARY KEY, create_uid int, create_date timestamp, write_date timestamp);
-CREATE TABLE res_users_apikeys (id serial PRIMARY KEY, user_id int, name varchar);
-INSERT INTO ir_config_parameter (key, value, write_date) VALUES
-  ('database.uuid', 'c0ffee', (now() AT TIME ZONE 'utc') - interval '2 hours'),
-  ('odoo_saas.admin_initialised', '1', (now() AT TIME ZONE 'utc') - interval '1 hour');
-INSERT INTO res_partner (name, write_date) VALUES ('My Company', (now() AT TIME ZONE 'utc') - interval '2 hours'), ('admin@acme.test', (now() AT TIME ZONE 'utc') - interval '1 hour');
-INSERT INTO res_users (login, partner_id, write_date) VALUES ('__system__', 1, (now() AT TIME ZONE 'utc') - interval '2 hours'), ('admin@acme.test', 2, (now() AT TIME ZONE 'utc') - interval '1 hour');
-`;
-const FRESH_FINGERPRINT_SQL = `
-SELECT string_agg(key || '=' || value, ',' ORDER BY id) FROM ir_config_parameter;
-SELECT string_agg(name || '@' || write_date, ',' ORDER BY id) FROM res_partner;
-SELECT string_agg(login, ',' ORDER BY id) FROM res_users;
-SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public';
-`;
 
 describe("restoring an uploaded database (real PostgreSQL)", function () {
   this.timeout(180_000);

@@ -182,7 +182,7 @@ describe("the real program through the engine on a local control plane", functio
     expect(text).to.include("ciphertext");
     for (const id of ["alpha", "beta", "gamma"]) {
       const names = tenantNames(id);
-      for (const [secret, key] of [[names.dbSecret, "password"], [names.adminSecret, "password"]] as const) {
+      for (const [secret, key] of [[names.dbSecret, "password"], [names.dbSuperuserSecret, "password"], [names.adminSecret, "password"]] as const) {
         const value = await secretValue(names.namespace, secret, key);
         expect(value, `${secret}.${key}`).to.match(/^[A-Za-z0-9]{32}$/);
         expect(text.includes(value), `${secret}.${key} in the state`).to.equal(false);

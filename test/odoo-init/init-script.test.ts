@@ -14,11 +14,15 @@ import { repoRoot } from "../../automation/engine-env";
 import { renderOdooConf } from "../../components/specs/odoo-conf";
 import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
 import { argsFor } from "../support/tenant-args";
+import { runRoleSetup, tenantRoleSettings } from "../support/role-setup";
+import { tenantNames } from "../../components/naming";
 
 const PYTHON = "/usr/bin/python3"; // Debian's, with python3-psycopg2 (as the odoo image ships psycopg2)
 const SCRIPT = path.join(repoRoot(), "components", "odoo-init", "init_tenant.py");
 const STUB = path.join(repoRoot(), "test", "support", "odoo-stub.py");
 const ADMIN_PASSWORD = "Gen3ratedAdminPassw0rdXYZ";
+const DB_PASSWORD = "dbpass-1234567890";
+const names = tenantNames("acme");
 
 interface StubCall { argv: string[]; stdin: string; password_in_env: boolean }
 
@@ -31,15 +35,18 @@ describe("Odoo first-start script (real PostgreSQL, recording stand-in for odoo)
   before(async () => {
     const check = spawnSync(PYTHON, ["-c", "import psycopg2"], { encoding: "utf8" });
     if (check.status !== 0) throw new Error(`${PYTHON} lacks psycopg2: apt-get install -y python3-psycopg2 (scripts/prepare.sh does)`);
-    pg = await startPostgres();
+    // As a tenant's PostgreSQL: bootstrap superuser `odoo`, Odoo connecting as the application role.
+    pg = await startPostgres({ superuser: names.dbSuperuser });
   });
   after(async () => pg?.stop());
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-init-"));
-    // The tenant's database and role, as the postgres image creates them from POSTGRES_*.
-    pg.sql("postgres", "DROP DATABASE IF EXISTS acme; DROP ROLE IF EXISTS odoo; CREATE ROLE odoo LOGIN PASSWORD 'dbpass-123'; CREATE DATABASE acme OWNER odoo;");
-    const conf = renderOdooConf(argsFor({ id: "acme" }), { dbPassword: "dbpass-123", masterPassword: "master-xyz" })
+    // The tenant's database (the image's POSTGRES_DB) and roles, as the pod's role set-up leaves them.
+    pg.sql("postgres", "DROP DATABASE IF EXISTS acme; DROP ROLE IF EXISTS odoo_app; CREATE DATABASE acme;");
+    const setup = runRoleSetup(pg, tenantRoleSettings("acme", DB_PASSWORD));
+    expect(setup.status, setup.stderr).to.equal(0);
+    const conf = renderOdooConf(argsFor({ id: "acme" }), { dbPassword: DB_PASSWORD, masterPassword: "master-xyz" })
       .replace("db_host = acme-postgres", `db_host = ${pg.env.PGHOST}`)
       .replace("db_port = 5432", `db_port = ${pg.env.PGPORT}`);
     rc = path.join(dir, "odoo.conf");
@@ -70,11 +77,14 @@ describe("Odoo first-start script (real PostgreSQL, recording stand-in for odoo)
     ]);
     expect(admin()).to.equal(`owner@acme.example:${ADMIN_PASSWORD}`);
     expect(out).to.contain("administrator login and password set");
+    // Odoo connected as the application role, which owns what it created and is no superuser.
+    expect(pg.sql("acme", "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public';").trim()).to.equal(names.dbUser);
+    expect(pg.sql("postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = :'role';", { role: names.dbUser }).trim()).to.equal("f");
   });
 
   it("never puts a secret on a command line or in its output", () => {
     const { out, calls } = run();
-    const secrets = [ADMIN_PASSWORD, "dbpass-123", "master-xyz"];
+    const secrets = [ADMIN_PASSWORD, DB_PASSWORD, "master-xyz"];
     for (const call of calls) {
       for (const secret of secrets) expect(call.argv.join(" ")).to.not.contain(secret);
       expect(call.stdin).to.not.contain(ADMIN_PASSWORD);

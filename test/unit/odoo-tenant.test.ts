@@ -10,6 +10,7 @@ import type * as PlatformModule from "../../components/platform";
 import { requireStackConfig } from "../../tenants/validate";
 import type { StackConfig } from "../../tenants/schema";
 import { resolveTenantArgs } from "../../components/tenant-args";
+import { roleSetupSources } from "../../components/specs/postgres-roles";
 import { ResourceRecorder, settle, valueOf, type RecordedResource } from "../support/pulumi-mocks";
 import { tenant, validConfig } from "../support/fixtures";
 import { REJECTIONS } from "../support/rejection-cases";
@@ -53,12 +54,14 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     const names = (type: string): string[] => recorder.ofType(type).map((r) => r.name).sort();
     expect(names("kubernetes:core/v1:Namespace")).to.deep.equal(["acme-namespace", "globex-namespace"]);
     expect(names("random:index/randomPassword:RandomPassword")).to.deep.equal([
-      "acme-admin-password", "acme-db-password", "acme-master-password", "globex-admin-password", "globex-db-password", "globex-master-password",
+      "acme-admin-password", "acme-db-password", "acme-master-password", "acme-superuser-password",
+      "globex-admin-password", "globex-db-password", "globex-master-password", "globex-superuser-password",
     ]);
     for (const id of ["acme", "globex"]) {
       const mine = recorder.resources.filter((r) => r.name.startsWith(`${id}-`));
       const count = (type: string): number => mine.filter((r) => r.type === type).length;
-      expect(count("kubernetes:core/v1:Secret"), id).to.equal(3);
+      expect(count("kubernetes:core/v1:Secret"), id).to.equal(4);
+      expect(count("kubernetes:core/v1:ConfigMap"), id).to.equal(2);
       expect(count("kubernetes:core/v1:ServiceAccount"), id).to.equal(3);
       expect(count("kubernetes:core/v1:Service"), id).to.equal(2);
       expect(count("kubernetes:core/v1:PersistentVolumeClaim"), id).to.equal(2);
@@ -103,6 +106,35 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     }
   });
 
+  it("keeps the superuser's password in its own Secret, referenced by the PostgreSQL pod only", async () => {
+    platform.deployTenants(twoTenants());
+    await settle();
+    for (const id of ["acme", "globex"]) {
+      const secrets = recorder.ofType("kubernetes:core/v1:Secret");
+      const superuser = secrets.find((s) => s.name === `${id}-superuser-secret`) as RecordedResource;
+      const meta = superuser.inputs.metadata as { name: string; labels: Record<string, string> };
+      expect(meta.name).to.equal(`${id}-postgres-superuser`);
+      expect(meta.labels).to.include({ "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": id, "app.kubernetes.io/managed-by": "pulumi" });
+      expect(superuser.inputs.stringData).to.deep.equal({ username: "odoo", password: `MOCKSECRET-${id}-superuser-password-x9Q` });
+      const app = secrets.find((s) => s.name === `${id}-db-secret`) as RecordedResource;
+      expect(app.inputs.stringData).to.deep.equal({ username: "odoo_app", password: `MOCKSECRET-${id}-db-password-x9Q` });
+      // Every object that names the superuser's Secret or holds its password: the Secret itself and
+      // the PostgreSQL StatefulSet (its init container). Never Odoo, the backup CronJob, odoo.conf.
+      const naming = recorder.resources
+        .filter((r) => r.type.startsWith("kubernetes:") && JSON.stringify(r.inputs).includes(`${id}-postgres-superuser`))
+        .map((r) => r.name);
+      expect(naming).to.deep.equal([`${id}-superuser-secret`, `${id}-postgres`]);
+      const holding = recorder.resources
+        .filter((r) => !r.type.startsWith("random:") && JSON.stringify(r.inputs).includes(`${id}-superuser-password`))
+        .map((r) => r.name);
+      expect(holding).to.deep.equal([`${id}-superuser-secret`]);
+      // The role set-up the init container runs is this repository's, in the tenant's namespace.
+      const setup = recorder.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === `${id}-postgres-setup`) as RecordedResource;
+      expect((setup.inputs.metadata as { name: string; namespace: string })).to.include({ name: `${id}-postgres-setup`, namespace: `tenant-${id}` });
+      expect(setup.inputs.data).to.deep.equal(roleSetupSources());
+    }
+  });
+
   it("parents every child to the component and protects the tenant's data", async () => {
     const seen: Array<{ type: string; name: string; parent?: pulumi.Resource; retain?: boolean; ignore?: string[] }> = [];
     const config = twoTenants();
@@ -115,7 +147,7 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     for (const child of children) expect(child.parent, child.name).to.equal(component);
     const retained = children.filter((c) => c.retain === true).map((c) => c.name).sort();
     expect(retained).to.deep.equal([
-      "acme-admin-secret", "acme-backups", "acme-db-secret", "acme-namespace", "acme-odoo-conf-secret", "acme-odoo-data",
+      "acme-admin-secret", "acme-backups", "acme-db-secret", "acme-namespace", "acme-odoo-conf-secret", "acme-odoo-data", "acme-superuser-secret",
     ]);
     // A plan change never resizes volumes or replaces the database StatefulSet.
     const ignoring = Object.fromEntries(children.filter((c) => c.ignore !== undefined).map((c) => [c.name, c.ignore]));

@@ -6,6 +6,7 @@ import { namespaceMetadata } from "../../components/specs/namespace";
 import { odooDataClaim, odooDeployment, odooService } from "../../components/specs/odoo";
 import { renderOdooConf } from "../../components/specs/odoo-conf";
 import { postgresStatefulSet } from "../../components/specs/postgres";
+import { jobFromCronJob } from "../../backup/k8s/job-from-cronjob";
 import { limitRange, resourceQuota } from "../../components/specs/quota";
 import { asData as data, type Json } from "../support/as-data";
 import { argsFor } from "../support/tenant-args";
@@ -47,11 +48,49 @@ describe("tenant object specs", () => {
     expect(c.securityContext).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     expect(c.readinessProbe.exec.command).to.deep.equal(["pg_isready", "--host=127.0.0.1", "--port=5432", "--username=odoo", "--dbname=acme"]);
     expect(c.env).to.deep.include({ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" });
-    expect(c.env).to.deep.include({ name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "acme-db", key: "password" } } });
+    // The server starts an initialised volume: it needs no password, the init container has them.
+    expect(JSON.stringify(c.env)).to.not.contain("secretKeyRef");
     expect(c.resources).to.deep.equal({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
     expect(sts.spec.volumeClaimTemplates[0].spec).to.deep.equal({ accessModes: ["ReadWriteOnce"], storageClassName: "local-pool", resources: { requests: { storage: "5Gi" } } });
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).to.deep.equal({ whenDeleted: "Retain", whenScaled: "Retain" });
     expect(pod.automountServiceAccountToken).to.equal(false);
+  });
+
+  it("PostgreSQL: an init container sets the roles before the server listens, the only holder of the superuser's Secret", () => {
+    const pod = data(postgresStatefulSet(starter)).spec.template.spec;
+    expect(pod.initContainers.map((i: Json) => i.name)).to.deep.equal(["setup-roles"]);
+    const init = pod.initContainers[0];
+    expect(init.image).to.equal("postgres:15");
+    expect(init.command).to.deep.equal(["bash", "/opt/odoo-saas/postgres/setup-roles.sh"]);
+    expect(init.securityContext).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(init.env).to.deep.include.members([
+      { name: "POSTGRES_USER", value: "odoo" },
+      { name: "POSTGRES_DB", value: "acme" },
+      { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "acme-postgres-superuser", key: "password" } } },
+      { name: "ODOO_SAAS_APP_ROLE", value: "odoo_app" },
+      { name: "ODOO_SAAS_APP_PASSWORD", valueFrom: { secretKeyRef: { name: "acme-db", key: "password" } } },
+      { name: "ODOO_SAAS_DATABASE", value: "acme" },
+    ]);
+    // Same volume and writable places as the server; the scripts read-only from their ConfigMap.
+    expect(init.volumeMounts.map((m: Json) => m.mountPath)).to.deep.equal(["/var/lib/postgresql/data", "/var/run/postgresql", "/tmp", "/dev/shm", "/opt/odoo-saas/postgres"]);
+    expect(pod.volumes).to.deep.include({ name: "setup", configMap: { name: "acme-postgres-setup", defaultMode: 0o444 } });
+    expect(data(postgresStatefulSet(starter)).spec.template.metadata.annotations["odoo-saas.io/role-setup-checksum"]).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it("the superuser's Secret is referenced by no Odoo pod, backup CronJob or Job made from it", () => {
+    for (const args of [starter, business]) {
+      const names = tenantNames(args.id);
+      const cron = backupCronJob(args);
+      const job = jobFromCronJob({ ...cron, metadata: { ...cron.metadata, uid: "uid-1" } } as never, { name: "x", action: "import", writableVolumes: true });
+      // Odoo reads the application role's password from odoo.conf; the Jobs from the `db` Secret.
+      for (const [what, spec, secret] of [["Odoo", odooDeployment(args), names.odooConfigSecret], ["backup CronJob", backupCronJob(args), names.dbSecret], ["import Job", job, names.dbSecret]] as const) {
+        const text = JSON.stringify(spec);
+        expect(text, what).to.not.contain(names.dbSuperuserSecret);
+        expect(text, what).to.contain(`"${secret}"`);
+      }
+      expect(JSON.stringify(postgresStatefulSet(args))).to.contain(names.dbSuperuserSecret);
+      expect(backupEnv(args)).to.deep.include({ name: "PGUSER", value: "odoo_app" });
+    }
   });
 
   it("Odoo: image per version, its own uid, Recreate, probes, config from a Secret, spread across tenants", () => {
@@ -115,7 +154,7 @@ describe("tenant object specs", () => {
 
   it("odoo.conf: tenant database only, no database manager, proxy mode, workers from the plan", () => {
     const conf = renderOdooConf(business, { dbPassword: "dbpw", masterPassword: "masterpw" });
-    for (const line of ["db_host = globex-postgres", "db_user = odoo", "db_password = dbpw", "db_name = globex", "dbfilter = ^globex$",
+    for (const line of ["db_host = globex-postgres", "db_user = odoo_app", "db_password = dbpw", "db_name = globex", "dbfilter = ^globex$",
       "list_db = False", "admin_passwd = masterpw", "proxy_mode = True", "workers = 2", "data_dir = /var/lib/odoo", "gevent_port = 8072"]) {
       expect(conf.split("\n")).to.include(line);
     }
