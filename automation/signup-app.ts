@@ -122,7 +122,10 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const platform = new OpsPlatform(opsStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
-    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log });
+    const service = new TenantService({
+      records, views, platform, runner, log, tenantLimit: config.tenantLimit,
+      ...(config.storageLimitGb !== undefined ? { storageLimitGb: config.storageLimitGb } : {}),
+    });
     const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);
     const admin = new AdminService({
       records, views, platform, log,

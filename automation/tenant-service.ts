@@ -16,6 +16,7 @@ import type { OperationRunner } from "./operation-runner";
 import { PLATFORM_BUSY, type OpsPlatform } from "./ops-platform";
 import { planDescription, planDisplayName, storageGigabytes } from "./plan-words";
 import type { RecordsStore } from "./records/records-store";
+import { DEFAULT_STORAGE_LIMIT_GB, HOLDS_STORAGE, planStorageBytes, storageLimitProblem, storageUse, type StorageUse } from "./storage-limit";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
 
@@ -46,6 +47,11 @@ export interface TenantServiceOptions {
   runner: OperationRunner;
   /** Tenants (pending or active) one user may have; default 3. */
   tenantLimit: number;
+  /**
+   * GB of plan storage one user's instances may hold, deleted-but-kept ones included
+   * (storage-limit.ts); default DEFAULT_STORAGE_LIMIT_GB.
+   */
+  storageLimitGb?: number;
   log: Logger;
 }
 
@@ -75,6 +81,7 @@ export class TenantService {
       odooVersions: [...SUPPORTED_ODOO_VERSIONS],
       defaultOdooVersion: DEFAULT_ODOO_VERSION,
       tenantLimit: this.options.tenantLimit,
+      storageLimitGb: this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB,
       idRules: {
         // The schema's own rule, for the page's inline validation; the server decides with tenantIdProblem.
         pattern: TENANT_ID_PATTERN.source,
@@ -119,6 +126,9 @@ export class TenantService {
     }
     const input = parsed.config.tenants[0];
     if (!input) throw new Error("parsed config lost its tenant");
+    const { plans } = parsed.config;
+    const plan = Object.hasOwn(plans, input.plan) ? plans[input.plan] : undefined;
+    if (!plan) throw new Error("parsed config lost its plan");
     const conflict = this.opsConflict(input.id);
     if (conflict) throw new ApiError(conflict.status, conflict.status === 409 ? "id_taken" : "invalid_tenant", conflict.message, "id");
 
@@ -130,12 +140,17 @@ export class TenantService {
     const wanted: TenantRecord = {
       id: input.id, ownerId: caller.sub, adminEmail: input.adminEmail, plan: input.plan, odooVersion: input.odooVersion,
       suspended: false, state: "pending", createdAt: at, updatedAt: at, lastOperationId: op.id,
+      storageBytes: Math.ceil(planStorageBytes(plan)),
     };
+    const storageLimitGb = this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB;
     // Uniqueness and the limit are decided inside the transaction, under the owner's and the id's locks.
-    const record = await this.options.records.createSignup(wanted, op, (existing, owned) => {
+    const record = await this.options.records.createSignup(wanted, op, (existing, owned, holding) => {
       const taken = recordConflict(existing, caller);
       if (taken !== undefined) throw new ApiError(409, "id_taken", taken, "id");
       if (owned >= this.options.tenantLimit) throw new ApiError(403, "tenant_limit", limitMessage(owned, this.options.tenantLimit));
+      const use = storageUse(holding.filter((t) => t.id !== wanted.id), plans, storageLimitGb);
+      const tooBig = storageLimitProblem(use, input.plan, plans);
+      if (tooBig !== undefined) throw new ApiError(403, "storage_limit", tooBig);
     });
     this.options.log.log("info", "signup accepted", { tenant: record.id, operation: op.id });
     return { tenant: await this.options.views.one(caller, record, false), operation: operationView(op, caller.isAdmin ? "admin" : "customer") };
@@ -158,9 +173,17 @@ export class TenantService {
     return this.options.views.many(caller, own);
   }
 
-  /** How many instances the caller has against the limit (pending and active count, as in create). */
-  async usage(caller: Caller): Promise<{ used: number; max: number }> {
-    return { used: await this.options.records.ownedCount(caller.sub), max: this.options.tenantLimit };
+  /**
+   * How many instances the caller has against the limit (pending and active count, as in
+   * create), and the storage they hold against the storage limit (deleted-but-kept included).
+   */
+  async usage(caller: Caller): Promise<{ used: number; max: number; storage?: StorageUse }> {
+    const used = await this.options.records.ownedCount(caller.sub);
+    const ops = this.options.platform.snapshot();
+    if (!ops.platform.ok) return { used, max: this.options.tenantLimit };
+    const holding = (await this.options.records.tenants(caller.sub)).filter((t) => HOLDS_STORAGE.has(t.state));
+    const storage = storageUse(holding, ops.platform.config.plans, this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB);
+    return { used, max: this.options.tenantLimit, storage };
   }
 
   /** suspend, resume or delete: decided, recorded and queued in one transaction; the caller gets 202. */

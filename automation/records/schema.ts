@@ -64,6 +64,10 @@ const STEPS: readonly string[] = [
      heartbeat_at timestamptz not null default now()
    );
    create index workers_node on odoo_saas.workers (node_id);`,
+  // 2: the plan's storage (database + files, bytes) when signed up: what a deleted tenant's
+  // kept volumes hold, counted toward its owner's storage limit until purge. Null for older
+  // rows: their plan's current size is counted instead.
+  `alter table odoo_saas.tenants add column storage_bytes bigint check (storage_bytes >= 0);`,
 ];
 
 export async function migrate(pool: Pool): Promise<void> {
