@@ -28,6 +28,8 @@ import { PgOperationEvents } from "./records/event-log";
 import { importLegacyStore } from "./records/import-json";
 import { RecordsStore } from "./records/records-store";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
+import { kubeConfigFromSetting } from "../ops/kube";
+import { KubeTenantNamespaces } from "./tenant-namespace";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";
 import { createRunner } from "./runner-from-config";
@@ -122,8 +124,10 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const platform = new OpsPlatform(opsStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
+    const cluster = kubeConfigFromSetting(config.kubeconfig);
     const service = new TenantService({
       records, views, platform, runner, log, tenantLimit: config.tenantLimit,
+      ...("kc" in cluster ? { namespaces: new KubeTenantNamespaces(cluster.kc) } : {}),
       ...(config.storageLimitGb !== undefined ? { storageLimitGb: config.storageLimitGb } : {}),
     });
     const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);

@@ -18,6 +18,7 @@ import { planDescription, planDisplayName, storageGigabytes } from "./plan-words
 import type { RecordsStore } from "./records/records-store";
 import { DEFAULT_STORAGE_LIMIT_GB, HOLDS_STORAGE, planStorageBytes, storageLimitProblem, storageUse, type StorageUse } from "./storage-limit";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
+import type { TenantNamespaces } from "./tenant-namespace";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
 
 const CREATE_FIELDS = new Set(["id", "plan", "odooVersion"]);
@@ -52,6 +53,8 @@ export interface TenantServiceOptions {
    * (storage-limit.ts); default DEFAULT_STORAGE_LIMIT_GB.
    */
   storageLimitGb?: number;
+  /** The cluster's `tenant-<id>` namespaces (tenant-namespace.ts); none: not checked at signup. */
+  namespaces?: TenantNamespaces;
   log: Logger;
 }
 
@@ -103,8 +106,23 @@ export class TenantService {
     return ops.tenantIds.has(id) || hostTaken ? { status: 409, message: takenMessage(id) } : undefined;
   }
 
+  /**
+   * An existing `tenant-<id>` namespace is someone's kept data (a retired tenant, or a purge
+   * still finishing): the name is taken. The owner's own failed signup is left to the runner,
+   * which knows whether that namespace is its own stack's. Unreadable: the runner checks.
+   */
+  private async namespaceConflict(caller: Caller, existing: Readonly<TenantRecord> | undefined, id: string): Promise<string | undefined> {
+    const { namespaces } = this.options;
+    if (namespaces === undefined || (existing?.ownerId === caller.sub && existing.state === "failed")) return undefined;
+    const reading = await namespaces.read(id);
+    if (reading.state === "unknown") this.options.log.log("warn", "signup: the tenant's namespace could not be read; the runner checks it before creating", { tenant: id, reason: reading.reason });
+    return reading.state === "present" || reading.state === "terminating" ? takenMessage(id) : undefined;
+  }
+
   async checkId(caller: Caller, id: string): Promise<{ id: string; available: boolean; problem?: string }> {
-    const problem = this.opsConflict(id)?.message ?? recordConflict(await this.options.records.tenant(id), caller);
+    const ops = this.opsConflict(id)?.message;
+    const existing = ops === undefined ? await this.options.records.tenant(id) : undefined;
+    const problem = ops ?? recordConflict(existing, caller) ?? await this.namespaceConflict(caller, existing, id);
     return problem !== undefined ? { id, available: false, problem } : { id, available: true };
   }
 
@@ -131,6 +149,8 @@ export class TenantService {
     if (!plan) throw new Error("parsed config lost its plan");
     const conflict = this.opsConflict(input.id);
     if (conflict) throw new ApiError(conflict.status, conflict.status === 409 ? "id_taken" : "invalid_tenant", conflict.message, "id");
+    const kept = await this.namespaceConflict(caller, await this.options.records.tenant(input.id), input.id);
+    if (kept !== undefined) throw new ApiError(409, "id_taken", kept, "id");
 
     const at = new Date().toISOString();
     const op: OperationRecord = {
