@@ -121,8 +121,10 @@ async function main(argv: string[]): Promise<void> {
     // 1. Backups, while everything else still holds the id.
     await purgeBackups(parsed.config.backup.store, id);
     // 2. The namespace with every volume (the PVC store's backups too), until it is gone.
-    if (labelled !== undefined) await deleteNamespace(core, namespace);
-    console.log(`purged tenant "${id}": its namespace and every volume in it are deleted`);
+    if (labelled !== undefined) {
+      await deleteNamespace(core, namespace);
+      console.log(`purged tenant "${id}": namespace ${namespace} and every volume in it are deleted`);
+    }
     // 3. Its own stack: only the provider is left in its state, nothing in the cluster is deleted by this.
     if (own) {
       await own.destroy();
