@@ -113,6 +113,9 @@ export class TenantStackRunner implements OperationRunner {
 
     let stack: Stack;
     try {
+      // A create may follow a purge by another process, which removed the stack this process
+      // has open: it is opened (or made) again. Creates are once per tenant, so this is cheap.
+      if (operation.kind === "create") this.stacks.forget(tenant.id);
       stack = await this.stacks.stack(tenant.id);
       if (run.attempt > 1) await this.recover(stack, tenant.id);
       await this.stacks.configure(stack, ops.platformConfig, desired);

@@ -88,7 +88,10 @@ describe("kept data: signup, retries and purge on a local control plane", functi
     },
   });
 
+  const savedEnv = Object.fromEntries(Object.keys(AWS).map((k) => [k, process.env[k]]));
   before(async () => {
+    // The owner's listing opens the store with the SDK's default credentials, as the server does.
+    Object.assign(process.env, AWS);
     cluster = startLocalCluster(2);
     core = cluster.kc.makeApiClient(k8s.CoreV1Api);
     objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
@@ -113,6 +116,10 @@ describe("kept data: signup, retries and purge on a local control plane", functi
     await moto?.stop();
     cluster?.down();
     fs.rmSync(engine.dir, { recursive: true, force: true });
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   });
 
   it("refuses at signup and in the runner an id whose namespace is kept data outside its stack; nothing is created or changed", async () => {
