@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import { parseAdminClaim } from "./auth";
 import { repoRoot } from "./engine-env";
+import { DEFAULT_STORAGE_LIMIT_GB } from "./storage-limit";
 import { workerCount, WorkerCountProblem } from "./queue/worker-count";
 import { DEFAULT_RATE_RULES, parseRateRule, RATE_ENV, type RateAction, type RateRule, type RateRules } from "./rate-limits";
 import { DEFAULT_STREAM_CAPS, type StreamCaps } from "./stream-slots";
@@ -33,6 +34,8 @@ export interface SignupServerConfig {
   hs256Secret?: string;
   adminClaim: string;
   tenantLimit: number;
+  /** GB of plan storage one user's instances may hold, deleted-but-kept ones included (default 150). */
+  storageLimitGb?: number;
   /** KUBECONFIG path; "none" disables cluster reads; undefined: kubectl's defaults. */
   kubeconfig?: string;
   /** Accept Supabase anonymous sign-ins (`is_anonymous: true`); default false. */
@@ -169,7 +172,7 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWKS_URL (<SUPABASE_URL>/auth/v1/.well-known/jwks.json; "none" disables),
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
- * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
+ * ODOO_SAAS_TENANT_LIMIT (3), ODOO_SAAS_STORAGE_LIMIT_GB (150), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
  * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset),
  * ODOO_SAAS_UPLOADS_PER_USER (2), ODOO_SAAS_UPLOADS_PER_SERVER (4), ODOO_SAAS_UPLOAD_MIN_RATE
  * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes),
@@ -215,6 +218,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     ...(hs256Secret !== undefined ? { hs256Secret } : {}),
     adminClaim,
     tenantLimit: integer("ODOO_SAAS_TENANT_LIMIT", env.ODOO_SAAS_TENANT_LIMIT, 3, 0, 10_000),
+    storageLimitGb: integer("ODOO_SAAS_STORAGE_LIMIT_GB", env.ODOO_SAAS_STORAGE_LIMIT_GB, DEFAULT_STORAGE_LIMIT_GB, 0, 10_000_000),
     ...(env.KUBECONFIG !== undefined ? { kubeconfig: env.KUBECONFIG } : {}),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     workers: workersFrom(env.ODOO_SAAS_WORKERS),
@@ -245,7 +249,7 @@ export function describeConfig(config: SignupServerConfig): string[] {
       ...(config.jwksUrl !== undefined ? [`JWKS ${config.jwksUrl}`] : []),
       ...(config.hs256Secret !== undefined ? ["HS256 secret (set)"] : []),
     ].join(" + ")}; admins: ${config.adminClaim}; anonymous sign-ins: ${config.allowAnonymous ? "allowed" : "refused"}`,
-    `tenant limit per user: ${config.tenantLimit}`,
+    `tenant limit per user: ${config.tenantLimit}; storage per user (deleted-but-kept included): ${config.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB} GB`,
     `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
     `uploads: at most ${uploads.perUser} per user and ${uploads.perServer} on this server at once, at least ${uploads.minBytesPerSecond} bytes/s, ${uploads.diskMarginBytes} bytes kept free`,
     `rate limits per user and per tenant: ${Object.entries(config.rateRules ?? DEFAULT_RATE_RULES).map(([action, r]) => `${action} ${r.limit}/${r.windowSeconds} s`).join(", ")}; `

@@ -32,6 +32,8 @@ import { UploadRecords } from "./records/upload-records";
 import { DEFAULT_RATE_RULES, RateLimits } from "./rate-limits";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { DEFAULT_STREAM_CAPS, StreamSlots } from "./stream-slots";
+import { kubeConfigFromSetting } from "../ops/kube";
+import { KubeTenantNamespaces } from "./tenant-namespace";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";
 import { createRunner } from "./runner-from-config";
@@ -132,7 +134,12 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     const platform = new OpsPlatform(opsStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
     const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
-    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log, limits });
+    const cluster = kubeConfigFromSetting(config.kubeconfig);
+    const service = new TenantService({
+      records, views, platform, runner, log, tenantLimit: config.tenantLimit, limits,
+      ...("kc" in cluster ? { namespaces: new KubeTenantNamespaces(cluster.kc) } : {}),
+      ...(config.storageLimitGb !== undefined ? { storageLimitGb: config.storageLimitGb } : {}),
+    });
     const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);
     const admin = new AdminService({
       records, views, platform, log,

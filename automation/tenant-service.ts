@@ -18,7 +18,9 @@ import { PLATFORM_BUSY, type OpsPlatform } from "./ops-platform";
 import { planDescription, planDisplayName, storageGigabytes } from "./plan-words";
 import type { RateLimits } from "./rate-limits";
 import type { RecordsStore } from "./records/records-store";
+import { DEFAULT_STORAGE_LIMIT_GB, HOLDS_STORAGE, planStorageBytes, storageLimitProblem, storageUse, type StorageUse } from "./storage-limit";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
+import type { TenantNamespaces } from "./tenant-namespace";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
 
 const CREATE_FIELDS = new Set(["id", "plan", "odooVersion"]);
@@ -48,6 +50,13 @@ export interface TenantServiceOptions {
   runner: OperationRunner;
   /** Tenants (pending or active) one user may have; default 3. */
   tenantLimit: number;
+  /**
+   * GB of plan storage one user's instances may hold, deleted-but-kept ones included
+   * (storage-limit.ts); default DEFAULT_STORAGE_LIMIT_GB.
+   */
+  storageLimitGb?: number;
+  /** The cluster's `tenant-<id>` namespaces (tenant-namespace.ts); none: not checked at signup. */
+  namespaces?: TenantNamespaces;
   log: Logger;
   /** Bounds suspend/resume and credentials per user and per tenant (rate-limits.ts); absent: unbounded. */
   limits?: RateLimits;
@@ -83,6 +92,7 @@ export class TenantService {
       odooVersions: [...SUPPORTED_ODOO_VERSIONS],
       defaultOdooVersion: DEFAULT_ODOO_VERSION,
       tenantLimit: this.options.tenantLimit,
+      storageLimitGb: this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB,
       idRules: {
         // The schema's own rule, for the page's inline validation; the server decides with tenantIdProblem.
         pattern: TENANT_ID_PATTERN.source,
@@ -104,8 +114,23 @@ export class TenantService {
     return ops.tenantIds.has(id) || hostTaken ? { status: 409, message: takenMessage(id) } : undefined;
   }
 
+  /**
+   * An existing `tenant-<id>` namespace is someone's kept data (a retired tenant, or a purge
+   * still finishing): the name is taken. The owner's own failed signup is left to the runner,
+   * which knows whether that namespace is its own stack's. Unreadable: the runner checks.
+   */
+  private async namespaceConflict(caller: Caller, existing: Readonly<TenantRecord> | undefined, id: string): Promise<string | undefined> {
+    const { namespaces } = this.options;
+    if (namespaces === undefined || (existing?.ownerId === caller.sub && existing.state === "failed")) return undefined;
+    const reading = await namespaces.read(id);
+    if (reading.state === "unknown") this.options.log.log("warn", "signup: the tenant's namespace could not be read; the runner checks it before creating", { tenant: id, reason: reading.reason });
+    return reading.state === "present" || reading.state === "terminating" ? takenMessage(id) : undefined;
+  }
+
   async checkId(caller: Caller, id: string): Promise<{ id: string; available: boolean; problem?: string }> {
-    const problem = this.opsConflict(id)?.message ?? recordConflict(await this.options.records.tenant(id), caller);
+    const ops = this.opsConflict(id)?.message;
+    const existing = ops === undefined ? await this.options.records.tenant(id) : undefined;
+    const problem = ops ?? recordConflict(existing, caller) ?? await this.namespaceConflict(caller, existing, id);
     return problem !== undefined ? { id, available: false, problem } : { id, available: true };
   }
 
@@ -127,8 +152,13 @@ export class TenantService {
     }
     const input = parsed.config.tenants[0];
     if (!input) throw new Error("parsed config lost its tenant");
+    const { plans } = parsed.config;
+    const plan = Object.hasOwn(plans, input.plan) ? plans[input.plan] : undefined;
+    if (!plan) throw new Error("parsed config lost its plan");
     const conflict = this.opsConflict(input.id);
     if (conflict) throw new ApiError(conflict.status, conflict.status === 409 ? "id_taken" : "invalid_tenant", conflict.message, "id");
+    const kept = await this.namespaceConflict(caller, await this.options.records.tenant(input.id), input.id);
+    if (kept !== undefined) throw new ApiError(409, "id_taken", kept, "id");
 
     const at = new Date().toISOString();
     const op: OperationRecord = {
@@ -138,12 +168,17 @@ export class TenantService {
     const wanted: TenantRecord = {
       id: input.id, ownerId: caller.sub, adminEmail: input.adminEmail, plan: input.plan, odooVersion: input.odooVersion,
       suspended: false, state: "pending", createdAt: at, updatedAt: at, lastOperationId: op.id,
+      storageBytes: Math.ceil(planStorageBytes(plan)),
     };
+    const storageLimitGb = this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB;
     // Uniqueness and the limit are decided inside the transaction, under the owner's and the id's locks.
-    const record = await this.options.records.createSignup(wanted, op, (existing, owned) => {
+    const record = await this.options.records.createSignup(wanted, op, (existing, owned, holding) => {
       const taken = recordConflict(existing, caller);
       if (taken !== undefined) throw new ApiError(409, "id_taken", taken, "id");
       if (owned >= this.options.tenantLimit) throw new ApiError(403, "tenant_limit", limitMessage(owned, this.options.tenantLimit));
+      const use = storageUse(holding.filter((t) => t.id !== wanted.id), plans, storageLimitGb);
+      const tooBig = storageLimitProblem(use, input.plan, plans);
+      if (tooBig !== undefined) throw new ApiError(403, "storage_limit", tooBig);
     });
     this.options.log.log("info", "signup accepted", { tenant: record.id, operation: op.id });
     return { tenant: await this.options.views.one(caller, record, false), operation: operationView(op, caller.isAdmin ? "admin" : "customer") };
@@ -166,9 +201,17 @@ export class TenantService {
     return this.options.views.many(caller, own);
   }
 
-  /** How many instances the caller has against the limit (pending and active count, as in create). */
-  async usage(caller: Caller): Promise<{ used: number; max: number }> {
-    return { used: await this.options.records.ownedCount(caller.sub), max: this.options.tenantLimit };
+  /**
+   * How many instances the caller has against the limit (pending and active count, as in
+   * create), and the storage they hold against the storage limit (deleted-but-kept included).
+   */
+  async usage(caller: Caller): Promise<{ used: number; max: number; storage?: StorageUse }> {
+    const used = await this.options.records.ownedCount(caller.sub);
+    const ops = this.options.platform.snapshot();
+    if (!ops.platform.ok) return { used, max: this.options.tenantLimit };
+    const holding = (await this.options.records.tenants(caller.sub)).filter((t) => HOLDS_STORAGE.has(t.state));
+    const storage = storageUse(holding, ops.platform.config.plans, this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB);
+    return { used, max: this.options.tenantLimit, storage };
   }
 
   /** suspend, resume or delete: decided, recorded and queued in one transaction; the caller gets 202. */

@@ -9,6 +9,8 @@
  *   this host; otherwise `pulumi cancel`, safe because the queue runs one operation per
  *   tenant at a time), and a retry clears the pending operations the kill left in the state.
  * - A failed create is rolled back (its partial objects removed) so the stack converges.
+ * - Before a create, a `tenant-<id>` namespace its own stack did not make is refused (someone's
+ *   kept data: tenant-namespace.ts), and a rolled-back create deletes the namespace it made.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,7 +23,10 @@ import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from ".
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
 import { clearPendingOperations, isStaleLock, readLocks } from "./program-stack";
 import type { OperationKind, TenantRecord } from "./records/types";
+import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "./tenant-namespace";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
+import { tenantNames } from "../components/naming";
+import { loadKubeConfig } from "../ops/kube";
 
 export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
   /** `Pulumi.<opsStack>.yaml`: the platform keys every tenant stack copies. */
@@ -67,8 +72,12 @@ function text(record: Record<string, unknown> | undefined, key: string): string 
   return typeof value === "string" ? value : undefined;
 }
 
+/** How long a rollback waits for the namespace it deletes to be gone (a retry waits for the rest). */
+const ROLLBACK_NAMESPACE_MS = 120_000;
+
 export class TenantStackRunner implements OperationRunner {
   readonly stacks: TenantStacks;
+  private clusterNamespaces: KubeTenantNamespaces | undefined;
 
   constructor(private readonly options: TenantStackRunnerOptions) {
     this.stacks = new TenantStacks({ ...options, progress: (line) => options.log.log("info", line) });
@@ -104,6 +113,9 @@ export class TenantStackRunner implements OperationRunner {
 
     let stack: Stack;
     try {
+      // A create may follow a purge by another process, which removed the stack this process
+      // has open: it is opened (or made) again. Creates are once per tenant, so this is cheap.
+      if (operation.kind === "create") this.stacks.forget(tenant.id);
       stack = await this.stacks.stack(tenant.id);
       if (run.attempt > 1) await this.recover(stack, tenant.id);
       await this.stacks.configure(stack, ops.platformConfig, desired);
@@ -112,9 +124,24 @@ export class TenantStackRunner implements OperationRunner {
       this.options.log.log("error", `the tenant stack could not be opened: ${message}`, { tenant: tenant.id });
       return { ok: false, retryable: true, details: [message], error: { code, message: "the platform could not apply this change yet; it is tried again" } };
     }
+    const namespaces = this.namespaces();
+    const kept = operation.kind === "create" && namespaces ? await checkBeforeCreate(namespaces, stack, tenant.id, code, this.options) : undefined;
+    if (kept !== undefined) return kept;
     const result = await this.up(stack, run, code);
     if (!result.ok && !result.retryable && operation.kind === "create") await this.rollBack(stack, tenant.id, ops);
     return result;
+  }
+
+  /** The engine's cluster, for the real program only (a stand-in program creates nothing in a cluster). */
+  private namespaces(): KubeTenantNamespaces | undefined {
+    if (this.options.program !== undefined) return undefined;
+    try {
+      this.clusterNamespaces ??= new KubeTenantNamespaces(loadKubeConfig(this.options.extraEnv?.KUBECONFIG ?? process.env.KUBECONFIG));
+    } catch (err) {
+      // The engine's provider reads the same kubeconfig: it cannot create anything either.
+      this.options.log.log("warn", `the kubeconfig cannot be loaded; namespaces are not checked: ${(err as Error).message.split("\n")[0] ?? ""}`);
+    }
+    return this.clusterNamespaces;
   }
 
   private async up(stack: Stack, run: OperationRun, code: string): Promise<RunResult> {
@@ -196,11 +223,22 @@ export class TenantStackRunner implements OperationRunner {
     });
   }
 
-  /** Removes what a failed create made (kept data stays: retainOnDelete). Best effort. */
+  /**
+   * Removes what a failed create made. Its namespace, Secrets and volumes are retainOnDelete,
+   * so the update alone would leave them outside the state, with the passwords gone from it:
+   * a retry would then meet a namespace it cannot create and Secrets it cannot match. A create
+   * that never succeeded holds no customer data, so the namespace its own stack made (seen
+   * in the state before the update) is deleted too. Best effort.
+   */
   private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
     try {
+      const namespaces = this.namespaces();
+      const made = namespaces !== undefined && (await namespaceInState(stack, tenantNames(tenantId).namespace));
       await this.stacks.configure(stack, ops.platformConfig, undefined);
       await stack.up({ message: `roll back failed create of ${tenantId}` });
+      if (made && !(await namespaces.deleteAndWait(tenantId, ROLLBACK_NAMESPACE_MS))) {
+        this.options.log.log("warn", "the failed create's namespace is still being deleted; a retry waits for it", { tenant: tenantId });
+      }
     } catch (err) {
       this.options.log.log("warn", `rolling back the failed create left objects behind: ${this.options.redactor.redact((err as Error).message.split("\n")[0] ?? "")}`, { tenant: tenantId });
     }

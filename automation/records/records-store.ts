@@ -20,12 +20,18 @@ export interface RecordsStoreOptions {
   maxConnections?: number;
 }
 
-/** Decides inside the transaction; throws (e.g. an ApiError) to refuse, and nothing is written. */
-export type SignupCheck = (existing: Readonly<TenantRecord> | undefined, ownedActive: number) => void;
+/**
+ * Decides inside the transaction; throws (e.g. an ApiError) to refuse, and nothing is written.
+ * `holding`: the owner's tenants that hold storage (pending, active, and retired ones whose
+ * data is kept until purge), for the storage limit.
+ */
+export type SignupCheck = (existing: Readonly<TenantRecord> | undefined, ownedActive: number, holding: readonly Readonly<TenantRecord>[]) => void;
 export type RequestCheck = (tenant: Readonly<TenantRecord>, pending: readonly Readonly<OperationRecord>[]) => void;
 
 /** A tenant that counts against its owner's limit. */
 const COUNTED = "state in ('pending', 'active')";
+/** A tenant whose volumes exist or are about to (a failed create is rolled back: it holds none). */
+const HOLDING = "state in ('pending', 'active', 'retired')";
 
 export class RecordsStore {
   readonly maxAttempts: number;
@@ -180,15 +186,17 @@ export class RecordsStore {
       const found = await client.query<TenantRow>(`select ${TENANT_COLUMNS} from odoo_saas.tenants where id = $1`, [tenant.id]);
       const existing = found.rows[0] ? tenantFromRow(found.rows[0]) : undefined;
       const owned = await client.query<{ n: string }>(`select count(*) as n from odoo_saas.tenants where owner_id = $1 and ${COUNTED}`, [tenant.ownerId]);
-      check(existing, Number(owned.rows[0]?.n ?? 0));
+      const holding = await client.query<TenantRow>(
+        `select ${TENANT_COLUMNS} from odoo_saas.tenants where owner_id = $1 and ${HOLDING} order by created_at, id`, [tenant.ownerId]);
+      check(existing, Number(owned.rows[0]?.n ?? 0), holding.rows.map(tenantFromRow));
       const { rows } = await client.query<TenantRow>(
-        `insert into odoo_saas.tenants (id, owner_id, admin_email, plan, odoo_version, suspended, state, url, created_at, updated_at, last_operation_id)
-         values ($1, $2, $3, $4, $5, false, 'pending', null, $6, $7, $8)
+        `insert into odoo_saas.tenants (id, owner_id, admin_email, plan, odoo_version, suspended, state, url, created_at, updated_at, last_operation_id, storage_bytes)
+         values ($1, $2, $3, $4, $5, false, 'pending', null, $6, $7, $8, $9)
          on conflict (id) do update set owner_id = excluded.owner_id, admin_email = excluded.admin_email, plan = excluded.plan,
            odoo_version = excluded.odoo_version, suspended = false, state = 'pending', url = null, retired_at = null,
-           updated_at = excluded.updated_at, last_operation_id = excluded.last_operation_id
+           updated_at = excluded.updated_at, last_operation_id = excluded.last_operation_id, storage_bytes = excluded.storage_bytes
          returning ${TENANT_COLUMNS}`,
-        [tenant.id, tenant.ownerId, tenant.adminEmail, tenant.plan, tenant.odooVersion, tenant.createdAt, tenant.updatedAt, op.id],
+        [tenant.id, tenant.ownerId, tenant.adminEmail, tenant.plan, tenant.odooVersion, tenant.createdAt, tenant.updatedAt, op.id, tenant.storageBytes ?? null],
       );
       await this.insertOperation(client, op);
       return tenantFromRow(rows[0] as TenantRow);

@@ -14,6 +14,8 @@ export interface TenantRow {
   updated_at: Date;
   retired_at: Date | null;
   last_operation_id: string;
+  /** bigint: node-postgres returns it as text. */
+  storage_bytes: string | null;
 }
 
 export interface OperationRow {
@@ -31,7 +33,7 @@ export interface OperationRow {
   details: unknown;
 }
 
-export const TENANT_COLUMNS = "id, owner_id, admin_email, plan, odoo_version, suspended, state, url, created_at, updated_at, retired_at, last_operation_id";
+export const TENANT_COLUMNS = "id, owner_id, admin_email, plan, odoo_version, suspended, state, url, created_at, updated_at, retired_at, last_operation_id, storage_bytes";
 export const OPERATION_COLUMNS = "id, kind, tenant_id, owner_id, requested_by, status, created_at, started_at, finished_at, attempts, error, details";
 
 export function tenantFromRow(row: TenantRow): TenantRecord {
@@ -49,6 +51,7 @@ export function tenantFromRow(row: TenantRow): TenantRecord {
     updatedAt: row.updated_at.toISOString(),
     ...(row.retired_at !== null ? { retiredAt: row.retired_at.toISOString() } : {}),
     lastOperationId: row.last_operation_id,
+    ...(row.storage_bytes !== null ? { storageBytes: Number(row.storage_bytes) } : {}),
   };
 }
 

@@ -64,7 +64,7 @@ const STEPS: readonly string[] = [
      heartbeat_at timestamptz not null default now()
    );
    create index workers_node on odoo_saas.workers (node_id);`,
-  // Owner uploads (upload-records.ts): unfinished ones carry the process that runs them and its
+  // 2: owner uploads (upload-records.ts): unfinished ones carry the process that runs them and its
   // heartbeat, so another process can tell a dead one's upload and reconcile it.
   `create table odoo_saas.uploads (
      id text primary key,
@@ -84,7 +84,7 @@ const STEPS: readonly string[] = [
    );
    create index uploads_tenant on odoo_saas.uploads (tenant_id, started_at desc);
    create index uploads_unfinished on odoo_saas.uploads (requested_by) where finished_at is null;`,
-  // Download links shared by every server process: only a hash of the ticket is kept; single use.
+  // 3: download links shared by every server process: only a hash of the ticket is kept; single use.
   // Rate limits: one row per key and fixed window (rate-limits.ts).
   `create table odoo_saas.download_tickets (
      ticket_hash bytea primary key,
@@ -102,6 +102,10 @@ const STEPS: readonly string[] = [
      primary key (key, window_start)
    );
    create index rate_limits_window on odoo_saas.rate_limits (window_start);`,
+  // 4: the plan's storage (database + files, bytes) when signed up: what a deleted tenant's
+  // kept volumes hold, counted toward its owner's storage limit until purge. Null for older
+  // rows: their plan's current size is counted instead.
+  `alter table odoo_saas.tenants add column storage_bytes bigint check (storage_bytes >= 0);`,
 ];
 
 export async function migrate(pool: Pool): Promise<void> {

@@ -30,6 +30,11 @@ export interface TenantRecord {
   updatedAt: string;
   retiredAt?: string;
   lastOperationId: string;
+  /**
+   * The plan's storage (database + files, bytes) when it was signed up: volumes keep their
+   * size, so this is what stays kept after a delete, until purge. Absent on older records.
+   */
+  storageBytes?: number;
 }
 
 export interface OperationError {

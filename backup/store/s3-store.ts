@@ -16,6 +16,7 @@ import { assertSafeObjectName } from "../backup-name";
 import { assertTenantId } from "../../tenants/tenant-id";
 import { BackupNotFoundError, BackupStore, ObjectStatus, StoredObject } from "./backup-store";
 import { presignGetUrl } from "./s3-presign";
+import { purgeBelow, type PurgedBackups } from "./s3-purge";
 
 export interface S3StoreOptions {
   client: S3Client;
@@ -176,6 +177,11 @@ export class S3BackupStore implements BackupStore {
       now,
       query: { "response-content-disposition": `attachment; filename="${assertSafeObjectName(name)}"` },
     });
+  }
+
+  /** Tenant purge: everything below this tenant's prefix, unfinished uploads included (s3-purge.ts). */
+  purgeAll(): Promise<PurgedBackups> {
+    return purgeBelow(this.client, this.bucket, this.keyPrefix);
   }
 
   async delete(name: string, status: ObjectStatus = "complete"): Promise<void> {
