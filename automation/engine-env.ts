@@ -7,7 +7,8 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
+import type { PulumiCommand } from "@pulumi/pulumi/automation";
+import { launchedCommand } from "./engine-command";
 import { planPlugins, type PluginPlan } from "./plugins";
 
 /** The repository root: the folder holding Pulumi.yaml, found from this file upwards. */
@@ -112,11 +113,11 @@ export function engineEnv(location: EngineLocation, root = repoRoot(), plan: Plu
 
 export class EngineMissingError extends Error {}
 
-/** The CLI, checked to exist: a clear error instead of a download attempt. */
+/** The CLI, checked to exist (a clear error instead of a download attempt), run through the launcher (engine-command.ts). */
 export async function pulumiCommand(root = repoRoot()): Promise<PulumiCommand> {
   const cli = path.join(cliRoot(root), "bin", "pulumi");
   if (!fs.existsSync(cli)) {
     throw new EngineMissingError(`Pulumi CLI not found at ${cli}: run scripts/build-tools.sh (or set PULUMI_CLI_ROOT to a folder whose bin/pulumi is your own CLI)`);
   }
-  return PulumiCommand.get({ root: cliRoot(root) });
+  return launchedCommand(cliRoot(root), root);
 }
