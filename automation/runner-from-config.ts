@@ -70,7 +70,7 @@ export async function createRunner(config: SignupServerConfig, deps: RunnerDeps)
         // stack (its resources unchanged) registers them, so its owner reads the credentials.
         for (const id of result.moved) {
           try {
-            const done = await runner.exclusive(id, async () => (await runner.stacks.stack(id)).up({ message: `outputs of ${id} after the move into its own stack` }));
+            const done = await runner.exclusive(id, async () => (await runner.stacks.stack(id)).up({ refresh: true, message: `outputs of ${id} after the move into its own stack` }));
             if (done === undefined) deps.log.log("warn", `the moved stack of ${id} is in use by another engine; its outputs come with its next operation`, { tenant: id });
           } catch (err) {
             deps.log.log("warn", `the moved stack of ${id} has no outputs until its next operation: ${deps.redactor.redact((err as Error).message.split("\n")[0] ?? "")}`, { tenant: id });

@@ -12,6 +12,8 @@
  *   dead owners on this host are ended, the file backend's stale lock files removed, and with
  *   the lock across hosts `pulumi cancel` run; a retry clears the pending operations.
  * - A failed create is rolled back (its partial objects removed) so the stack converges.
+ * - Every update refreshes from the cluster first: objects deleted by hand, or a recreated
+ *   cluster, are found and made again.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -177,6 +179,7 @@ export class TenantStackRunner implements OperationRunner {
       try {
         // "started" (with the attempt) is the queue's: it sends it before calling the runner.
         const result = await stack.up({
+          refresh: true,
           message: `${run.operation.kind} ${tenant.id} (operation ${run.operation.id})`,
           onEvent: (event) => {
             // One tenant per stack: every attributed event is this tenant's own.
@@ -260,7 +263,7 @@ export class TenantStackRunner implements OperationRunner {
   private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
     try {
       await this.stacks.configure(stack, ops.platformConfig, undefined);
-      await stack.up({ message: `roll back failed create of ${tenantId}` });
+      await stack.up({ refresh: true, message: `roll back failed create of ${tenantId}` });
     } catch (err) {
       this.options.log.log("warn", `rolling back the failed create left objects behind: ${this.options.redactor.redact((err as Error).message.split("\n")[0] ?? "")}`, { tenant: tenantId });
     }
