@@ -175,6 +175,8 @@ export class TenantStackRunner implements OperationRunner {
     const { tenant } = run;
     const redact = (value: string): string => this.options.redactor.redact(value);
     for (let attempt = 1; attempt <= 2; attempt++) {
+      // No engine starts once the stack's lock is lost (run() says why).
+      if (this.leases.get(stack.name)?.lost !== undefined) break;
       const tracker = new UpdateTracker([tenant.id], redact);
       try {
         // "started" (with the attempt) is the queue's: it sends it before calling the runner.
@@ -261,6 +263,8 @@ export class TenantStackRunner implements OperationRunner {
 
   /** Removes what a failed create made (kept data stays: retainOnDelete). Best effort. */
   private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
+    // Without the stack's lock another engine may run on it: the retry rolls back instead.
+    if (this.leases.get(stack.name)?.lost !== undefined) return;
     try {
       await this.stacks.configure(stack, ops.platformConfig, undefined);
       await stack.up({ refresh: true, message: `roll back failed create of ${tenantId}` });
