@@ -3,6 +3,10 @@
  * first: the config is valid (the one schema), no configured id belongs to a namespace this
  * stack does not manage (a retired tenant's kept data), and a previous engine's crash is
  * cleaned up. Shared by `npm start`, `npm run preview`, the integration tests and the bench.
+ *
+ * The live cluster is the truth: every up and preview refreshes the state from the cluster
+ * first, so a Deployment deleted by hand, a namespace removed or a recreated (empty) cluster is
+ * found and repaired, and "no changes" is only said when the live objects matched.
  */
 import type { EngineEvent, PreviewResult, UpResult } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
@@ -55,12 +59,13 @@ export function deployStack(options: DeployOptions): Promise<DeployOutcome<UpRes
   const progress = options.progress ?? (() => undefined);
   return run(options, async ({ stack }, onEvent) => {
     await clearPendingOperations(stack, progress);
-    return stack.up({ onEvent, ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
+    return stack.up({ refresh: true, onEvent, ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
   });
 }
 
 export function previewStack(options: DeployOptions & { expectNoChanges?: boolean }): Promise<DeployOutcome<PreviewResult>> {
   return run(options, ({ stack }, onEvent) => stack.preview({
+    refresh: true,
     diff: true,
     onEvent,
     ...(options.expectNoChanges ? { expectNoChanges: true } : {}),

@@ -6,8 +6,10 @@
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
+import type { PulumiCommand } from "@pulumi/pulumi/automation";
+import { launchedCommand } from "./engine-command";
 import { planPlugins, type PluginPlan } from "./plugins";
 
 /** The repository root: the folder holding Pulumi.yaml, found from this file upwards. */
@@ -55,16 +57,38 @@ export function defaultEngineLocation(root = repoRoot()): EngineLocation {
 /** Only local folders and S3-compatible object stores: what this platform tests. */
 const SUPPORTED_BACKENDS = /^(file|s3):\/\//;
 
+/** The folder of a file:// URL, absolute: relative to the current folder (the engine runs elsewhere), `~` the home. */
+function fileUrlPath(url: string): string {
+  const raw = url.slice("file://".length).split("?")[0] ?? "";
+  return raw === "~" || raw.startsWith("~/") ? path.join(os.homedir(), raw.slice(1)) : path.resolve(raw);
+}
+
 /** The state backend URL the engine is given. */
 export function backendUrl(location: EngineLocation): string {
   const url = location.backendUrl ?? `file://${location.backendDir}`;
   if (!SUPPORTED_BACKENDS.test(url)) throw new Error(`ODOO_SAAS_BACKEND_URL must be a file:// or s3:// URL (got a ${url.split(":")[0] ?? "?"}: URL)`);
-  return url;
+  if (!url.startsWith("file://")) return url;
+  const query = url.indexOf("?");
+  return `file://${fileUrlPath(url)}${query >= 0 ? url.slice(query) : ""}`;
 }
 
 /** The file backend's folder, or undefined when the state lives in an object store. */
 export function localBackendDir(location: EngineLocation): string | undefined {
-  return location.backendUrl === undefined ? location.backendDir : undefined;
+  if (location.backendUrl === undefined) return location.backendDir;
+  return location.backendUrl.startsWith("file://") ? fileUrlPath(location.backendUrl) : undefined;
+}
+
+/** The file backend's folder, created when missing; otherwise one sentence naming the setting. */
+function ensureLocalBackend(location: EngineLocation): void {
+  const dir = localBackendDir(location);
+  if (dir === undefined) return;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    const setting = location.backendUrl !== undefined ? "ODOO_SAAS_BACKEND_URL" : "ODOO_SAAS_BACKEND_DIR";
+    throw new Error(`${setting} names the state folder ${dir}, which cannot be created or written (${(err as NodeJS.ErrnoException).code ?? "error"}); create it, or set ${setting} to a folder this user can write.`);
+  }
 }
 
 /**
@@ -91,6 +115,7 @@ export function cliRoot(root = repoRoot()): string {
 }
 
 export function engineEnv(location: EngineLocation, root = repoRoot(), plan: PluginPlan = planPlugins(root, location.pulumiHome)): Record<string, string> {
+  ensureLocalBackend(location);
   fs.mkdirSync(location.backendDir, { recursive: true });
   fs.mkdirSync(location.pulumiHome, { recursive: true });
   const env: Record<string, string> = {
@@ -112,11 +137,11 @@ export function engineEnv(location: EngineLocation, root = repoRoot(), plan: Plu
 
 export class EngineMissingError extends Error {}
 
-/** The CLI, checked to exist: a clear error instead of a download attempt. */
+/** The CLI, checked to exist (a clear error instead of a download attempt), run through the launcher (engine-command.ts). */
 export async function pulumiCommand(root = repoRoot()): Promise<PulumiCommand> {
   const cli = path.join(cliRoot(root), "bin", "pulumi");
   if (!fs.existsSync(cli)) {
     throw new EngineMissingError(`Pulumi CLI not found at ${cli}: run scripts/build-tools.sh (or set PULUMI_CLI_ROOT to a folder whose bin/pulumi is your own CLI)`);
   }
-  return PulumiCommand.get({ root: cliRoot(root) });
+  return launchedCommand(cliRoot(root), root);
 }

@@ -14,6 +14,7 @@ import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automa
 import { ODOO_TENANT_TYPE } from "../components/odoo-tenant";
 import { odooSaasProgram } from "../components/platform";
 import { PROJECT_NAME } from "../tenants/config-source";
+import { endOrphanedEngines } from "./engine-command";
 import { backendUrl, defaultEngineLocation, engineEnv, localBackendDir, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { parseUrn } from "./engine-events";
 import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
@@ -62,6 +63,9 @@ export async function openProgramStack(options: ProgramStackOptions): Promise<Pr
   // Keep what the engine wrote (e.g. the passphrase salt); the config is ours to set.
   const settings = await stack.workspace.stackSettings(options.stackName).catch(() => ({}));
   await stack.workspace.saveStackSettings(options.stackName, { ...settings, config: options.config as never });
+  // Engines (CLIs, plugins) of a run whose process died, then the locks they held.
+  const ended = endOrphanedEngines();
+  if (ended.length > 0) progress(`ended ${ended.length} engine process(es) left by a run that stopped (pids ${ended.join(", ")})`);
   await releaseStaleLocks(engine, options.stackName, progress);
   return { stack, plugins, engine, envVars };
 }

@@ -6,12 +6,14 @@
  * at a time (an advisory lock: two servers may start together).
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { endOrphanedEngines } from "./engine-command";
 import type { EngineLocation } from "./engine-env";
 import type { Logger, Redactor } from "./log";
 import type { OperationRunner } from "./operation-runner";
 import type { RecordsStore } from "./records/records-store";
 import { LOCK_CLASS } from "./records/schema";
-import { opsStackFile, type SignupServerConfig } from "./server-config";
+import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
+import { StackLocks } from "./stack-lock";
 import { migrateSelfServiceStack } from "./stack-migration";
 import { TenantStackRunner, tenantAfter } from "./tenant-stack-runner";
 
@@ -33,7 +35,12 @@ export interface EngineRunner {
 }
 
 export async function createRunner(config: SignupServerConfig, deps: RunnerDeps): Promise<EngineRunner> {
+  // Recovery at start: engines (CLIs, plugins) left running by a server of this host that died.
+  const ended = endOrphanedEngines();
+  if (ended.length > 0) deps.log.log("warn", "ended engine processes whose server stopped", { pids: ended.join(",") });
   const runner = new TenantStackRunner({
+    // One engine per stack across every server on this database.
+    locks: new StackLocks({ connectionString: requireDatabaseUrl(config) }),
     opsStackFile: opsStackFile(config),
     opsStackName: config.opsStack,
     ...(deps.program !== undefined ? { program: deps.program } : {}),
@@ -63,7 +70,8 @@ export async function createRunner(config: SignupServerConfig, deps: RunnerDeps)
         // stack (its resources unchanged) registers them, so its owner reads the credentials.
         for (const id of result.moved) {
           try {
-            await (await runner.stacks.stack(id)).up({ message: `outputs of ${id} after the move into its own stack` });
+            const done = await runner.exclusive(id, async () => (await runner.stacks.stack(id)).up({ refresh: true, message: `outputs of ${id} after the move into its own stack` }));
+            if (done === undefined) deps.log.log("warn", `the moved stack of ${id} is in use by another engine; its outputs come with its next operation`, { tenant: id });
           } catch (err) {
             deps.log.log("warn", `the moved stack of ${id} has no outputs until its next operation: ${deps.redactor.redact((err as Error).message.split("\n")[0] ?? "")}`, { tenant: id });
           }

@@ -5,12 +5,17 @@
  *
  * - create/resume/suspend: `up` with this tenant in the config; delete: `up` with no tenant,
  *   which retires it (namespace, volumes and database secrets are retainOnDelete: data kept).
- * - A lock left by a killed engine is removed (file backend: when its process is gone from
- *   this host; otherwise `pulumi cancel`, safe because the queue runs one operation per
- *   tenant at a time), and a retry clears the pending operations the kill left in the state.
+ * - One engine per stack: the stack's lock (stack-lock.ts, a PostgreSQL session lock across
+ *   servers) is held for the whole run; when it cannot be taken the operation is tried again
+ *   later, and when its connection is lost the stack's engine is ended (engine-command.ts).
+ * - A Pulumi lock found while holding that lock was left by an engine that died: engines of
+ *   dead owners on this host are ended, the file backend's stale lock files removed, and with
+ *   the lock across hosts `pulumi cancel` run; a retry clears the pending operations.
  * - A failed create is rolled back (its partial objects removed) so the stack converges.
  * - Before a create, a `tenant-<id>` namespace its own stack did not make is refused (someone's
  *   kept data: tenant-namespace.ts), and a rolled-back create deletes the namespace it made.
+ * - Every update refreshes from the cluster first: objects deleted by hand, or a recreated
+ *   cluster, are found and made again.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,9 +26,11 @@ import { UpdateTracker } from "./engine-events";
 import type { Logger, Redactor } from "./log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "./operation-runner";
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
+import { endEngines, endOrphanedEngines, runningEngines } from "./engine-command";
 import { clearPendingOperations, isStaleLock, readLocks } from "./program-stack";
 import type { OperationKind, TenantRecord } from "./records/types";
 import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "./tenant-namespace";
+import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
 import { tenantNames } from "../components/naming";
 import { loadKubeConfig } from "../ops/kube";
@@ -33,6 +40,8 @@ export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "pro
   opsStackFile: string;
   log: Logger;
   redactor: Redactor;
+  /** One engine per stack; default: within this process only (no database). */
+  locks?: StackLockProvider;
 }
 
 const FAILURE_CODE: ReadonlyMap<OperationKind, string> = new Map([
@@ -78,17 +87,62 @@ const ROLLBACK_NAMESPACE_MS = 120_000;
 export class TenantStackRunner implements OperationRunner {
   readonly stacks: TenantStacks;
   private clusterNamespaces: KubeTenantNamespaces | undefined;
+  readonly locks: StackLockProvider;
+  /** The leases of the runs in progress, by stack name. */
+  private readonly leases = new Map<string, StackLease>();
 
   constructor(private readonly options: TenantStackRunnerOptions) {
     this.stacks = new TenantStacks({ ...options, progress: (line) => options.log.log("info", line) });
+    this.locks = options.locks ?? new ProcessStackLocks();
     options.redactor.add(this.stacks.envVars.PULUMI_CONFIG_PASSPHRASE);
+  }
+
+  /**
+   * `work` while holding the stack's lock; undefined (nothing run) when another engine holds
+   * it. When the lock is lost meanwhile, the stack's engines are ended at once.
+   */
+  async exclusive<T>(tenantId: string, work: (lease: StackLease) => Promise<T>): Promise<T | undefined> {
+    const stackName = this.stacks.stackName(tenantId);
+    const lease = await this.locks.tryAcquire(stackName, (reason) => {
+      const ended = endEngines(stackName, `the stack's lock was lost: ${reason}`);
+      this.options.log.log("error", "the tenant stack's lock was lost; its engine is ended", { stack: stackName, reason, engines: ended });
+    });
+    if (!lease) return undefined;
+    this.leases.set(stackName, lease);
+    try {
+      return await work(lease);
+    } finally {
+      this.leases.delete(stackName);
+      await lease.release();
+    }
+  }
+
+  async run(run: OperationRun): Promise<RunResult> {
+    const code = FAILURE_CODE.get(run.operation.kind) ?? "operation_failed";
+    const retry = (detail: string, errorCode = "stack_locked"): RunResult => ({ ok: false, retryable: true, details: [detail], error: { code: errorCode, message: "the platform could not apply this change yet; it is tried again" } });
+    let result: RunResult | undefined;
+    try {
+      result = await this.exclusive(run.tenant.id, async (lease) => {
+        const outcome = await this.runLocked(run);
+        // A failure after the lock was lost is the engine's end, not the change's.
+        return !outcome.ok && lease.lost !== undefined ? retry(`the stack's lock was lost: ${lease.lost}`) : outcome;
+      });
+    } catch (err) {
+      this.options.log.log("warn", `the tenant stack's lock could not be taken: ${(err as Error).message}`, { tenant: run.tenant.id });
+      return retry("the stack's lock could not be taken (its database did not answer)", code);
+    }
+    if (result === undefined) {
+      this.options.log.log("warn", "the tenant stack is in use by another engine; the operation is tried again later", { tenant: run.tenant.id });
+      return retry("another engine runs on this tenant's stack");
+    }
+    return result;
   }
 
   stackNameOf(tenantId: string): string {
     return this.stacks.stackName(tenantId);
   }
 
-  async run(run: OperationRun): Promise<RunResult> {
+  private async runLocked(run: OperationRun): Promise<RunResult> {
     const { operation, tenant } = run;
     const code = FAILURE_CODE.get(operation.kind) ?? "operation_failed";
     let ops: OpsStackSnapshot;
@@ -148,10 +202,13 @@ export class TenantStackRunner implements OperationRunner {
     const { tenant } = run;
     const redact = (value: string): string => this.options.redactor.redact(value);
     for (let attempt = 1; attempt <= 2; attempt++) {
+      // No engine starts once the stack's lock is lost (run() says why).
+      if (this.leases.get(stack.name)?.lost !== undefined) break;
       const tracker = new UpdateTracker([tenant.id], redact);
       try {
         // "started" (with the attempt) is the queue's: it sends it before calling the runner.
         const result = await stack.up({
+          refresh: true,
           message: `${run.operation.kind} ${tenant.id} (operation ${run.operation.id})`,
           onEvent: (event) => {
             // One tenant per stack: every attributed event is this tenant's own.
@@ -184,11 +241,16 @@ export class TenantStackRunner implements OperationRunner {
   }
 
   /**
-   * A lock on a tenant stack when its operation starts was left by an engine that stopped:
-   * the queue never runs two operations of one tenant at once. Returns false when the lock
-   * is held by a live engine on this host (an orphan still finishing): wait and retry.
+   * A Pulumi lock on a tenant stack while this run holds the stack's lock was left by an engine
+   * that stopped. Returns false (retry later) when it may still be running: an engine of this
+   * process, a live one on this host, or, without a lock across hosts, one elsewhere. Never
+   * `pulumi cancel` without the lock across hosts: it only deletes the lock of a running engine.
    */
   private async unlock(stack: Stack): Promise<boolean> {
+    const lease = this.leases.get(stack.name);
+    if (!lease || lease.lost !== undefined || runningEngines(stack.name) > 0) return false;
+    const ended = endOrphanedEngines();
+    if (ended.length > 0) this.options.log.log("warn", "ended engine processes whose server stopped", { pids: ended.join(",") });
     const locks = readLocks(this.stacks.engine, stack.name);
     for (const lock of locks) {
       if (isStaleLock(lock)) {
@@ -200,16 +262,19 @@ export class TenantStackRunner implements OperationRunner {
         return false;
       }
     }
-    if (locks.every((lock) => isStaleLock(lock)) && locks.length > 0) return true;
-    // Another host's engine, or an object-store backend whose locks we do not read: its worker
-    // was found dead (the queue released the job), so the lock is cancelled.
+    if (locks.length > 0 && locks.every((lock) => isStaleLock(lock))) return true;
+    if (!this.locks.acrossHosts) return false;
+    // This run holds the stack's lock across hosts: no other engine runs on it, and any
+    // Pulumi lock (e.g. in an object store, unreadable here) is a dead engine's.
     await stack.cancel().catch((err: Error) => this.options.log.log("debug", `no update to cancel: ${err.message.split("\n")[0] ?? ""}`));
     return true;
   }
 
-  /** Before a retry: locks and pending operations a killed run left behind. */
+  /** Before a retry: engines of dead servers, locks and pending operations a killed run left behind. */
   private async recover(stack: Stack, tenantId: string): Promise<void> {
     const log = (line: string): void => this.options.log.log("warn", line, { tenant: tenantId });
+    const ended = endOrphanedEngines();
+    if (ended.length > 0) log(`ended engine processes whose server stopped (pids ${ended.join(", ")})`);
     for (const lock of readLocks(this.stacks.engine, stack.name)) {
       if (isStaleLock(lock)) {
         log(`removing the lock of an engine that stopped mid-update (pid ${lock.pid ?? "?"})`);
@@ -231,11 +296,13 @@ export class TenantStackRunner implements OperationRunner {
    * in the state before the update) is deleted too. Best effort.
    */
   private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
+    // Without the stack's lock another engine may run on it: the retry rolls back instead.
+    if (this.leases.get(stack.name)?.lost !== undefined) return;
     try {
       const namespaces = this.namespaces();
       const made = namespaces !== undefined && (await namespaceInState(stack, tenantNames(tenantId).namespace));
       await this.stacks.configure(stack, ops.platformConfig, undefined);
-      await stack.up({ message: `roll back failed create of ${tenantId}` });
+      await stack.up({ refresh: true, message: `roll back failed create of ${tenantId}` });
       if (made && !(await namespaces.deleteAndWait(tenantId, ROLLBACK_NAMESPACE_MS))) {
         this.options.log.log("warn", "the failed create's namespace is still being deleted; a retry waits for it", { tenant: tenantId });
       }

@@ -9,7 +9,9 @@
  * - otherwise: failed at once (a failed create leaves the tenant "failed").
  * A job whose result is already recorded (its worker died in between) does nothing; one
  * whose earlier run never finished (a dead worker) gets a "recovering" event and runs again:
- * the runner clears the stack's lock and pending operations on attempt > 1.
+ * the runner clears the stack's lock and pending operations on attempt > 1. Results are
+ * fenced (records/run-records.ts): a run taken for dead whose operation was claimed again
+ * (its server stalled past the heartbeat timeout) records nothing.
  */
 import * as crypto from "node:crypto";
 import * as os from "node:os";
@@ -40,6 +42,9 @@ export interface OperationQueueOptions {
 
 /** Thrown to graphile-worker so it runs the job again after its backoff. */
 class RetryLater extends Error {}
+
+/** Thrown when this run's result was refused (fencing): graphile-worker then leaves the job to its holder. */
+class StaleRun extends Error {}
 
 function operationIdOf(payload: unknown): string | undefined {
   if (typeof payload !== "object" || payload === null) return undefined;
@@ -111,13 +116,15 @@ export class OperationQueue {
       log.log("error", "a queued job has no operation id; dropped", { job: helpers.job.id });
       return;
     }
-    const claim = await this.runs.claim(id, helpers.job.locked_by ?? "unknown");
+    const workerId = helpers.job.locked_by ?? "unknown";
+    const claim = await this.runs.claim(id, workerId);
     if (claim.type === "missing" || claim.type === "finished") return;
     if (claim.type === "behind") {
       await this.runs.deferBehind({ id, tenantId: claim.tenantId }, claim.earlier);
       return;
     }
     const { operation, tenant, attempt } = claim;
+    const fence = { attempt, workerId };
     if (claim.interrupted) {
       await events.append(id, { type: "recovering", message: "the server running this operation stopped; it runs again" });
     }
@@ -134,20 +141,25 @@ export class OperationQueue {
       };
     }
     await events.flush(id);
+    const stale = (): never => {
+      log.log("warn", "a stale run's result was refused: another worker took this operation over", { operation: id, tenant: tenant.id, attempt });
+      // Not completed: completing deletes the job another worker may hold; a failure is only
+      // recorded by graphile-worker for the job's current holder, so this changes nothing.
+      throw new StaleRun(`attempt ${attempt} of ${id} was taken over`);
+    };
     if (result.ok) {
-      await this.runs.succeeded(operation, result.outputs);
+      if (!(await this.runs.succeeded(operation, result.outputs, fence))) stale();
       log.log("info", "operation succeeded", { operation: id, tenant: tenant.id, kind: operation.kind });
       return;
     }
     if (result.retryable && helpers.job.attempts < helpers.job.max_attempts) {
-      await this.runs.retrying(operation, attempt, result.error, result.details);
+      if (!(await this.runs.retrying(operation, fence, result.error, result.details))) stale();
       log.log("warn", "operation failed; it runs again after a pause", { operation: id, tenant: tenant.id, code: result.error.code, attempt });
       throw new RetryLater(`${result.error.code}: ${result.error.message}`);
     }
-    if (await this.runs.failed(operation, result.error, result.details)) {
-      log.log("warn", "operation failed", { operation: id, tenant: tenant.id, code: result.error.code, attempt });
-      this.options.onFailed?.({ ...operation, status: "failed", error: result.error });
-    }
+    if (!(await this.runs.failed(operation, fence, result.error, result.details))) stale();
+    log.log("warn", "operation failed", { operation: id, tenant: tenant.id, code: result.error.code, attempt });
+    this.options.onFailed?.({ ...operation, status: "failed", error: result.error });
   }
 }
 

@@ -112,7 +112,8 @@ export class WorkerRegistry {
     for (const row of rows) {
       const op = operationFromRow(row);
       const error = { code: "update_failed", message: `the server running this operation stopped ${row.attempts} times; it was not tried again` };
-      const failed = await this.options.runs.failed(op, error);
+      // Fenced on the attempt read here: a worker that claimed it meanwhile wins.
+      const failed = await this.options.runs.failed(op, { attempt: op.attempts }, error);
       await this.options.pool.query("select graphile_worker.complete_jobs(array[$1::bigint])", [row.job_id]);
       if (failed) this.options.onFailed?.({ ...op, status: "failed", error });
     }

@@ -1,7 +1,9 @@
 /**
  * The queue's writes to the records: an operation claimed by a worker, and its result. Each
- * write checks the operation's status in the same statement, so a job that runs again after
- * its result was recorded (its worker died between the two) changes nothing.
+ * result write carries the run's fencing token (the attempt and the worker that claimed it)
+ * and checks it with the status in the same statement: a run whose worker was taken for dead
+ * (a stalled server) and whose operation another worker claimed since writes nothing, and a
+ * job that runs again after its result was recorded changes nothing.
  */
 import type { AppliedOutputs } from "../operation-runner";
 import { enqueueOperation } from "../queue/enqueue";
@@ -19,6 +21,15 @@ export type Claim =
   | { type: "run"; operation: OperationRecord; tenant: TenantRecord; attempt: number; interrupted: boolean };
 
 const MAX_DETAIL = 1_000;
+
+/** Which run may write a result: the attempt it claimed, and (when known) its worker. */
+export interface Fence {
+  attempt: number;
+  workerId?: string;
+}
+
+/** `and <fence>` for a statement whose $2 and $3 are the fence's attempt and worker. */
+const FENCED = "attempts = $2 and ($3::text is null or worker_id = $3::text)";
 
 export class RunRecords {
   constructor(private readonly store: RecordsStore) {}
@@ -61,11 +72,11 @@ export class RunRecords {
   }
 
   /** Applied: the tenant's state follows the operation; `url` is the stack's (non-secret) output. */
-  async succeeded(op: Readonly<OperationRecord>, outputs: AppliedOutputs | undefined): Promise<boolean> {
+  async succeeded(op: Readonly<OperationRecord>, outputs: AppliedOutputs | undefined, fence: Fence): Promise<boolean> {
     return this.store.transaction(async (client) => {
       const done = await client.query(
-        "update odoo_saas.operations set status = 'succeeded', finished_at = now(), error = null where id = $1 and status = 'running'",
-        [op.id],
+        `update odoo_saas.operations set status = 'succeeded', finished_at = now(), error = null where id = $1 and status = 'running' and ${FENCED}`,
+        [op.id, fence.attempt, fence.workerId ?? null],
       );
       if (done.rowCount === 0) return false;
       const url = outputs?.url ?? null;
@@ -82,11 +93,12 @@ export class RunRecords {
   }
 
   /** Failed for good: a failed create leaves the tenant "failed" (its id stays reserved for its owner). */
-  async failed(op: Readonly<OperationRecord>, error: OperationError, details: readonly string[] = []): Promise<boolean> {
+  async failed(op: Readonly<OperationRecord>, fence: Fence, error: OperationError, details: readonly string[] = []): Promise<boolean> {
     return this.store.transaction(async (client) => {
       const done = await client.query(
-        "update odoo_saas.operations set status = 'failed', finished_at = now(), error = $2::jsonb, details = $3::jsonb where id = $1 and status in ('queued', 'running')",
-        [op.id, JSON.stringify(clip(error)), JSON.stringify(details.map((d) => d.slice(0, MAX_DETAIL)))],
+        `update odoo_saas.operations set status = 'failed', finished_at = now(), error = $4::jsonb, details = $5::jsonb
+         where id = $1 and status in ('queued', 'running') and ${FENCED}`,
+        [op.id, fence.attempt, fence.workerId ?? null, JSON.stringify(clip(error)), JSON.stringify(details.map((d) => d.slice(0, MAX_DETAIL)))],
       );
       if (done.rowCount === 0) return false;
       if (op.kind === "create") {
@@ -97,14 +109,16 @@ export class RunRecords {
     });
   }
 
-  /** A retryable failure: queued again (graphile-worker runs the job after its backoff). */
-  async retrying(op: Readonly<OperationRecord>, attempt: number, error: OperationError, details: readonly string[] = []): Promise<void> {
-    await this.store.transaction(async (client) => {
-      await client.query(
-        "update odoo_saas.operations set status = 'queued', error = $2::jsonb, details = $3::jsonb where id = $1 and status = 'running'",
-        [op.id, JSON.stringify(clip(error)), JSON.stringify(details.map((d) => d.slice(0, MAX_DETAIL)))],
+  /** A retryable failure: queued again (graphile-worker runs the job after its backoff). False: a stale run, nothing written. */
+  async retrying(op: Readonly<OperationRecord>, fence: Fence, error: OperationError, details: readonly string[] = []): Promise<boolean> {
+    return this.store.transaction(async (client) => {
+      const done = await client.query(
+        `update odoo_saas.operations set status = 'queued', error = $4::jsonb, details = $5::jsonb where id = $1 and status = 'running' and ${FENCED}`,
+        [op.id, fence.attempt, fence.workerId ?? null, JSON.stringify(clip(error)), JSON.stringify(details.map((d) => d.slice(0, MAX_DETAIL)))],
       );
-      await appendEvent(client, op.id, { type: "retrying", attempt, error: clip(error) });
+      if (done.rowCount === 0) return false;
+      await appendEvent(client, op.id, { type: "retrying", attempt: fence.attempt, error: clip(error) });
+      return true;
     });
   }
 }

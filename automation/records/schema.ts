@@ -6,8 +6,8 @@
 import type { Pool } from "pg";
 
 export const SCHEMA = "odoo_saas";
-/** pg_advisory_xact_lock(class, key) classes of this project (keys are hashtext of an id). */
-export const LOCK_CLASS = { migrate: 7_401, owner: 7_402, tenant: 7_403, backups: 7_404, migrateStacks: 7_405, uploads: 7_410 } as const;
+/** Advisory lock classes of this project, (class, key) with key = hashtext of an id; `stack` is a session lock (stack-lock.ts). */
+export const LOCK_CLASS = { migrate: 7_401, owner: 7_402, tenant: 7_403, backups: 7_404, migrateStacks: 7_405, stack: 7_406, uploads: 7_410 } as const;
 
 const STEPS: readonly string[] = [
   `create table odoo_saas.tenants (

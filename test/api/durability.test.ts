@@ -1,6 +1,7 @@
 /**
- * Durability: a server process is killed with SIGKILL (its whole process group, so the
- * Pulumi CLI dies mid-update too and leaves the tenant's stack locked with pending creates)
+ * Durability: a server process is killed with SIGKILL (its whole process group; its engine,
+ * in a session of its own, is ended by its launcher, so the Pulumi CLI dies mid-update too,
+ * leaves no plugin running, and leaves the tenant's stack locked with pending creates)
  * while operations run and more signups wait in the queue. A new process on the same
  * database and backend must release the dead workers' jobs (worker registry), run the
  * interrupted operations again (the runner cancels the stale lock and clears the pending
@@ -109,6 +110,10 @@ describe("signup server durability: kill -9 mid-operation, restart (real engine,
     expect(queued.body.status).to.equal("queued");
 
     await killGroup(server);
+    // Its engine (the CLI, in a session of its own, and every plugin) ends with it: none left.
+    const deadline = Date.now() + 5_000;
+    while (taggedPids(marker).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(taggedPids(marker), "engine processes left running after kill -9 of the server").to.deep.equal([]);
     const locks = path.join(engineLocation(dir).backendDir, ".pulumi", "locks");
     const lockFiles = fs.existsSync(locks) ? fs.readdirSync(locks, { recursive: true }).map(String).filter((f) => f.endsWith(".json")) : [];
     expect(lockFiles, "the killed update left its stack lock behind").to.have.length.greaterThan(0);

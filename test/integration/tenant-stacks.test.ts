@@ -1,7 +1,8 @@
 /**
  * One stack per self-service tenant, through the real engine on the local control plane:
  * the runner the signup queue calls, the move of the old shared `<ops>-selfservice` stack's
- * tenants into their own stacks (uids unchanged), and the state in an S3-compatible backend.
+ * tenants into their own stacks (uids unchanged), the state in an S3-compatible backend, and
+ * drift: an object deleted by hand is made again by the tenant's next operation.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -100,6 +101,19 @@ describe("one stack per self-service tenant, through the engine on a local contr
     expect(creds?.password.length ?? 0).to.be.greaterThan(15);
     // The password reached the log nowhere.
     expect(logged.join("\n")).not.to.include(creds?.password ?? "unset");
+  });
+
+  it("finds a Deployment deleted by hand (the live cluster is the truth) and makes it again on the next operation", async () => {
+    const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+    const namespace = tenantNames("solo").namespace;
+    const victim = (await apps.listNamespacedDeployment({ namespace })).items[0];
+    const name = victim?.metadata?.name;
+    if (name === undefined) throw new Error("solo has no Deployment");
+    await apps.deleteNamespacedDeployment({ name, namespace });
+    const repaired = expectOk(await runner.run(operation("create", "solo")));
+    expect(repaired.changes.create ?? 0, JSON.stringify(repaired.changes)).to.be.at.least(1);
+    const back = await apps.readNamespacedDeployment({ name, namespace });
+    expect(back.metadata?.uid).to.not.equal(victim?.metadata?.uid);
   });
 
   it("runs updates of different tenants in parallel in one process", async () => {

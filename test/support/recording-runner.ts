@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import type { OperationRun, OperationRunner, RunResult } from "../../automation/operation-runner";
+import type { StackLockProvider } from "../../automation/stack-lock";
 
 export interface RecordedCall {
   operationId: string;
@@ -50,4 +51,38 @@ export class RecordingRunner implements OperationRunner {
 export function readJournal(file: string): Array<RecordedCall & { event: string }> {
   if (!fs.existsSync(file)) return [];
   return fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as RecordedCall & { event: string });
+}
+
+/**
+ * A RecordingRunner behind the stack's lock, as the real runner takes it (automation/stack-lock.ts):
+ * a run that cannot take it journals "busy" and asks to be tried again; one whose lock is lost
+ * journals "lost". Proves the lock and the fencing with the real queue, without the engine.
+ */
+export class LockedRunner implements OperationRunner {
+  constructor(
+    private readonly locks: StackLockProvider,
+    private readonly inner: RecordingRunner,
+    private readonly journal?: string,
+  ) {}
+
+  async run(run: OperationRun): Promise<RunResult> {
+    const stack = `stack-${run.tenant.id}`;
+    const note = (event: string): void => {
+      if (this.journal !== undefined) fs.appendFileSync(this.journal, `${JSON.stringify({ event, operationId: run.operation.id, attempt: run.attempt, pid: process.pid, at: Date.now() })}\n`);
+    };
+    const lease = await this.locks.tryAcquire(stack, () => note("lost"));
+    if (!lease) {
+      note("busy");
+      return { ok: false, retryable: true, error: { code: "stack_locked", message: "another engine runs on this stack" } };
+    }
+    try {
+      return await this.inner.run(run);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  async credentials(): Promise<undefined> {
+    return undefined;
+  }
 }
