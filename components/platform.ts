@@ -57,7 +57,18 @@ export function loadStackConfig(): StackConfig {
  * Cluster connection: the provider's defaults (KUBECONFIG, ~/.kube/config, `kubernetes:` config).
  */
 export function kubernetesProvider(): k8s.Provider {
-  return new k8s.Provider("kubernetes", { enableSecretMutable: true, enableConfigMapMutable: true });
+  // The SDK copies the program process's $KUBECONFIG into the provider's inputs. The program
+  // runs in the engine's environment under `pulumi up` but in the caller's under the
+  // Automation API, so the same stack would differ by how it was run (and record a machine's
+  // path). The plugin reads $KUBECONFIG itself, so it is hidden from the SDK here: the
+  // construction is synchronous, nothing else runs before it is restored.
+  const saved = process.env.KUBECONFIG;
+  delete process.env.KUBECONFIG;
+  try {
+    return new k8s.Provider("kubernetes", { enableSecretMutable: true, enableConfigMapMutable: true });
+  } finally {
+    if (saved !== undefined) process.env.KUBECONFIG = saved;
+  }
 }
 
 /** The Pulumi program: validate first, so invalid config registers no resource at all. */

@@ -4,7 +4,7 @@
 # (go.mod + go.sum committed, so the module graph is reproducible).
 #
 #   scripts/build-tools.sh [--force] [tool ...]
-#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random
+#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs
 #
 # Binaries live in a per-user cache outside the clone,
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools/<tool>-<version>/<binary>
@@ -21,7 +21,8 @@ CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools"
 BIN_DIR="$REPO/.tools/bin"
 SHARE_DIR="$REPO/.tools/share"
 PLUGIN_DIR="$REPO/.tools/plugins"
-ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random)
+LANGUAGE_DIR="$REPO/.tools/language"
+ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs)
 
 log() { printf 'build-tools: %s\n' "$*"; }
 die() { printf 'build-tools: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -32,7 +33,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random) TOOLS+=("$arg") ;;
+    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|pulumi-language-nodejs) TOOLS+=("$arg") ;;
     *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]}; option: --force)" ;;
   esac
 done
@@ -69,7 +70,7 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export CGO_ENABLED=0
 export GOFLAGS="-mod=readonly -buildvcs=false -trimpath"
 
-mkdir -p "$CACHE_ROOT" "$BIN_DIR" "$SHARE_DIR" "$PLUGIN_DIR"
+mkdir -p "$CACHE_ROOT" "$BIN_DIR" "$SHARE_DIR" "$PLUGIN_DIR" "$LANGUAGE_DIR"
 
 # Files that a tool's check adds next to its binaries.
 declare -A EXTRA_FILES=([pulumi]=pulumi-resource-pulumi-nodejs [kwok]=kwok-stages.yaml)
@@ -156,11 +157,14 @@ build_tool() {
   # Executables are linked into .tools/bin, data files into .tools/share. Resource
   # plugins go to .tools/plugins/<name>/ instead: a plugin on the engine's PATH wins over
   # every installed one, so automation/plugins.ts puts each folder on PATH only when it
-  # chose that build (README, "Plugins").
+  # chose that build (README, "Plugins"). The project's language host goes to .tools/language/,
+  # on PATH only where no other pulumi-language-nodejs is (automation/language-host.ts).
   for f in "$dest"/*; do
     if [[ "$(basename "$f")" =~ ^pulumi-resource-(kubernetes|random)$ ]]; then
       mkdir -p "$PLUGIN_DIR/${BASH_REMATCH[1]}"
       ln -sfn "$f" "$PLUGIN_DIR/${BASH_REMATCH[1]}/$(basename "$f")"
+    elif [[ "$(basename "$f")" == pulumi-language-nodejs ]]; then
+      ln -sfn "$f" "$LANGUAGE_DIR/pulumi-language-nodejs"
     elif [[ -x "$f" ]]; then
       ln -sfn "$f" "$BIN_DIR/$(basename "$f")"
     else
@@ -213,6 +217,19 @@ verify_pulumi_random() { verify_plugin_serves "$1/pulumi-resource-random" "$RAND
 # sources, so an edit rebuilds it.
 random_plugin_key() {
   (cd "$REPO/tools/pulumi-random" && cat go.mod go.sum $(ls ./*.go | grep -v '_test\.go$')) | sha256sum | cut -c1-12
+}
+
+# The project's Node.js language host: keyed like the random plugin (version + source hash).
+# It speaks the CLI's protocol, so its wrapper must require sdk/v3 at the CLI's version.
+language_host_key() {
+  (cd "$REPO/tools/pulumi-language-nodejs" && cat go.mod go.sum $(ls ./*.go | grep -v '_test\.go$')) | sha256sum | cut -c1-12
+}
+
+verify_pulumi_language_nodejs() {
+  local out
+  out="$("$1/pulumi-language-nodejs" --version)" || { echo "pulumi-language-nodejs --version failed: $out"; return 1; }
+  [[ "$out" == "$LANGUAGE_HOST_VERSION" ]] || { echo "pulumi-language-nodejs --version printed '$out', want $LANGUAGE_HOST_VERSION"; return 1; }
+  verify_plugin_serves "$1/pulumi-language-nodejs" "$LANGUAGE_HOST_VERSION"
 }
 
 # --- per-tool checks ------------------------------------------------------------
@@ -316,6 +333,15 @@ for tool in "${TOOLS[@]}"; do
         "-s -w -X main.Version=$RANDOM_PLUGIN_VERSION" \
         verify_pulumi_random \
         pulumi-resource-random=.
+      ;;
+    pulumi-language-nodejs)
+      sdk_pin="$(wrapper_version pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3)"
+      [[ "$sdk_pin" == "$PULUMI_VERSION" ]] \
+        || die "tools/pulumi-language-nodejs/go.mod requires sdk/v3 $sdk_pin, but the CLI is $PULUMI_VERSION (tools/versions.env)"
+      build_tool pulumi-language-nodejs "$LANGUAGE_HOST_VERSION-$(language_host_key)" "" \
+        "-s -w -X main.Version=$LANGUAGE_HOST_VERSION" \
+        verify_pulumi_language_nodejs \
+        pulumi-language-nodejs=.
       ;;
   esac
 done

@@ -37,15 +37,19 @@ for suite in "${SUITES[@]}"; do
   echo "suite $name: $(node test/support/test-summary.js "$stats_dir" test/allowed-skips.json "$name" | tail -n 1) in $(( $(date +%s) - start ))s"
 done
 
-# The project's own random provider plugin (Go): its unit tests and a test that builds and
-# serves the binary over gRPC, counted per test function (subtests included) into the same
-# stats format as the mocha suites.
-printf '\n===== suite: plugins (go test, tools/pulumi-random) =====\n'
+# The project's own Go plugins: the random provider plugin and the Node.js language host.
+# Their unit tests, tests that build and serve the binaries over gRPC, and the host under the
+# Go-built pulumi CLI, counted per test function (subtests included) into the same stats
+# format as the mocha suites.
+printf '\n===== suite: plugins (go test, tools/pulumi-random, tools/pulumi-language-nodejs) =====\n'
 names+=("plugins")
 start=$(date +%s)
 go_log="$stats_dir/go-test.log"
-(cd tools/pulumi-random && GOTOOLCHAIN=local CGO_ENABLED=0 go test -v -count=1 ./... 2>&1) > "$go_log"
-code=$?
+: > "$go_log"
+code=0
+for module in tools/pulumi-random tools/pulumi-language-nodejs; do
+  (cd "$module" && GOTOOLCHAIN=local CGO_ENABLED=0 go test -v -count=1 ./... 2>&1) >> "$go_log" || code=1
+done
 grep -E '^(\s*--- (FAIL|SKIP)|FAIL|ok|PASS)' "$go_log"
 p=$(grep -cE '^\s*--- PASS' "$go_log"); f=$(grep -cE '^\s*--- FAIL' "$go_log")
 # A build failure has no "--- FAIL" line: count it as one failure.

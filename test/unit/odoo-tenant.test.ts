@@ -227,6 +227,22 @@ describe("OdooTenant component (Pulumi mocks)", () => {
     expect(recorder.ofType("kubernetes:core/v1:Namespace").map((r) => r.name)).to.deep.equal(["acme-namespace"]);
   });
 
+  it("keeps the program process's $KUBECONFIG out of the provider's inputs, and restores it", async () => {
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = "/home/ops/.kube/config";
+    try {
+      platform.kubernetesProvider();
+      await settle();
+      expect(process.env.KUBECONFIG).to.equal("/home/ops/.kube/config");
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
+    const provider = recorder.one("pulumi:providers:kubernetes", "kubernetes");
+    expect(provider.inputs).not.to.have.property("kubeconfig");
+    expect(provider.inputs).to.include({ enableSecretMutable: "true", enableConfigMapMutable: "true" });
+  });
+
   it("renders objects that validate against the Kubernetes schemas", async () => {
     platform.deployTenants(twoTenants());
     await settle();
