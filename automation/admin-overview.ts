@@ -66,6 +66,10 @@ export interface SelfServiceTenant {
   statusReason: string;
   /** When failed: the operation id to look up. */
   reference?: string;
+  /** Running and not paused: an administrator may pause it. */
+  canSuspend?: boolean;
+  /** The kind of its last operation when that failed and can simply be sent again (not a create). */
+  retry?: "suspend" | "resume" | "delete";
 }
 
 export interface AdminTenantRow {
@@ -82,6 +86,8 @@ export interface AdminTenantRow {
   quotaCpu: { used: number; hard: number } | null;
   quotaMemory: { used: number; hard: number } | null;
   storageRequested: number | null;
+  /** What an operator can do from the overview (self-service tenants only). */
+  actions: { suspend: boolean; retry: "suspend" | "resume" | "delete" | null };
 }
 
 export interface AdminOverview {
@@ -101,29 +107,54 @@ function clusterStatus(tenant: string, snapshot: ClusterSnapshot): { status: str
   return { status: "starting", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
 }
 
-export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }): AdminOverview {
+/** A tenant of the ops stack's config (pull request) that the cluster reading does not show. */
+function opsRow(id: string, reason: string): AdminTenantRow {
+  return {
+    id, source: "pull-request", owner: null, plan: null, status: "unknown", statusReason: reason,
+    reference: null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
+    actions: NO_ACTIONS,
+  };
+}
+
+const NO_ACTIONS: AdminTenantRow["actions"] = { suspend: false, retry: null };
+
+function actionsOf(t: SelfServiceTenant | undefined): AdminTenantRow["actions"] {
+  return t ? { suspend: t.canSuspend === true, retry: t.retry ?? null } : NO_ACTIONS;
+}
+
+/**
+ * Every tenant: self-service ones from the records, the ops stack's (pull-request) ones from its
+ * config (opsTenantIds: they block customers' names, so administrators must see them), and any
+ * other tenant namespace in the cluster. Owners by e-mail only, never the account's id.
+ */
+export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }, opsTenantIds: Iterable<string> = []): AdminOverview {
+  const ops = [...opsTenantIds].filter((id) => !selfService.some((t) => t.id === id));
   if ("unreachable" in snapshot) {
     return {
       cluster: { reachable: false, reason: snapshot.unreachable },
       distribution: null,
-      tenants: selfService.map((t) => ({
-        id: t.id, source: "self-service", owner: t.ownerEmail || t.ownerId, plan: t.plan, status: t.status, statusReason: t.statusReason,
+      tenants: [...selfService.map((t): AdminTenantRow => ({
+        id: t.id, source: "self-service", owner: t.ownerEmail || null, plan: t.plan, status: t.status, statusReason: t.statusReason,
         reference: t.reference ?? null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
-      })),
+        actions: actionsOf(t),
+      })), ...ops.map((id) => opsRow(id, "in the ops stack's config; the cluster could not be read"))].sort((a, b) => a.id.localeCompare(b.id)),
     };
   }
   const mine = new Map(selfService.map((t) => [t.id, t]));
-  const ids = [...new Set([...selfService.map((t) => t.id), ...snapshot.namespaces.map((n) => n.tenant)])].sort();
+  const inOps = new Set(ops);
+  const ids = [...new Set([...selfService.map((t) => t.id), ...ops, ...snapshot.namespaces.map((n) => n.tenant)])].sort();
   const tenants = ids.map((id): AdminTenantRow => {
     const own = mine.get(id);
     const ns = snapshot.namespaces.find((n) => n.tenant === id);
     const usage = snapshot.usage.find((u) => u.tenant === id);
     const node = snapshot.pods.find((p) => p.tenant === id && p.component === "odoo")?.node ?? null;
+    if (!own && !ns && inOps.has(id)) return opsRow(id, "in the ops stack's config; no namespace in the cluster yet");
     const status = own ? { status: own.status, reason: own.statusReason } : clusterStatus(id, snapshot);
     return {
       id,
       source: own ? "self-service" : "pull-request",
-      owner: (own ? own.ownerEmail || own.ownerId : undefined) ?? ns?.adminEmail ?? ns?.owner ?? null,
+      // An e-mail or nothing: the account's id (a UUID) says nothing to a person and is not shown.
+      owner: (own ? own.ownerEmail || null : ns?.adminEmail) ?? null,
       plan: own?.plan ?? ns?.plan ?? null,
       status: status.status,
       statusReason: status.reason,
@@ -134,6 +165,7 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
       quotaCpu: usage?.quota["limits.cpu"] ?? null,
       quotaMemory: usage?.quota["limits.memory"] ?? null,
       storageRequested: usage?.storageRequested ?? null,
+      actions: actionsOf(own),
     };
   });
   return {

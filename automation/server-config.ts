@@ -35,6 +35,11 @@ export interface SignupServerConfig {
   kubeconfig?: string;
   /** Accept Supabase anonymous sign-ins (`is_anonymous: true`); default false. */
   allowAnonymous: boolean;
+  /**
+   * ODOO_SAAS_DEMO: this deployment cannot serve real Odoo (a simulated cluster, no ingress that
+   * reaches it); the page shows customers a visible demo notice. Default false.
+   */
+  demo?: boolean;
   /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
   failureWebhookUrl?: string;
 }
@@ -121,7 +126,7 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
  * ODOO_SAAS_TENANT_LIMIT (3), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
- * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset).
+ * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset), ODOO_SAAS_DEMO (false).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -165,6 +170,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     workers: workersFrom(env.ODOO_SAAS_WORKERS),
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
+    demo: flag("ODOO_SAAS_DEMO", env.ODOO_SAAS_DEMO, false),
     ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
   };
 }

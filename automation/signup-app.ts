@@ -122,7 +122,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const platform = new OpsPlatform(opsStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
-    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log });
+    const service = new TenantService({ records, views, platform, runner, tenantLimit: config.tenantLimit, log, demo: config.demo === true });
     const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);
     const admin = new AdminService({
       records, views, platform, log,

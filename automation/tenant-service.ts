@@ -14,7 +14,8 @@ import type { Caller } from "./auth";
 import type { Logger } from "./log";
 import type { OperationRunner } from "./operation-runner";
 import { PLATFORM_BUSY, type OpsPlatform } from "./ops-platform";
-import { planDescription, planDisplayName, storageGigabytes } from "./plan-words";
+import { BACKUPS_PER_DAY } from "./backup-service";
+import { planDescription, planDisplayName, planFacts, storageGigabytes } from "./plan-words";
 import type { RecordsStore } from "./records/records-store";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
@@ -47,6 +48,8 @@ export interface TenantServiceOptions {
   /** Tenants (pending or active) one user may have; default 3. */
   tenantLimit: number;
   log: Logger;
+  /** The deployment cannot serve real Odoo (a simulated cluster): customers are told. */
+  demo?: boolean;
 }
 
 /** Rejects every key the request may not set, naming the first one. */
@@ -71,7 +74,10 @@ export class TenantService {
         displayName: planDisplayName(name, plan),
         description: planDescription(plan),
         storageGb: storageGigabytes(plan),
+        ...planFacts(plan, BACKUPS_PER_DAY),
       })),
+      // The deployment cannot serve real Odoo (ODOO_SAAS_DEMO): the page shows a demo notice.
+      demo: this.options.demo === true,
       odooVersions: [...SUPPORTED_ODOO_VERSIONS],
       defaultOdooVersion: DEFAULT_ODOO_VERSION,
       tenantLimit: this.options.tenantLimit,

@@ -69,6 +69,8 @@ export interface HarnessOptions {
   uploads?: UploadRestorer;
   /** Where uploads are received (default: the OS temp folder). */
   uploadDir?: string;
+  /** ODOO_SAAS_DEMO: the page shows the demo notice. */
+  demo?: boolean;
 }
 
 export interface Response<T = unknown> {
@@ -279,6 +281,7 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     databaseUrl,
     workers: options.workers ?? 2,
     allowAnonymous: options.allowAnonymous ?? false,
+    ...(options.demo !== undefined ? { demo: options.demo } : {}),
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
   };
 }
