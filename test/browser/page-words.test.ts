@@ -101,7 +101,7 @@ for (const width of [1280, 390]) {
       // The tokens leave the address bar.
       expect(new URL(page.url()).hash).to.equal("#/password");
       await checkView(page, "r2-new-password");
-      await page.getByLabel("New password").fill("a brand new secret");
+      await page.getByLabel("New password", { exact: true }).fill("a brand new secret");
       await page.getByRole("button", { name: "Save new password" }).click();
       await page.getByRole("heading", { name: "New instance" }).waitFor();
       await page.locator("#flash").getByText("Your new password is saved.").waitFor();

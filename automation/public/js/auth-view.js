@@ -62,6 +62,7 @@ export function resetAuthView() {
  * through supabase-js, the tokens leave the address bar, and "Choose a new password" shows.
  */
 export async function startRecovery(params) {
+  clearFlash();
   replace("password");
   const accessToken = params.get("access_token");
   const refreshToken = params.get("refresh_token");

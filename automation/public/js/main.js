@@ -98,9 +98,7 @@ async function signedIn(session) {
   resetAuthView();
   try {
     await loadConfig();
-    const publicCfg = await publicConfig();
-    planNames = new Map(publicCfg.plans.map((p) => [p.name, p.displayName]));
-    show($("demo-notice"), publicCfg.demo === true);
+    planNames = new Map((await publicConfig()).plans.map((p) => [p.name, p.displayName]));
     setAdmin((await api("GET", "/api/me")).isAdmin === true);
     followRunning(await refreshList());
     await refreshAdmin();
@@ -174,6 +172,9 @@ $("refresh").addEventListener("click", () => {
     $("flash").className = "flash error";
   });
 });
+
+// A deployment that cannot serve real Odoo says so on every view, signed in or not.
+publicConfig().then((c) => show($("demo-notice"), c.demo === true)).catch(() => undefined);
 
 (async () => {
   const initial = currentRoute();

@@ -69,6 +69,8 @@ function stepPercent(op) {
 
 function logLine(text, kind) {
   const log = $("progress-log");
+  // The same notice again (another retry) is not a new line.
+  if (log.lastElementChild && !log.lastElementChild.dataset.step && log.lastElementChild.textContent === text) return;
   log.append(el("li", { text, className: kind }));
   log.scrollTop = log.scrollHeight;
 }
