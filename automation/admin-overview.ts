@@ -19,6 +19,11 @@ export interface ClusterSnapshot {
   usage: TenantUsage[];
   metricsMessage?: string;
   distribution: DistributionReport;
+  /**
+   * Each tenant's scheduled backup as Kubernetes recorded it: the CronJob's lastSuccessfulTime
+   * (ISO, null when it never succeeded). Absent: not read. One list call, no Job started.
+   */
+  backups?: Map<string, { lastSuccess: string | null }>;
 }
 
 export interface ClusterAdminReader {
@@ -43,9 +48,16 @@ export class KubernetesAdminReader implements ClusterAdminReader {
     const list = await this.kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=odoo` });
     for (const d of list.items) deployments.set(d.metadata?.labels?.[TENANT_LABEL] ?? "?", d.spec?.replicas ?? 1);
     const usage = await collectUsage(this.kc);
+    const backups = new Map<string, { lastSuccess: string | null }>();
+    const cronJobs = await this.kc.makeApiClient(k8s.BatchV1Api).listCronJobForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=backup` });
+    for (const c of cronJobs.items) {
+      const last = c.status?.lastSuccessfulTime;
+      backups.set(c.metadata?.labels?.[TENANT_LABEL] ?? "?", { lastSuccess: last ? new Date(last).toISOString() : null });
+    }
     return {
       namespaces,
       deployments,
+      backups,
       pods: await tenantPods(this.kc),
       usage: usage.tenants,
       ...(usage.metricsMessage !== undefined ? { metricsMessage: usage.metricsMessage } : {}),
@@ -86,6 +98,8 @@ export interface AdminTenantRow {
   quotaCpu: { used: number; hard: number } | null;
   quotaMemory: { used: number; hard: number } | null;
   storageRequested: number | null;
+  /** The scheduled backup's last success (null: never); null when the cluster was not read. */
+  backup: { lastSuccess: string | null } | null;
   /** What an operator can do from the overview (self-service tenants only). */
   actions: { suspend: boolean; retry: "suspend" | "resume" | "delete" | null };
 }
@@ -112,7 +126,7 @@ function opsRow(id: string, reason: string): AdminTenantRow {
   return {
     id, source: "pull-request", owner: null, plan: null, status: "unknown", statusReason: reason,
     reference: null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
-    actions: NO_ACTIONS,
+    backup: null, actions: NO_ACTIONS,
   };
 }
 
@@ -136,7 +150,7 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
       tenants: [...selfService.map((t): AdminTenantRow => ({
         id: t.id, source: "self-service", owner: t.ownerEmail || null, plan: t.plan, status: t.status, statusReason: t.statusReason,
         reference: t.reference ?? null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
-        actions: actionsOf(t),
+        backup: null, actions: actionsOf(t),
       })), ...ops.map((id) => opsRow(id, "in the ops stack's config; the cluster could not be read"))].sort((a, b) => a.id.localeCompare(b.id)),
     };
   }
@@ -165,6 +179,7 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
       quotaCpu: usage?.quota["limits.cpu"] ?? null,
       quotaMemory: usage?.quota["limits.memory"] ?? null,
       storageRequested: usage?.storageRequested ?? null,
+      backup: snapshot.backups?.get(id) ?? null,
       actions: actionsOf(own),
     };
   });

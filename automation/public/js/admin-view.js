@@ -11,7 +11,9 @@ let deps = null;
 let overview = null;
 let isAdmin = false;
 
-const COLUMNS = 8;
+const COLUMNS = 9;
+/** A daily backup older than this is overdue (a day plus the schedule's slack). */
+const OVERDUE_MS = 26 * 3600 * 1000;
 const RETRY = { suspend: "pause", resume: "resume", delete: "delete" };
 
 function cell(text, className) {
@@ -62,6 +64,23 @@ function actionButtons(t) {
   return list;
 }
 
+function age(ms) {
+  const hours = Math.floor(ms / 3600000);
+  if (hours < 1) return `${Math.max(1, Math.floor(ms / 60000))} min ago`;
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}
+
+/** Backup health: the scheduled backup's last success and its age, as Kubernetes recorded it. */
+function backupCell(t) {
+  if (!t.backup) return cell("n/a");
+  if (!t.backup.lastSuccess) return cell("never", "overdue");
+  const ms = Date.now() - Date.parse(t.backup.lastSuccess);
+  const when = new Date(t.backup.lastSuccess).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+  return el("td", { className: ms > OVERDUE_MS ? "overdue" : undefined },
+    el("span", { className: "usage", text: age(ms) }), el("span", { className: "status-reason", text: when }));
+}
+
 function row(t) {
   const tenant = el("td", {}, el("span", { className: "tenant-id", text: t.id }), el("span", { className: "status-reason", text: t.source }));
   const status = el("td", {},
@@ -73,7 +92,7 @@ function row(t) {
     el("span", { className: "usage", text: `Memory ${formatSize(t.memory)} · ${pair(t.quotaMemory, formatSize)}` }));
   return el("tr", { dataset: { tenant: t.id } },
     tenant, cell(t.owner || "no e-mail", "owner"), cell(t.plan || "-"), status, cell(t.node || "-"), usage,
-    cell(formatSize(t.storageRequested)), el("td", { className: "actions" }, ...actionButtons(t)));
+    cell(formatSize(t.storageRequested)), backupCell(t), el("td", { className: "actions" }, ...actionButtons(t)));
 }
 
 export function renderAdmin() {
