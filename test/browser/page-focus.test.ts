@@ -23,6 +23,7 @@ for (const width of [1280, 390]) {
     const shop = `kim-shop-${w}`;
     const pause = `kim-pause-${w}`;
     const slow = `kim-slow-${w}`;
+    const steps = `kim-steps-${w}`;
     let h: Harness;
     let cluster: ObservedCluster;
     let browser: Browser;
@@ -145,6 +146,37 @@ for (const width of [1280, 390]) {
       await card(pause).locator(".card-error").getByText("This instance is not paused, so there is nothing to resume.").waitFor();
       expect(await page.locator("body").innerText()).to.not.match(/is not suspended|already suspended/);
       await checkView(page, "r2-card-error", { keyboard: false });
+    });
+
+    it("the bar follows the steps done, and steps are listed in their order whatever order they finish in", async () => {
+      // The stand-in program has one step; a real create has six, finishing in parallel. Their
+      // customer events (customer-progress.ts), in an order the engine may report them, replace
+      // this one create's stream; the create itself is the server's.
+      const step = (key: string, label: string, status: string) => ({ type: "step", step: key, label, status });
+      const events = [{ type: "queued" }, { type: "started" },
+        step("security", "Securing your instance", "started"), step("space", "Reserving space for your instance", "started"),
+        step("security", "Securing your instance", "finished"), step("database", "Preparing your database", "started"),
+        step("space", "Reserving space for your instance", "finished"), step("odoo", "Starting Odoo", "started"),
+        step("address", "Publishing your address", "started"), step("database", "Preparing your database", "finished"),
+        step("address", "Publishing your address", "finished"), step("backups", "Scheduling backups", "started"),
+        step("backups", "Scheduling backups", "finished")];
+      await page.route("**/api/operations/*/events", (route) => route.fulfill({
+        status: 200, headers: { "Content-Type": "text/event-stream" }, body: events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""),
+      }));
+      await page.evaluate("(() => { window.__widths = []; const m = document.getElementById('progress-meter'); new MutationObserver(() => window.__widths.push(m.style.width)).observe(m, { attributes: true, attributeFilter: ['style'] }); })()");
+      try {
+        await page.getByLabel("Name").fill(steps);
+        await page.getByRole("button", { name: "Create instance" }).click();
+        await page.locator("#progress-log li[data-step]").nth(5).waitFor();
+      } finally {
+        await page.unroute("**/api/operations/*/events");
+      }
+      const order = await page.evaluate<string[]>("[...document.querySelectorAll('#progress-log li[data-step]')].map((li) => li.dataset.step)");
+      expect(order).to.deep.equal(["space", "security", "database", "odoo", "address", "backups"]);
+      const widths = (await page.evaluate<string[]>("window.__widths")).map((x) => parseFloat(x));
+      // 10% once started, then 75% shared by the six steps: 5 of 6 done is 73%, not a jump at the end.
+      expect(widths.filter((x) => x >= 10 && x <= 85)).to.include.members([23, 35, 48, 60, 73]);
+      expect(await page.locator("#progress-log li.ok").count()).to.equal(5);
     });
 
     it("a reload in the middle of a create shows its progress panel again", async () => {
