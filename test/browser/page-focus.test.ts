@@ -131,14 +131,16 @@ for (const width of [1280, 390]) {
       await page.getByLabel("Name").fill(pause);
       await page.getByRole("button", { name: "Create instance" }).click();
       await card(pause).locator(".badge").getByText("Ready").waitFor({ timeout: 90_000 });
-      const del = page.getByRole("button", { name: `Delete ${pause}` });
-      const before = await del.boundingBox();
+      // Where Delete is on the page (not on the screen: the page may scroll).
+      const where = (): Promise<{ x: number; y: number }> => page.evaluate<{ x: number; y: number }>(
+        `(() => { const r = document.querySelector('button[aria-label="Delete ${pause}"]').getBoundingClientRect(); return { x: r.left + scrollX, y: r.top + scrollY }; })()`);
+      const before = await where();
       const sent = requests.length;
       cluster.ready.delete(pause); // scaled to zero: no pod
       await page.getByRole("button", { name: `Pause ${pause}` }).dblclick();
       await card(pause).locator(".badge").getByText("Paused").waitFor({ timeout: 60_000 });
       expect(requests.slice(sent).filter((r) => r === `POST /api/tenants/${pause}/suspend`)).to.have.length(1);
-      expect(await del.boundingBox(), "Delete moved").to.deep.equal(before);
+      expect(await where(), "Delete moved").to.deep.equal(before);
       // Resumed elsewhere (another tab): this page's Resume is refused; the card says so, in customer words.
       const token = await storedAccessToken(page);
       expect((await h.request("POST", `/api/tenants/${pause}/resume`, { token })).status).to.equal(202);
@@ -163,7 +165,7 @@ for (const width of [1280, 390]) {
       await page.route("**/api/operations/*/events", (route) => route.fulfill({
         status: 200, headers: { "Content-Type": "text/event-stream" }, body: events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""),
       }));
-      await page.evaluate("(() => { window.__widths = []; const m = document.getElementById('progress-meter'); new MutationObserver(() => window.__widths.push(m.style.width)).observe(m, { attributes: true, attributeFilter: ['style'] }); })()");
+      await page.evaluate("(() => { window.__widths = []; const m = document.getElementById('progress-meter'); new MutationObserver((records) => { for (const r of records) window.__widths.push((/width:\\s*([0-9.]+%)/.exec(r.oldValue || '') || [])[1] || ''); window.__widths.push(m.style.width); }).observe(m, { attributes: true, attributeOldValue: true, attributeFilter: ['style'] }); })()");
       try {
         await page.getByLabel("Name").fill(steps);
         await page.getByRole("button", { name: "Create instance" }).click();
@@ -175,7 +177,7 @@ for (const width of [1280, 390]) {
       expect(order).to.deep.equal(["space", "security", "database", "odoo", "address", "backups"]);
       const widths = (await page.evaluate<string[]>("window.__widths")).map((x) => parseFloat(x));
       // 10% once started, then 75% shared by the six steps: 5 of 6 done is 73%, not a jump at the end.
-      expect(widths.filter((x) => x >= 10 && x <= 85)).to.include.members([23, 35, 48, 60, 73]);
+      expect(widths.filter((x) => x >= 10 && x <= 85), `widths seen: ${widths.join(", ")}`).to.include.members([23, 35, 48, 60, 73]);
       expect(await page.locator("#progress-log li.ok").count()).to.equal(5);
     });
 

@@ -33,8 +33,9 @@ async function refreshAll() {
 
 async function onCreated(result) {
   const body = { id: result.tenant.id, plan: result.tenant.plan, odooVersion: result.tenant.odooVersion };
-  follow(followed(result.tenant, result.operation, body), operationTitle("create", result.tenant.id), { focus: true });
+  // The new card first, then the panel below the list is scrolled to: nothing moves it after.
   await refreshAll().catch(() => undefined);
+  follow(followed(result.tenant, result.operation, body), operationTitle("create", result.tenant.id), { focus: true });
 }
 
 async function retry(body) {
@@ -48,7 +49,9 @@ async function retry(body) {
 
 /** A create (or any operation) still running when the page was loaded: its panel shows again. */
 function followRunning(tenants) {
-  const running = tenants.find((t) => t.lastOperation && (t.lastOperation.status === "queued" || t.lastOperation.status === "running"));
+  const running = tenants
+    .filter((t) => t.lastOperation && (t.lastOperation.status === "queued" || t.lastOperation.status === "running"))
+    .sort((a, b) => String(b.lastOperation.createdAt).localeCompare(String(a.lastOperation.createdAt)))[0];
   if (!running) return;
   const op = running.lastOperation;
   const body = op.kind === "create" ? { id: running.id, plan: running.plan, odooVersion: running.odooVersion } : undefined;

@@ -163,6 +163,12 @@ function bringIntoView() {
   $("progress-title").focus({ preventScroll: true });
 }
 
+// While the person's focus is in the panel, a panel that grows (steps, messages) stays wholly in
+// view instead of running off the bottom of the screen.
+const panelSize = new ResizeObserver(() => {
+  if ($("progress").contains(document.activeElement)) $("progress").scrollIntoView({ block: "nearest" });
+});
+
 /**
  * Shows one operation: op = { events, kind, tenantId, retry? }, retry being the
  * create request to send again after a failure. options.focus moves focus to the panel.
@@ -223,4 +229,7 @@ export function resetProgress() {
 
 export function initProgress(options) {
   deps = options;
+  panelSize.observe($("progress"));
+  // The list above it grows too (a new card, a longer reason).
+  panelSize.observe($("tenant-list"));
 }

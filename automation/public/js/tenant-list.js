@@ -46,8 +46,8 @@ export async function requestOp(id, kind) {
     const result = kind === "delete"
       ? await deps.api("DELETE", `/api/tenants/${encodeURIComponent(id)}`)
       : await deps.api("POST", `/api/tenants/${encodeURIComponent(id)}/${kind}`);
-    deps.follow(followed(result.tenant, result.operation), operationTitle(kind, id), { focus: kind === "delete" });
     await refreshList().catch(() => undefined);
+    deps.follow(followed(result.tenant, result.operation), operationTitle(kind, id), { focus: kind === "delete" });
   } catch (err) {
     showCardError(id, err);
   }
@@ -68,7 +68,7 @@ function actions(tenant) {
     // Open Odoo keeps its slot: a link once Odoo answers, before that a button that says why it waits.
     s === "ready"
       ? { key: "open", when: true, link: true, label: "Open Odoo", name: `Open Odoo ${tenant.id}`, href: tenant.url }
-      : { key: "open-wait", when: active, label: "Open Odoo", name: `Open Odoo ${tenant.id}`, blocked: `status-${tenant.id}`, run: () => undefined },
+      : { key: "open-wait", when: active, className: "primary", label: "Open Odoo", name: `Open Odoo ${tenant.id}`, blocked: `status-${tenant.id}`, run: () => undefined },
     { key: "credentials", when: active, label: "Credentials", name: `Credentials of ${tenant.id}`, run: (b) => deps.showCredentials(tenant.id, b) },
     { key: "backups", when: active, label: "Backups", name: `Backups of ${tenant.id}`, run: () => deps.openBackups(tenant.id) },
     // One slot for Pause and Resume: it stays (unusable while an operation runs), so nothing shifts under the pointer.
@@ -96,7 +96,7 @@ function updateAction(node, action) {
     if (node.getAttribute("href") !== action.href) node.href = action.href;
     return;
   }
-  node.className = `button small ${action.className || "secondary"}`;
+  node.className = `button small ${action.className || "secondary"} action-${action.key}`;
   node.runAction = action.run;
   if (action.blocked) node.setAttribute("aria-describedby", action.blocked);
   else node.removeAttribute("aria-describedby");
@@ -109,10 +109,11 @@ function makeCard(tenant) {
   const errorId = `card-error-${tenant.id}`;
   return el("li", { className: "instance", dataset: { tenant: tenant.id } },
     el("h3", { text: tenant.id, tabIndex: -1 }),
+    // The buttons come before texts that change (status, reason): a longer reason moves none of them.
+    el("div", { className: "row-actions" }),
     el("p", { className: "instance-status" }, el("span", { className: "badge" }), el("span", { className: "status-reason", id: `status-${tenant.id}` })),
     el("p", { className: "reference", hidden: true }),
     el("p", { className: "instance-facts" }, el("span", { className: "address" }), el("span", { className: "plan-facts" })),
-    el("div", { className: "row-actions" }),
     el("p", { className: "field-error card-error", id: errorId, role: "alert", hidden: true }));
 }
 
