@@ -19,6 +19,11 @@ export interface ClusterSnapshot {
   usage: TenantUsage[];
   metricsMessage?: string;
   distribution: DistributionReport;
+  /**
+   * Each tenant's scheduled backup as Kubernetes recorded it: the CronJob's lastSuccessfulTime
+   * (ISO, null when it never succeeded). Absent: not read. One list call, no Job started.
+   */
+  backups?: Map<string, { lastSuccess: string | null }>;
 }
 
 export interface ClusterAdminReader {
@@ -43,9 +48,16 @@ export class KubernetesAdminReader implements ClusterAdminReader {
     const list = await this.kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=odoo` });
     for (const d of list.items) deployments.set(d.metadata?.labels?.[TENANT_LABEL] ?? "?", d.spec?.replicas ?? 1);
     const usage = await collectUsage(this.kc);
+    const backups = new Map<string, { lastSuccess: string | null }>();
+    const cronJobs = await this.kc.makeApiClient(k8s.BatchV1Api).listCronJobForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=backup` });
+    for (const c of cronJobs.items) {
+      const last = c.status?.lastSuccessfulTime;
+      backups.set(c.metadata?.labels?.[TENANT_LABEL] ?? "?", { lastSuccess: last ? new Date(last).toISOString() : null });
+    }
     return {
       namespaces,
       deployments,
+      backups,
       pods: await tenantPods(this.kc),
       usage: usage.tenants,
       ...(usage.metricsMessage !== undefined ? { metricsMessage: usage.metricsMessage } : {}),
@@ -66,6 +78,10 @@ export interface SelfServiceTenant {
   statusReason: string;
   /** When failed: the operation id to look up. */
   reference?: string;
+  /** Running and not paused: an administrator may pause it. */
+  canSuspend?: boolean;
+  /** The kind of its last operation when that failed and can simply be sent again (not a create). */
+  retry?: "suspend" | "resume" | "delete";
 }
 
 export interface AdminTenantRow {
@@ -82,6 +98,10 @@ export interface AdminTenantRow {
   quotaCpu: { used: number; hard: number } | null;
   quotaMemory: { used: number; hard: number } | null;
   storageRequested: number | null;
+  /** The scheduled backup's last success (null: never); null when the cluster was not read. */
+  backup: { lastSuccess: string | null } | null;
+  /** What an operator can do from the overview (self-service tenants only). */
+  actions: { suspend: boolean; retry: "suspend" | "resume" | "delete" | null };
 }
 
 export interface AdminOverview {
@@ -101,29 +121,54 @@ function clusterStatus(tenant: string, snapshot: ClusterSnapshot): { status: str
   return { status: "starting", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
 }
 
-export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }): AdminOverview {
+/** A tenant of the ops stack's config (pull request) that the cluster reading does not show. */
+function opsRow(id: string, reason: string): AdminTenantRow {
+  return {
+    id, source: "pull-request", owner: null, plan: null, status: "unknown", statusReason: reason,
+    reference: null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
+    backup: null, actions: NO_ACTIONS,
+  };
+}
+
+const NO_ACTIONS: AdminTenantRow["actions"] = { suspend: false, retry: null };
+
+function actionsOf(t: SelfServiceTenant | undefined): AdminTenantRow["actions"] {
+  return t ? { suspend: t.canSuspend === true, retry: t.retry ?? null } : NO_ACTIONS;
+}
+
+/**
+ * Every tenant: self-service ones from the records, the ops stack's (pull-request) ones from its
+ * config (opsTenantIds: they block customers' names, so administrators must see them), and any
+ * other tenant namespace in the cluster. Owners by e-mail only, never the account's id.
+ */
+export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }, opsTenantIds: Iterable<string> = []): AdminOverview {
+  const ops = [...opsTenantIds].filter((id) => !selfService.some((t) => t.id === id));
   if ("unreachable" in snapshot) {
     return {
       cluster: { reachable: false, reason: snapshot.unreachable },
       distribution: null,
-      tenants: selfService.map((t) => ({
-        id: t.id, source: "self-service", owner: t.ownerEmail || t.ownerId, plan: t.plan, status: t.status, statusReason: t.statusReason,
+      tenants: [...selfService.map((t): AdminTenantRow => ({
+        id: t.id, source: "self-service", owner: t.ownerEmail || null, plan: t.plan, status: t.status, statusReason: t.statusReason,
         reference: t.reference ?? null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
-      })),
+        backup: null, actions: actionsOf(t),
+      })), ...ops.map((id) => opsRow(id, "in the ops stack's config; the cluster could not be read"))].sort((a, b) => a.id.localeCompare(b.id)),
     };
   }
   const mine = new Map(selfService.map((t) => [t.id, t]));
-  const ids = [...new Set([...selfService.map((t) => t.id), ...snapshot.namespaces.map((n) => n.tenant)])].sort();
+  const inOps = new Set(ops);
+  const ids = [...new Set([...selfService.map((t) => t.id), ...ops, ...snapshot.namespaces.map((n) => n.tenant)])].sort();
   const tenants = ids.map((id): AdminTenantRow => {
     const own = mine.get(id);
     const ns = snapshot.namespaces.find((n) => n.tenant === id);
     const usage = snapshot.usage.find((u) => u.tenant === id);
     const node = snapshot.pods.find((p) => p.tenant === id && p.component === "odoo")?.node ?? null;
+    if (!own && !ns && inOps.has(id)) return opsRow(id, "in the ops stack's config; no namespace in the cluster yet");
     const status = own ? { status: own.status, reason: own.statusReason } : clusterStatus(id, snapshot);
     return {
       id,
       source: own ? "self-service" : "pull-request",
-      owner: (own ? own.ownerEmail || own.ownerId : undefined) ?? ns?.adminEmail ?? ns?.owner ?? null,
+      // An e-mail or nothing: the account's id (a UUID) says nothing to a person and is not shown.
+      owner: (own ? own.ownerEmail || null : ns?.adminEmail) ?? null,
       plan: own?.plan ?? ns?.plan ?? null,
       status: status.status,
       statusReason: status.reason,
@@ -134,6 +179,8 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
       quotaCpu: usage?.quota["limits.cpu"] ?? null,
       quotaMemory: usage?.quota["limits.memory"] ?? null,
       storageRequested: usage?.storageRequested ?? null,
+      backup: snapshot.backups?.get(id) ?? null,
+      actions: actionsOf(own),
     };
   });
   return {

@@ -24,6 +24,11 @@ export interface AdminServiceOptions {
   log: Logger;
 }
 
+/** A failed pause, resume or delete can be sent again as it was; a failed create needs its owner. */
+function retryable(op: OperationView | null): op is OperationView & { kind: "suspend" | "resume" | "delete" } {
+  return op !== null && op.status === "failed" && op.kind !== "create";
+}
+
 export function requireAdmin(caller: Caller): void {
   if (!caller.isAdmin) throw new ApiError(403, "forbidden", "administrators only");
 }
@@ -48,13 +53,16 @@ export class AdminService {
     const selfService = all.map((t) => ({
       id: t.id, ownerId: t.ownerId ?? "", ownerEmail: t.ownerEmail ?? "", plan: t.plan, status: t.status,
       statusReason: t.detail?.reason ?? t.statusReason, ...(t.reference !== undefined ? { reference: t.reference } : {}),
+      canSuspend: t.state === "active" && !t.suspended && (t.status === "ready" || t.status === "starting"),
+      ...(retryable(t.lastOperation) ? { retry: t.lastOperation.kind } : {}),
     }));
-    if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" });
+    const opsIds = this.options.platform.snapshot().tenantIds;
+    if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" }, opsIds);
     try {
-      return buildOverview(selfService, await this.options.admin.snapshot());
+      return buildOverview(selfService, await this.options.admin.snapshot(), opsIds);
     } catch (err) {
       this.options.log.log("warn", "admin overview: cluster not readable", { error: (err as Error).message.split("\n")[0] ?? "" });
-      return buildOverview(selfService, { unreachable: "the cluster could not be read; see the server log" });
+      return buildOverview(selfService, { unreachable: "the cluster could not be read; see the server log" }, opsIds);
     }
   }
 

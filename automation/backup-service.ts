@@ -83,9 +83,15 @@ export class BackupService {
     return { backups, limit: await this.limit(id, this.now()) };
   }
 
-  /** Recorded before the cluster is asked, so the limit holds across restarts; withdrawn if the cluster refuses. */
+  /**
+   * Refused without spending the allowance when the backups cannot be read; otherwise recorded
+   * before the cluster is asked, so the limit holds across restarts; withdrawn if the cluster refuses.
+   */
   async request(caller: Caller, id: string): Promise<{ backup: { requestedAt: string; reference: string }; limit: BackupLimitView }> {
     await this.tenant(caller, id);
+    // A backup that cannot run must not spend one of the day's requests: when the tenant's
+    // backups cannot even be read, the request is refused (503) before the count is touched.
+    await this.reading(id, "check before request", () => this.options.access.list(id));
     const now = this.now();
     const at = now.toISOString();
     const resetsAt = nextUtcMidnight(now);

@@ -6,8 +6,10 @@
  * so serve:local and the tests start this small HTTP server on 127.0.0.1 instead. It implements just the endpoints supabase-js calls for e-mail/password
  * accounts, with GoTrue's request and response shapes:
  *   POST /auth/v1/signup, POST /auth/v1/token?grant_type=password|refresh_token,
- *   GET /auth/v1/user, POST /auth/v1/logout, POST /auth/v1/recover (password reset: recorded,
- *   no e-mail is sent), GET /auth/v1/.well-known/jwks.json
+ *   GET /auth/v1/user, PUT /auth/v1/user (a new password), POST /auth/v1/logout,
+ *   POST /auth/v1/recover (password reset: no e-mail is sent; the link GoTrue would mail, with
+ *   the implicit flow's `#access_token=…&refresh_token=…&type=recovery`, is kept in
+ *   recoveryLinks), GET /auth/v1/.well-known/jwks.json
  * and issues REAL ES256 JWTs (Supabase's claims: iss, aud "authenticated", exp, iat, sub,
  * email, role, aal, session_id, app_metadata, user_metadata, is_anonymous) signed with a
  * key generated per run, published in the JWKS. `sign()` also mints tokens directly for the
@@ -57,6 +59,10 @@ export interface AuthStandIn {
   requests: string[];
   /** E-mail addresses a password reset was asked for (GoTrue would mail them a link). */
   recoveries: string[];
+  /** The recovery link GoTrue would have mailed, by e-mail address (accounts only). */
+  recoveryLinks: Map<string, string>;
+  /** Every refresh token stops working (a session ended elsewhere): the next renewal fails. */
+  revokeRefreshTokens(): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +78,7 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
   const admins = new Set<string>();
   const requests: string[] = [];
   const recoveries: string[] = [];
+  const recoveryLinks = new Map<string, string>();
   let base = "";
 
   const issuer = (): string => `${base}/auth/v1`;
@@ -214,7 +221,34 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
           // GoTrue answers 200 whether or not the address has an account (no account probing).
           if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return fail(400, "validation_failed", "Unable to validate email address: invalid format");
           recoveries.push(email);
+          const user = users.get(email);
+          const redirect = url.searchParams.get("redirect_to") ?? `${base}/`;
+          if (user) {
+            const s = await session(user);
+            const params = new URLSearchParams({
+              access_token: String(s.access_token), expires_at: String(s.expires_at), expires_in: String(s.expires_in),
+              refresh_token: String(s.refresh_token), token_type: "bearer", type: "recovery",
+            });
+            recoveryLinks.set(email, `${redirect}#${params.toString()}`);
+          }
           reply(200, {});
+        } else if (req.method === "PUT" && url.pathname === "/auth/v1/user") {
+          const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+          let sub: string | undefined;
+          try {
+            sub = (await jwtVerify(token, publicKey, { issuer: issuer(), audience: "authenticated" })).payload.sub;
+          } catch {
+            return fail(403, "bad_jwt", "invalid JWT");
+          }
+          const user = [...users.values()].find((u) => u.id === sub);
+          if (!user) return fail(403, "user_not_found", "User from sub claim in JWT does not exist");
+          if (password !== "") {
+            if (password.length < 6) return fail(422, "weak_password", "Password should be at least 6 characters.");
+            if (crypto.timingSafeEqual(user.hash, hash(password, user.salt))) return fail(422, "same_password", "New password should be different from the old password.");
+            user.salt = crypto.randomBytes(16);
+            user.hash = hash(password, user.salt);
+          }
+          reply(200, userJson(user));
         } else if (req.method === "POST" && url.pathname === "/auth/v1/logout") {
           res.writeHead(204, cors);
           res.end();
@@ -236,6 +270,8 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
     sign,
     requests,
     recoveries,
+    recoveryLinks,
+    revokeRefreshTokens: () => refreshTokens.clear(),
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -40,6 +40,11 @@ export interface SignupServerConfig {
   kubeconfig?: string;
   /** Accept Supabase anonymous sign-ins (`is_anonymous: true`); default false. */
   allowAnonymous: boolean;
+  /**
+   * ODOO_SAAS_DEMO: this deployment cannot serve real Odoo (a simulated cluster, no ingress that
+   * reaches it); the page shows customers a visible demo notice. Default false.
+   */
+  demo?: boolean;
   /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
   failureWebhookUrl?: string;
   /** Bounds on owner uploads beyond the plan's (default DEFAULT_UPLOAD_SETTINGS). */
@@ -173,7 +178,7 @@ export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsSta
  * SUPABASE_JWT_SECRET (enables HS256), SUPABASE_JWT_ISSUER (<SUPABASE_URL>/auth/v1),
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
  * ODOO_SAAS_TENANT_LIMIT (3), ODOO_SAAS_STORAGE_LIMIT_GB (150), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
- * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset),
+ * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset), ODOO_SAAS_DEMO (false),
  * ODOO_SAAS_UPLOADS_PER_USER (2), ODOO_SAAS_UPLOADS_PER_SERVER (4), ODOO_SAAS_UPLOAD_MIN_RATE
  * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes),
  * ODOO_SAAS_RATE_DOWNLOAD (20/600), ODOO_SAAS_RATE_CREDENTIALS (30/600),
@@ -223,6 +228,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     workers: workersFrom(env.ODOO_SAAS_WORKERS),
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
+    demo: flag("ODOO_SAAS_DEMO", env.ODOO_SAAS_DEMO, false),
     ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
     uploads: {
       perUser: integer("ODOO_SAAS_UPLOADS_PER_USER", env.ODOO_SAAS_UPLOADS_PER_USER, DEFAULT_UPLOAD_SETTINGS.perUser, 1, 1000),

@@ -136,7 +136,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
     const cluster = kubeConfigFromSetting(config.kubeconfig);
     const service = new TenantService({
-      records, views, platform, runner, log, tenantLimit: config.tenantLimit, limits,
+      records, views, platform, runner, log, tenantLimit: config.tenantLimit, limits, demo: config.demo === true,
       ...("kc" in cluster ? { namespaces: new KubeTenantNamespaces(cluster.kc) } : {}),
       ...(config.storageLimitGb !== undefined ? { storageLimitGb: config.storageLimitGb } : {}),
     });

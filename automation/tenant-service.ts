@@ -15,7 +15,8 @@ import { CredentialsCache } from "./credentials-cache";
 import type { Logger } from "./log";
 import type { OperationRunner } from "./operation-runner";
 import { PLATFORM_BUSY, type OpsPlatform } from "./ops-platform";
-import { planDescription, planDisplayName, storageGigabytes } from "./plan-words";
+import { BACKUPS_PER_DAY } from "./backup-service";
+import { planDescription, planDisplayName, planFacts, storageGigabytes } from "./plan-words";
 import type { RateLimits } from "./rate-limits";
 import type { RecordsStore } from "./records/records-store";
 import { DEFAULT_STORAGE_LIMIT_GB, HOLDS_STORAGE, planStorageBytes, storageLimitProblem, storageUse, type StorageUse } from "./storage-limit";
@@ -60,6 +61,8 @@ export interface TenantServiceOptions {
   log: Logger;
   /** Bounds suspend/resume and credentials per user and per tenant (rate-limits.ts); absent: unbounded. */
   limits?: RateLimits;
+  /** The deployment cannot serve real Odoo (a simulated cluster): customers are told. */
+  demo?: boolean;
 }
 
 /** Rejects every key the request may not set, naming the first one. */
@@ -88,7 +91,10 @@ export class TenantService {
         displayName: planDisplayName(name, plan),
         description: planDescription(plan),
         storageGb: storageGigabytes(plan),
+        ...planFacts(plan, BACKUPS_PER_DAY),
       })),
+      // The deployment cannot serve real Odoo (ODOO_SAAS_DEMO): the page shows a demo notice.
+      demo: this.options.demo === true,
       odooVersions: [...SUPPORTED_ODOO_VERSIONS],
       defaultOdooVersion: DEFAULT_ODOO_VERSION,
       tenantLimit: this.options.tenantLimit,

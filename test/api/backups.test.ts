@@ -54,6 +54,8 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
   let admin: string;
   const started: string[] = [];
   let startFails = false;
+  /** The tenant's backups cannot be read (a store that does not answer). */
+  let storeFails = false;
 
   const at = (day: number, hour: number) => new Date(Date.UTC(2026, 10, day, hour, 0, 0));
   const scheduledOld = formatBackupName(SHOP, at(20, 2), "scheduled");
@@ -72,7 +74,7 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
     });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     pvcDir = fs.mkdtempSync(path.join(os.tmpdir(), "owner-backups-"));
-    const openStore = (tenant: string) => tenant === CLOUD
+    const openStore = (tenant: string) => storeFails ? unreadable() : tenant === CLOUD
       ? new S3BackupStore({ client: s3, bucket: BUCKET, prefix: "platform", tenant, partSizeBytes: 5 * 1024 * 1024, addressing: { endpoint: moto.endpoint, region: "us-east-1", forcePathStyle: true } })
       : new PvcBackupStore(pvcDir, tenant);
     const access = new StoreBackupAccess({
@@ -298,5 +300,25 @@ describe("signup API: owner backups (real server, engine and stores; stand-in ba
       }
       expect((await list(bob, BOBS)).body.limit.used).to.equal(0);
     });
+
+    it("does not spend the allowance when the backups cannot even be read: 503 before anything is counted or started", async () => {
+      const before = started.length;
+      storeFails = true;
+      try {
+        expect((await list(bob, BOBS)).status).to.equal(503);
+        const res = await backUp(bob, BOBS);
+        expect(res.status).to.equal(503);
+        expect(res.body.error.code).to.equal("backups_unavailable");
+      } finally {
+        storeFails = false;
+      }
+      expect(started.length).to.equal(before);
+      expect((await list(bob, BOBS)).body.limit.used).to.equal(0);
+    });
   });
 });
+
+/** A store whose every read fails, as a bucket or volume that does not answer. */
+function unreadable(): never {
+  throw new Error("connect ECONNREFUSED (store not reachable)");
+}

@@ -221,8 +221,12 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       await create(bob, { id: "bravo", plan: "business" }).then((r) => h.waitForOperation(bob, r.body.operation.id));
       const own = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin });
       expect(own.body.tenants).to.deep.equal([]);
-      const res = await h.request<{ tenants: Array<{ id: string; owner: string }> }>("GET", "/api/admin/overview", { token: admin });
-      expect(res.body.tenants.map((t) => [t.id, t.owner])).to.deep.equal([["alpha", "alice@example.com"], ["bravo", "bob@example.com"]]);
+      const res = await h.request<{ tenants: Array<{ id: string; owner: string | null; source: string }> }>("GET", "/api/admin/overview", { token: admin });
+      // The ops stack's tenants block customers' names, so they are listed too (no cluster: status unknown).
+      expect(res.body.tenants.map((t) => [t.id, t.source, t.owner])).to.deep.equal([
+        ["acme", "pull-request", null], ["alpha", "self-service", "alice@example.com"],
+        ["bravo", "self-service", "bob@example.com"], ["globex", "pull-request", null],
+      ]);
       const ids = await h.request<{ ids: string[]; hosts: string[]; stack: string }>("GET", "/api/admin/tenant-ids", { token: admin });
       // One stack per self-service tenant: `stack` names the pattern.
       expect(ids.body).to.deep.include({ stack: "dev-tenant-<id>", ids: ["alpha", "bravo"] });
@@ -330,15 +334,18 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       fs.writeFileSync(file, yaml.dump(ops));
     };
 
+    // What a plan gives, in the one size format of the page and the upload limit.
+    const gives = (storage: string, resources: string): Record<string, string> => ({ storage, resources, backups: "daily backups, 5 more on request a day" });
+
     it("takes a changed platform key (a new plan) at the next update", async () => {
       setPlans({ starter, business, pro: { ...business, workers: 4, displayName: "Professional", description: "For a whole company." } });
       const plans = await h.request<{ plans: Array<{ name: string }> }>("GET", "/api/config/public");
       expect(plans.body.plans.map((p) => p.name)).to.deep.equal(["starter", "business", "pro"]);
       // Customer words from the platform config, derived where it says nothing; never Mi or Gi.
       expect(plans.body.plans).to.deep.equal([
-        { name: "starter", displayName: "Starter", description: "For getting started and small teams.", storageGb: 10 },
-        { name: "business", displayName: "Business", description: "For teams using Odoo all day.", storageGb: 42 },
-        { name: "pro", displayName: "Professional", description: "For a whole company.", storageGb: 42 },
+        { name: "starter", displayName: "Starter", description: "For getting started and small teams.", storageGb: 10, ...gives("10.7 GB", "1 CPU, 1.6 GB memory") },
+        { name: "business", displayName: "Business", description: "For teams using Odoo all day.", storageGb: 42, ...gives("42.9 GB", "2 CPU, 3.2 GB memory") },
+        { name: "pro", displayName: "Professional", description: "For a whole company.", storageGb: 42, ...gives("42.9 GB", "2 CPU, 3.2 GB memory") },
       ]);
       const carl = await h.token("carl");
       const res = await create(carl, { id: "charlie", plan: "pro" });

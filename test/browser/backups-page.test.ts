@@ -97,7 +97,7 @@ for (const width of [1280, 390]) {
       await page.goto(h.url);
       await page.getByRole("tab", { name: "Create account" }).click();
       await page.getByLabel("E-mail").fill(`dana-${w}@example.com`);
-      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
       await page.getByRole("heading", { name: "New instance" }).waitFor();
       await createInstance(shop);
@@ -150,20 +150,28 @@ for (const width of [1280, 390]) {
       expect(await page.locator(`li[data-backup="${made}"]`).getByRole("link").count()).to.equal(1);
     });
 
-    it("at 5 a day, disables the button and says when the next one is possible; the server's refusal is shown too", async () => {
+    it("at 5 a day, keeps the button in place but unusable and says why, next to it; the server's refusal is shown as an error", async () => {
       for (let i = 2; i <= 5; i++) {
         await page.getByRole("button", { name: "Back up now" }).click();
-        await page.getByText(`${i} of 5 backups on request used today`).or(page.getByText("You have requested 5 backups today")).waitFor();
+        await page.getByText(`${i} of 5 backups on request used today`).waitFor();
       }
       const button = page.getByRole("button", { name: "Back up now" });
-      await page.getByText(/^You have requested 5 backups today, the most per day\. You can request the next one from 00:00 UTC\.$/).waitFor();
-      expect(await button.isDisabled()).to.equal(true);
+      const reason = page.locator("#backup-now-reason");
+      await reason.getByText(/^You have used all 5 for today; you can request the next one from 00:00 UTC\.$/).waitFor();
+      expect(await button.getAttribute("aria-disabled")).to.equal("true");
+      expect(await button.getAttribute("aria-describedby")).to.equal("backup-now-reason");
+      // A click on it sends nothing.
+      await button.click();
+      await page.waitForTimeout(300);
       expect(started.filter((t) => t === shop)).to.have.length(5);
       await checkView(page, `backups-3-limit`);
-      // A page opened before the limit was reached still gets the server's answer (429) in words.
-      await page.evaluate("document.getElementById('backup-now').disabled = false");
+      // A page opened before the limit was reached still gets the server's answer (429) in words, styled as an error.
+      await page.evaluate("(() => { const b = document.getElementById('backup-now'); b.dataset.blocked = 'false'; b.removeAttribute('aria-disabled'); })()");
       await button.click();
-      await page.locator("#backups-state").getByText(/^You can request 5 backups a day and have used them all; you can request the next one from .* UTC\.$/).waitFor();
+      const error = page.locator("#backups-error");
+      await error.getByText(/^You can request 5 backups a day and have used them all; you can request the next one from .* UTC\.$/).waitFor();
+      expect(await error.getAttribute("role")).to.equal("alert");
+      expect(await page.evaluate<string>("getComputedStyle(document.getElementById('backups-error')).backgroundColor")).to.equal("rgb(253, 231, 231)");
       expect(started.filter((t) => t === shop)).to.have.length(5);
     });
 

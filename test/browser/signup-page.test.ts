@@ -87,6 +87,8 @@ for (const width of [1280, 390]) {
     it("sends a password reset through supabase-js", async () => {
       await page.getByRole("button", { name: "Forgot password?" }).click();
       await page.getByRole("heading", { name: "Reset your password" }).waitFor();
+      // Only the e-mail is asked for: the Password field is hidden (no CSS rule beats `hidden`).
+      expect(await page.locator("#password-field").isHidden()).to.equal(true);
       await page.getByLabel("E-mail").fill(email);
       await checkView(page, "2-reset-password");
       await page.getByRole("button", { name: "Send reset link" }).click();
@@ -100,14 +102,14 @@ for (const width of [1280, 390]) {
 
     it("creates an account and shows plans in customer words", async () => {
       await page.getByLabel("E-mail").fill(email);
-      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
       await page.getByRole("heading", { name: "New instance" }).waitFor();
       expect(await page.locator("#who").textContent()).to.equal(email);
       const plans = await page.locator(".plan-card").allInnerTexts();
       expect(plans.map((p) => p.replace(/\s+/g, " ").trim())).to.deep.equal([
-        "Starter For getting started and small teams. 10 GB storage",
-        "Business For teams using Odoo all day. 42 GB storage",
+        "Starter For getting started and small teams. 1 CPU, 1.6 GB memory · 10.7 GB storage · daily backups, 5 more on request a day",
+        "Business For teams using Odoo all day. 2 CPU, 3.2 GB memory · 42.9 GB storage · daily backups, 5 more on request a day",
       ]);
       await expectNoOperatorWords();
       await checkView(page, "3-empty");
@@ -230,8 +232,8 @@ for (const width of [1280, 390]) {
       await page.keyboard.type(shop);
       await page.keyboard.press("Enter");
       await page.getByRole("heading", { name: `Deleting ${shop}` }).waitFor();
-      await page.locator("#flash").getByText("Its database, files and backups are kept").waitFor();
-      await page.locator("#progress-status").getByText("Deleted. Its data is kept until it is permanently removed.").waitFor({ timeout: 60_000 });
+      await page.locator("#progress-status").getByText("Deleted. Its database, files and backups are kept until you ask us to remove them").waitFor({ timeout: 60_000 });
+      await page.getByRole("heading", { name: `${shop} is deleted` }).waitFor();
       await row(shop).waitFor({ state: "detached" });
       expect(h.journal()).to.include(`deleted ${shop}`);
       await page.getByLabel("Name").fill(shop);
@@ -258,7 +260,7 @@ for (const width of [1280, 390]) {
       const next = `dan-${w}@example.com`;
       await page.getByRole("tab", { name: "Create account" }).click();
       await page.getByLabel("E-mail").fill(next);
-      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
       await page.getByText("No instances yet.").waitFor();
       expect(await page.locator("#who").textContent()).to.equal(next);
@@ -281,17 +283,17 @@ for (const width of [1280, 390]) {
       const admin = `ops-${w}@example.com`;
       await page.getByRole("tab", { name: "Create account" }).click();
       await page.getByLabel("E-mail").fill(admin);
-      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
       await page.getByRole("heading", { name: "All tenants (administrators)" }).waitFor();
       await page.locator(`#admin-rows tr[data-tenant="${shop}"]`).waitFor();
       await page.getByText("No instances yet.").waitFor();
       const cells = async (id: string): Promise<string[]> => page.evaluate<string[]>(
-        `[...document.querySelectorAll('#admin-rows tr[data-tenant="${id}"] td')].map((td) => ((td.querySelector(".badge") || td).textContent || ""))`);
-      expect((await cells(shop)).slice(0, 5)).to.deep.equal([shop, "self-service", email, "business", "deleted"]);
-      expect((await cells(broken)).slice(0, 5)).to.deep.equal([broken, "self-service", email, "starter", "failed"]);
+        `[...document.querySelectorAll('#admin-rows tr[data-tenant="${id}"] td')].map((td) => ((td.querySelector(".badge, .tenant-id") || td).textContent || ""))`);
+      expect((await cells(shop)).slice(0, 4)).to.deep.equal([shop, email, "business", "deleted"]);
+      expect((await cells(broken)).slice(0, 4)).to.deep.equal([broken, email, "starter", "failed"]);
       // The administrator reads the raw reason and the reference to look up.
-      expect(await page.locator(`#admin-rows tr[data-tenant="${broken}"] .status-reason`).textContent()).to.contain("fails on purpose");
+      expect(await page.locator(`#admin-rows tr[data-tenant="${broken}"] td:nth-child(4) .status-reason`).textContent()).to.contain("fails on purpose");
       expect(await page.locator(`#admin-rows tr[data-tenant="${broken}"] .reference`).textContent()).to.match(/^ref op_/);
       await page.getByLabel("Status").selectOption("deleted");
       expect(await page.locator("#admin-rows tr").count()).to.equal(1);
@@ -310,7 +312,7 @@ for (const width of [1280, 390]) {
       expect(await page.getByRole("tab", { name: "Sign in" }).getAttribute("aria-selected")).to.equal("true");
       expect(await page.locator("#flash").isHidden()).to.equal(true);
       await page.getByLabel("E-mail").fill(email);
-      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { name: "New instance" }).waitFor();
       expect(await page.locator("#flash").isHidden()).to.equal(true);

@@ -79,6 +79,8 @@ export interface HarnessOptions {
   rateRules?: RateRules;
   /** Caps on open event streams (default: the server's defaults). */
   streamCaps?: StreamCaps;
+  /** ODOO_SAAS_DEMO: the page shows the demo notice. */
+  demo?: boolean;
 }
 
 export interface Response<T = unknown> {
@@ -291,6 +293,7 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     databaseUrl,
     workers: options.workers ?? 2,
     allowAnonymous: options.allowAnonymous ?? false,
+    ...(options.demo !== undefined ? { demo: options.demo } : {}),
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
     uploads: { ...DEFAULT_UPLOAD_SETTINGS, ...(options.uploadSettings ?? {}) },
     ...(options.rateRules !== undefined ? { rateRules: options.rateRules } : {}),

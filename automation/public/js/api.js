@@ -13,6 +13,14 @@ export class ApiError extends Error {
 /** Thrown for answers that arrive after the session they were asked for ended. */
 export class StaleAnswer extends Error {}
 
+/** A 401: the page signs out and says so once; callers show nothing more. */
+export class SessionEnded extends StaleAnswer {}
+
+/** Errors that have been told already (sign-out banner) or belong to no one now. */
+export function silent(err) {
+  return err instanceof StaleAnswer;
+}
+
 export function createApi(sb, onUnauthorized) {
   // Bumped at sign-out: an answer to the last person's request must not reach the next one's page.
   let epoch = 0;
@@ -33,7 +41,10 @@ export function createApi(sb, onUnauthorized) {
     const data = type.includes("json") ? await res.json() : null;
     if (asked !== epoch) throw new StaleAnswer("signed out meanwhile");
     if (!res.ok) {
-      if (res.status === 401) await onUnauthorized();
+      if (res.status === 401) {
+        await onUnauthorized();
+        throw new SessionEnded("session ended");
+      }
       throw new ApiError(res.status, data);
     }
     return data;

@@ -1,22 +1,21 @@
-// "Backups": one instance's backups, "Back up now" with its daily limit, and a download per
+// "Backups": one instance's backups, "Back up now" with its daily allowance, and a download per
 // complete backup. Downloads need the session's token, which a plain link cannot send: a click
 // asks the link's own URL (with the token) where to download, and the page goes to that
 // short-lived address; the browser then saves the file as it arrives, whatever its size.
-import { $, el, flash, show } from "./dom.js";
-import { sentence } from "./api.js";
+// A button that cannot be used says why next to it; a list that cannot be read offers a retry.
+import { $, el, show } from "./dom.js";
+import { silent } from "./api.js";
+import { blockButton, whileBusy } from "./busy.js";
+import { setText, syncKeyed } from "./keyed.js";
+import { formatSize } from "./size.js";
 import { initUpload, openUpload, resetUpload } from "./upload.js";
+import { problemFrom, showProblem } from "./words.js";
 
 let deps = null;
-let current = null; // { id, requestedAt? }
+let current = null; // { id, requestedAt?, readable }
 let pollTimer = null;
 
 const KIND = { scheduled: "Automatic", "on-demand": "On request" };
-
-function size(bytes) {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
-}
 
 function when(iso) {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -26,35 +25,60 @@ export function downloadUrl(id, name) {
   return `/api/tenants/${encodeURIComponent(id)}/backups/${encodeURIComponent(name)}/download`;
 }
 
+function showError(err) {
+  if (silent(err)) return;
+  showProblem($("backups-error-text"), problemFrom(err));
+  show($("backups-error"), true);
+}
+
+function clearError() {
+  $("backups-error-text").replaceChildren();
+  show($("backups-error"), false);
+}
+
 async function download(event, link) {
   event.preventDefault();
+  clearError();
   const token = await deps.accessToken();
   try {
     const res = await fetch(link.href, { headers: { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
     const body = (res.headers.get("content-type") || "").includes("json") ? await res.json() : null;
-    if (!res.ok || !body || !body.url) throw new Error(body && body.error ? body.error.message : "the download is not available right now");
+    if (!res.ok || !body || !body.url) throw Object.assign(new Error(body && body.error ? body.error.message : ""), { code: body && body.error ? body.error.code : "download_unavailable" });
     window.location.assign(body.url);
   } catch (err) {
-    flash(sentence(err.message), "error");
+    showError(err);
   }
 }
 
-function item(id, backup) {
-  const complete = backup.status === "complete";
-  const link = complete
-    ? el("a", { className: "button small secondary", href: downloadUrl(id, backup.name), text: "Download", "aria-label": `Download the backup of ${when(backup.createdAt)}` })
-    : null;
-  if (link) link.addEventListener("click", (event) => download(event, link));
+function makeItem(backup) {
   return el("li", { className: "backup", dataset: { backup: backup.name } },
-    el("span", { className: "backup-when", text: when(backup.createdAt) }),
-    el("span", { className: "backup-facts", text: `${KIND[backup.kind] || "Backup"} · ${complete ? size(backup.size) : "Incomplete"}` }),
-    link);
+    el("span", { className: "backup-when" }), el("span", { className: "backup-facts" }));
+}
+
+function updateItem(li, backup) {
+  const complete = backup.status === "complete";
+  setText(li.querySelector(".backup-when"), when(backup.createdAt));
+  setText(li.querySelector(".backup-facts"), `${KIND[backup.kind] || "Backup"} · ${complete ? formatSize(backup.size) : "Incomplete"}`);
+  if (complete && !li.querySelector("a")) {
+    const link = el("a", { className: "button small secondary", href: downloadUrl(current.id, backup.name), text: "Download", "aria-label": `Download the backup of ${when(backup.createdAt)}` });
+    link.addEventListener("click", (event) => download(event, link));
+    li.append(link);
+  }
 }
 
 function limitText(limit) {
   const resets = new Date(limit.resetsAt).toISOString().slice(11, 16);
-  if (limit.used >= limit.max) return `You have requested ${limit.max} backups today, the most per day. You can request the next one from ${resets} UTC.`;
   return `${limit.used} of ${limit.max} backups on request used today (the count starts again at ${resets} UTC).`;
+}
+
+/** The allowance as the server last answered it, and whether "Back up now" can be used. */
+function showLimit(limit) {
+  setText($("backups-limit"), limitText(limit));
+  const resets = new Date(limit.resetsAt).toISOString().slice(11, 16);
+  const reason = !current.readable
+    ? "Back up now is possible again once your backups can be read."
+    : limit.used >= limit.max ? `You have used all ${limit.max} for today; you can request the next one from ${resets} UTC.` : "";
+  blockButton($("backup-now"), $("backup-now-reason"), reason);
 }
 
 function setState(text) {
@@ -66,12 +90,23 @@ function setState(text) {
 export async function refreshBackups() {
   if (!current) return;
   const id = current.id;
-  const { backups, limit } = await deps.api("GET", `/api/tenants/${encodeURIComponent(id)}/backups`);
+  let answer;
+  try {
+    answer = await deps.api("GET", `/api/tenants/${encodeURIComponent(id)}/backups`);
+  } catch (err) {
+    if (!current || current.id !== id) return;
+    current.readable = false;
+    blockButton($("backup-now"), $("backup-now-reason"), "Back up now is possible again once your backups can be read.");
+    showError(err);
+    return;
+  }
   if (!current || current.id !== id) return;
-  $("backups-list").replaceChildren(...backups.map((b) => item(id, b)));
+  const { backups, limit } = answer;
+  current.readable = true;
+  clearError();
+  syncKeyed($("backups-list"), backups, (b) => b.name, makeItem, updateItem);
   show($("backups-empty"), backups.length === 0);
-  $("backups-limit").textContent = limitText(limit);
-  $("backup-now").disabled = limit.used >= limit.max;
+  showLimit(limit);
   if (current.requestedAt) {
     const done = backups.find((b) => b.kind === "on-demand" && b.status === "complete" && b.createdAt >= current.requestedAt.slice(0, 19));
     if (done) {
@@ -94,35 +129,44 @@ function stopPolling() {
 }
 
 async function backUpNow() {
-  if (!current) return;
+  if (!current || !current.readable) return;
   const id = current.id;
-  $("backup-now").disabled = true;
+  clearError();
   setState("Requesting a backup…");
   try {
     const result = await deps.api("POST", `/api/tenants/${encodeURIComponent(id)}/backups`);
+    if (!current || current.id !== id) return;
     current.requestedAt = result.backup.requestedAt;
+    showLimit(result.limit);
     startPolling();
     setState(`Backup requested at ${when(result.backup.requestedAt)}. It appears in the list when it is complete; this usually takes a few minutes.`);
   } catch (err) {
-    setState(sentence(err.message));
+    setState("");
+    showError(err);
   }
-  await refreshBackups().catch(() => undefined);
+  await refreshBackups();
+}
+
+/** The instance whose backups are shown, or null. */
+export function backupsShown() {
+  return current ? current.id : null;
 }
 
 export async function openBackups(id) {
   stopPolling();
-  current = { id };
+  current = { id, readable: false };
   $("backups-title").textContent = `Backups of ${id}`;
   $("backups-list").replaceChildren();
+  setText($("backups-limit"), "");
+  blockButton($("backup-now"), $("backup-now-reason"), "");
+  $("backup-now").setAttribute("aria-disabled", "true");
   setState("");
+  clearError();
   show($("backups"), true);
-  $("backups-title").focus();
+  $("backups").scrollIntoView({ block: "start" });
+  $("backups-title").focus({ preventScroll: true });
   openUpload(id);
-  try {
-    await refreshBackups();
-  } catch (err) {
-    setState(sentence(err.message));
-  }
+  await refreshBackups();
 }
 
 export function resetBackups() {
@@ -130,13 +174,15 @@ export function resetBackups() {
   stopPolling();
   $("backups-list").replaceChildren();
   setState("");
+  clearError();
   resetUpload();
   show($("backups"), false);
 }
 
 export function initBackups(options) {
   deps = options;
-  $("backup-now").addEventListener("click", backUpNow);
-  $("backups-close").addEventListener("click", resetBackups);
+  $("backup-now").addEventListener("click", () => whileBusy($("backup-now"), backUpNow));
+  $("backups-retry").addEventListener("click", () => whileBusy($("backups-retry"), refreshBackups));
+  $("backups-close").addEventListener("click", () => options.onClose());
   initUpload(options);
 }

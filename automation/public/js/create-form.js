@@ -1,7 +1,9 @@
 // The "New instance" form: plans in customer words, inline name validation (the schema's
 // rule locally, then /api/check-id), and the per-account limit.
 import { $, clearFlash, el, show } from "./dom.js";
-import { sentence } from "./api.js";
+import { silent } from "./api.js";
+import { isBusy } from "./busy.js";
+import { problemFrom, problemOf, showProblem } from "./words.js";
 
 let deps = null;
 let config = null;
@@ -37,8 +39,13 @@ function planOption(plan, index) {
     input,
     el("span", { className: "plan-name", text: plan.displayName }),
     el("span", { className: "plan-text", text: plan.description }),
-    el("span", { className: "plan-storage", text: `${plan.storageGb} GB storage` }));
+    el("span", { className: "plan-storage", text: planFacts(plan) }));
   return label;
+}
+
+/** What a plan gives, in the one storage figure the server writes everywhere ("10.7 GB"). */
+export function planFacts(plan) {
+  return [plan.resources, `${plan.storage} storage`, plan.backups].filter(Boolean).join(" · ");
 }
 
 export async function loadConfig() {
@@ -48,7 +55,7 @@ export async function loadConfig() {
   idPattern = new RegExp(data.idRules.pattern);
   $("host-suffix").textContent = `.${data.baseDomain}`;
   $("tenant-id").maxLength = data.idRules.maxLength;
-  $("tenant-id-hint").textContent = `Your address will be <name>.${data.baseDomain}: ${data.idRules.description}.`;
+  $("tenant-id-hint").textContent = `Your address will be your-name.${data.baseDomain}: ${data.idRules.description}.`;
   $("plan-options").replaceChildren(...data.plans.map(planOption));
   $("version").replaceChildren(...data.odooVersions.slice().reverse().map((v) =>
     el("option", { value: v, text: v === data.defaultOdooVersion ? `${v} (newest)` : v })));
@@ -95,7 +102,7 @@ function onIdInput() {
       const result = await deps.api("GET", `/api/check-id?id=${encodeURIComponent(id)}`);
       if (seq !== checkSeq) return;
       if (result.available) fieldMessage("id", `${id}.${config.baseDomain} is available.`, true);
-      else fieldMessage("id", sentence(result.problem));
+      else fieldMessage("id", problemOf("id_taken", result.problem).text);
     } catch {
       // The server checks again on submit.
     }
@@ -111,6 +118,8 @@ export async function createInstance(body) {
 
 async function onCreate(event) {
   event.preventDefault();
+  // One create at a time: a second Enter or click while it is sent does nothing.
+  if (isBusy($("create-submit"))) return;
   clearFlash();
   show($("create-error"), false);
   const id = $("tenant-id").value;
@@ -129,22 +138,22 @@ async function onCreate(event) {
   fieldMessage("plan", "");
   const body = { id, plan: chosen.value };
   if ($("version").value) body.odooVersion = $("version").value;
-  $("create-submit").disabled = true;
+  $("create-submit").setAttribute("aria-disabled", "true");
   try {
     const result = await deps.api("POST", "/api/tenants", body);
     clearFields();
     await deps.onCreated(result);
   } catch (err) {
     const field = err.field === "odooVersion" ? "version" : err.field;
+    if (silent(err)) return;
     if (field === "id" || field === "plan" || field === "version") {
-      fieldMessage(field, sentence(err.message));
+      fieldMessage(field, problemFrom(err).text);
       (field === "id" ? $("tenant-id") : field === "plan" ? document.querySelector('input[name="plan"]') : $("version")).focus();
     } else {
-      $("create-error").textContent = sentence(err.message);
-      show($("create-error"), true);
+      showProblem($("create-error"), problemFrom(err));
     }
   } finally {
-    $("create-submit").disabled = false;
+    $("create-submit").removeAttribute("aria-disabled");
   }
 }
 

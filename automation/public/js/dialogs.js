@@ -1,11 +1,23 @@
-// The delete confirmation (the name must be typed) and the credentials dialog.
-import { $, flash, setBreakable } from "./dom.js";
-import { sentence } from "./api.js";
+// The delete confirmation (the name must be typed) and the credentials dialog. Closing either
+// gives focus back to the button that opened it; if a refresh removed that button, to its card.
+import { $, setBreakable } from "./dom.js";
 
 let deps = null;
 let pendingDelete = null;
+let opener = null;
 
-export function confirmDelete(id) {
+function remember(button) {
+  opener = button || document.activeElement;
+}
+
+function giveFocusBack(id) {
+  const target = opener && opener.isConnected ? opener : deps.cardHeading(id) || $("list-title");
+  opener = null;
+  if (target) target.focus();
+}
+
+export function confirmDelete(id, button) {
+  remember(button);
   pendingDelete = id;
   setBreakable($("confirm-name"), id);
   setBreakable($("confirm-name-again"), id);
@@ -15,9 +27,11 @@ export function confirmDelete(id) {
   $("confirm-input").focus();
 }
 
-export async function showCredentials(id) {
+export async function showCredentials(id, button) {
+  remember(button);
   try {
     const c = await deps.api("GET", `/api/tenants/${encodeURIComponent(id)}/credentials`);
+    $("credentials-dialog").dataset.tenant = id;
     setBreakable($("credentials-name"), id);
     $("credentials-url").href = c.url;
     setBreakable($("credentials-url"), c.url);
@@ -26,13 +40,14 @@ export async function showCredentials(id) {
     $("credentials-copy").textContent = "Copy";
     $("credentials-dialog").showModal();
   } catch (err) {
-    flash(sentence(err.message), "error");
+    deps.onError(id, err);
   }
 }
 
 /** Closed and emptied: no name, login or password left in the page (sign-out). */
 export function resetDialogs() {
   pendingDelete = null;
+  opener = null;
   for (const id of ["confirm-dialog", "credentials-dialog"]) if ($(id).open) $(id).close();
   for (const id of ["confirm-name", "confirm-name-again", "credentials-name", "credentials-url", "credentials-login", "credentials-password"]) $(id).textContent = "";
   $("credentials-url").removeAttribute("href");
@@ -47,9 +62,16 @@ export function initDialogs(options) {
     e.preventDefault();
     if ($("confirm-input").value !== pendingDelete) return;
     const id = pendingDelete;
+    opener = null; // focus goes to the progress panel instead
     $("confirm-dialog").close("delete");
     deps.onDelete(id);
   });
+  // Escape, Cancel and Close all end in "close": focus goes back where the person was.
+  $("confirm-dialog").addEventListener("close", () => {
+    if ($("confirm-dialog").returnValue !== "delete" && opener) giveFocusBack(pendingDelete);
+    $("confirm-dialog").returnValue = "";
+  });
+  $("credentials-dialog").addEventListener("close", () => { if (opener) giveFocusBack($("credentials-dialog").dataset.tenant); });
   $("credentials-close").addEventListener("click", () => $("credentials-dialog").close());
   $("credentials-copy").addEventListener("click", async () => {
     try {

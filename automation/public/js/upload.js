@@ -3,7 +3,9 @@
 // progress), then the restore's phases as the server observes them, and a refusal in customer
 // words with the server's reason. Nothing of the file is read into page memory.
 import { $, show } from "./dom.js";
-import { sentence } from "./api.js";
+import { silent } from "./api.js";
+import { formatSize as size } from "./size.js";
+import { problemFrom, problemOf, showProblem } from "./words.js";
 
 let deps = null;
 let current = null; // { id, limit }
@@ -33,24 +35,29 @@ const LEADS = [
   [["upload_too_slow"], "Your upload was too slow"],
 ];
 
-/** The refusal in customer words: what kind of problem, the server's reason, and that nothing changed. */
-export function refusalText(code, message) {
+/** The refusal in customer words (words.js): what kind of problem, why, and that nothing changed. */
+export function refusalProblem(code, message, reference) {
   const lead = (LEADS.find(([codes]) => codes.includes(code)) || [null, "Your upload was refused"])[1];
-  const reason = sentence(message);
-  return `${lead}: ${reason}${/nothing was changed/i.test(reason) ? "" : " Nothing was changed."}`;
+  const problem = problemOf(code, message, reference);
+  return { ...problem, text: `${lead}: ${problem.text}${/nothing was changed/i.test(problem.text) ? "" : " Nothing was changed."}` };
 }
 
-function size(bytes) {
-  if (bytes >= 1e9) return `${Number((bytes / 1e9).toFixed(1))} GB`;
-  if (bytes >= 1e6) return `${Number((bytes / 1e6).toFixed(1))} MB`;
-  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
-}
+const NOT_RESTORED = "We could not restore your database. Nothing in your instance was changed; please try again later.";
 
-function setState(text, refused = false) {
+function setState(text) {
   const box = $("upload-state");
   box.textContent = text;
-  box.classList.toggle("upload-refused", refused);
+  box.classList.remove("upload-refused");
+  box.setAttribute("role", "status");
   show(box, Boolean(text));
+}
+
+/** A refusal or failure: styled and announced as an error, with the detail behind its reference. */
+function setProblem(problem) {
+  const box = $("upload-state");
+  showProblem(box, problem);
+  box.classList.add("upload-refused");
+  box.setAttribute("role", "alert");
 }
 
 function setProgress(value) {
@@ -76,8 +83,8 @@ async function follow(id, uploadId) {
   try {
     view = await deps.api("GET", `/api/tenants/${encodeURIComponent(id)}/uploads/${encodeURIComponent(uploadId)}`);
   } catch (err) {
-    if (!current || current.id !== id) return;
-    setState(sentence(err.message));
+    if (!current || current.id !== id || silent(err)) return;
+    setProblem(problemFrom(err));
     busy(false);
     return;
   }
@@ -90,8 +97,8 @@ async function follow(id, uploadId) {
   setProgress(null);
   busy(false);
   if (view.state === "restored") setState("Your database is restored. Open Odoo and sign in with this instance's administrator login.");
-  else if (view.state === "refused") setState(refusalText(view.code, view.message), true);
-  else setState(sentence(view.message || "we could not restore your database"), true);
+  else if (view.state === "refused") setProblem(refusalProblem(view.code, view.message, view.id));
+  else setProblem({ text: NOT_RESTORED, detail: view.message, reference: view.id });
 }
 
 function send(file) {
@@ -128,14 +135,14 @@ function send(file) {
       setProgress(null);
       busy(false);
       const error = body && body.error ? body.error : { code: "", message: `the upload failed (HTTP ${request.status})` };
-      setState(refusalText(error.code, error.message), true);
+      setProblem(refusalProblem(error.code, error.message));
     });
     request.addEventListener("error", () => {
       xhr = null;
       if (!current || current.id !== id) return;
       setProgress(null);
       busy(false);
-      setState("The upload broke off before the whole file arrived. Nothing was changed; please try again.", true);
+      setProblem({ text: "The upload broke off before the whole file arrived. Nothing was changed; please try again." });
     });
     request.send(file);
   });
@@ -146,12 +153,12 @@ async function submit(event) {
   if (!current || !current.limit || xhr) return;
   const file = $("upload-file").files[0];
   if (!file) {
-    setState("Choose the backup file (.zip) first.", true);
+    setProblem({ text: "Choose the backup file (.zip) first." });
     $("upload-file").focus();
     return;
   }
   if (file.size > current.limit.maxBytes) {
-    setState(refusalText("upload_too_large", `the file is ${size(file.size)}, more than your plan allows for an uploaded database (${current.limit.maxText})`), true);
+    setProblem(refusalProblem("upload_too_large", `the file is ${size(file.size)}, more than your plan allows for an uploaded database (${current.limit.maxText})`));
     return;
   }
   busy(true);
@@ -160,7 +167,7 @@ async function submit(event) {
   await send(file).catch((err) => {
     busy(false);
     setProgress(null);
-    setState(sentence(err.message), true);
+    setProblem(problemFrom(err));
   });
 }
 
@@ -179,8 +186,8 @@ export async function openUpload(id) {
     $("upload-limit").textContent = `Odoo ${limit.odooVersion} backups only, at most ${limit.maxText}.`;
     show($("upload-form"), true);
   } catch (err) {
-    if (!current || current.id !== id) return;
-    setState(sentence(err.message));
+    if (!current || current.id !== id || silent(err)) return;
+    setProblem(problemFrom(err));
   }
 }
 
