@@ -117,18 +117,26 @@ build_image() {
   work="$(mktemp -d "$CACHE/.build-$name.XXXXXX")"
   TMP_DIRS+=("$work")
   mkdir -p "$work/root"
+  # The recipe runs in a subshell with `set -e` of its own (as a plain command, not the left side
+  # of `||`, where bash would ignore `set -e` in everything it calls).
+  set +e
   # shellcheck source=/dev/null
   (
+    set -euo pipefail
     IMAGE_BASE="" PACKAGES=()
     source "$REPO/images/$name/recipe.sh"
     if [[ "$IMAGE_BASE" == debian ]]; then
-      tar --numeric-owner -C "$work/root" -xf "$(base_tar)"
+      base="$(base_tar)"
+      tar --numeric-owner -C "$work/root" -xf "$base"
       if declare -F before_packages >/dev/null; then before_packages "$work/root"; fi
       [[ ${#PACKAGES[@]} -eq 0 ]] || apt_install "$work/root" "${PACKAGES[@]}"
     fi
     customize "$work/root" "$REPO/images/$name"
     [[ "$IMAGE_BASE" != debian ]] || slim_root "$work/root"
-  ) || die "[$name] building the file system failed"
+  )
+  local rc=$?
+  set -e
+  ((rc == 0)) || die "[$name] building the file system failed"
   python3 "$REPO/images/oci-pack.py" "$work/root" "$REPO/images/$name/config.json" "$ref" "$work/image.tar" \
     || die "[$name] packing the OCI archive failed"
   rm -rf "$dest"

@@ -300,7 +300,7 @@ verify_coredns() {
   out="$("$1/coredns" -plugins 2>&1)" || { echo "coredns -plugins failed: $out"; return 1; }
   local p
   for p in kubernetes forward errors health ready cache loop reload; do
-    grep -qx "  dns.$p" <<<"$out" || { echo "coredns lacks the $p plugin"; return 1; }
+    grep -qx "$p" <<<"$out" || { echo "coredns lacks the $p plugin"; return 1; }
   done
 }
 

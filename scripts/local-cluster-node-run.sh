@@ -163,6 +163,8 @@ rn_down() {
     [[ -e "/run/netns/$ns" ]] && { ip netns delete "$ns" || log "could not delete network namespace $ns"; }
   done
   rm -f /var/lib/cni/results/"odoo-saas-$RN_TAG"-* 2>/dev/null || true
+  # Folders containerd and libcni make at fixed places; kept while another node still uses them.
+  find /run/containerd /var/lib/cni -depth -type d -empty -delete 2>/dev/null || true
   # Put back what the machine had, should anything have changed it (nothing is expected to).
   local line key want
   if [[ -f "$RN_DIR/host-sysctls" ]]; then
