@@ -6,7 +6,7 @@
 #   scripts/build-tools.sh [--force] [tool ...]
 #       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random (the default set)
 #       and, for the local cluster's real node only (LOCAL_CLUSTER_REAL_NODES=1):
-#       kube-node (kubelet, kube-proxy, kubectl) kube-router coredns, or `real-node` for all three
+#       kube-node (kubelet, kube-proxy, kubectl) kube-router coredns traefik, or `real-node` for all four
 #
 # Binaries live in a per-user cache outside the clone,
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools/<tool>-<version>/<binary>
@@ -25,7 +25,7 @@ SHARE_DIR="$REPO/.tools/share"
 PLUGIN_DIR="$REPO/.tools/plugins"
 ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random)
 # Built only when named: a KWOK-only cluster does not need them.
-REAL_NODE_TOOLS=(kube-node kube-router coredns)
+REAL_NODE_TOOLS=(kube-node kube-router coredns traefik)
 
 log() { printf 'build-tools: %s\n' "$*"; }
 die() { printf 'build-tools: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -36,7 +36,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|kube-node|kube-router|coredns) TOOLS+=("$arg") ;;
+    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|kube-node|kube-router|coredns|traefik) TOOLS+=("$arg") ;;
     real-node) TOOLS+=("${REAL_NODE_TOOLS[@]}") ;;
     *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]} ${REAL_NODE_TOOLS[*]} real-node; option: --force)" ;;
   esac
@@ -304,6 +304,12 @@ verify_coredns() {
   done
 }
 
+verify_traefik() {
+  local out
+  out="$("$1/traefik" version 2>&1)" || { echo "traefik version failed: $out"; return 1; }
+  grep -qE "Version: +$TRAEFIK_VERSION" <<<"$out" || { echo "traefik version printed '$out', want $TRAEFIK_VERSION"; return 1; }
+}
+
 check_kubernetes_staging_pins() {
   # Every k8s.io staging module must be replaced by v0.<minor>.<patch> of the
   # pinned v1.<minor>.<patch>.
@@ -355,6 +361,11 @@ for tool in "${TOOLS[@]}"; do
     coredns)
       build_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns "-s -w" verify_coredns \
         coredns=github.com/coredns/coredns
+      ;;
+    traefik)
+      build_tool traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 \
+        "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" verify_traefik \
+        traefik=github.com/traefik/traefik/v3/cmd/traefik
       ;;
     etcd)
       build_tool etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "-s -w" verify_etcd \

@@ -55,6 +55,49 @@ EOF
       "$RN_NODE" "$j" "$RN_NODE" "$PV_SIZE" "$dir" "$RN_NODE" | create /api/v1/persistentvolumes
   done
   rn_coredns
+  rn_traefik
+}
+
+rn_traefik() {
+  local ref
+  ref="$(sed -n 's/^LOCAL_CLUSTER_IMAGE_TRAEFIK=//p' "$STATE/images.env")"
+  create /api/v1/namespaces/traefik/serviceaccounts <<'EOF'
+{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"traefik","namespace":"traefik"}}
+EOF
+  create /apis/rbac.authorization.k8s.io/v1/clusterroles <<'EOF'
+{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"odoo-saas:traefik"},
+ "rules":[{"apiGroups":[""],"resources":["services","endpoints","secrets","nodes"],"verbs":["get","list","watch"]},
+          {"apiGroups":["discovery.k8s.io"],"resources":["endpointslices"],"verbs":["get","list","watch"]},
+          {"apiGroups":["networking.k8s.io"],"resources":["ingresses","ingressclasses"],"verbs":["get","list","watch"]},
+          {"apiGroups":["networking.k8s.io"],"resources":["ingresses/status"],"verbs":["update"]}]}
+EOF
+  create /apis/rbac.authorization.k8s.io/v1/clusterrolebindings <<'EOF'
+{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"odoo-saas:traefik"},
+ "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"odoo-saas:traefik"},
+ "subjects":[{"kind":"ServiceAccount","name":"traefik","namespace":"traefik"}]}
+EOF
+  create /api/v1/namespaces/traefik/services <<'EOF'
+{"apiVersion":"v1","kind":"Service","metadata":{"name":"traefik","namespace":"traefik"},
+ "spec":{"selector":{"app.kubernetes.io/name":"traefik"},"ports":[{"name":"web","port":80,"targetPort":8000,"protocol":"TCP"}]}}
+EOF
+  # No version check and no usage report: Traefik would otherwise call out to the internet.
+  jq -n --arg image "$ref" '{apiVersion:"apps/v1",kind:"Deployment",
+    metadata:{name:"traefik",namespace:"traefik",labels:{"app.kubernetes.io/name":"traefik"}},
+    spec:{replicas:1,selector:{matchLabels:{"app.kubernetes.io/name":"traefik"}},
+      template:{metadata:{labels:{"app.kubernetes.io/name":"traefik"}},
+        spec:{serviceAccountName:"traefik",
+          securityContext:{runAsNonRoot:true,runAsUser:65532,runAsGroup:65532,seccompProfile:{type:"RuntimeDefault"}},
+          containers:[{name:"traefik",image:$image,
+            args:["--global.checknewversion=false","--global.sendanonymoususage=false",
+              "--entryPoints.web.address=:8000","--entryPoints.traefik.address=:8080","--ping=true",
+              "--providers.kubernetesingress=true","--providers.kubernetesingress.ingressclass=traefik","--log.level=INFO"],
+            ports:[{name:"web",containerPort:8000,protocol:"TCP"}],
+            readinessProbe:{httpGet:{path:"/ping",port:8080},periodSeconds:2},
+            resources:{requests:{cpu:"50m",memory:"64Mi"},limits:{memory:"256Mi"}},
+            securityContext:{allowPrivilegeEscalation:false,readOnlyRootFilesystem:true,capabilities:{drop:["ALL"]}},
+            volumeMounts:[{name:"tmp",mountPath:"/tmp"}]}],
+          volumes:[{name:"tmp",emptyDir:{}}]}}}}' \
+    | create /apis/apps/v1/namespaces/traefik/deployments
 }
 
 rn_coredns() {
@@ -116,6 +159,10 @@ rn_node_ready() {
 
 rn_dns_ready() {
   api GET /apis/apps/v1/namespaces/kube-system/deployments/coredns | jq -e '(.status.readyReplicas // 0) >= 1'
+}
+
+rn_ingress_ready() {
+  api GET /apis/apps/v1/namespaces/traefik/deployments/traefik | jq -e '(.status.readyReplicas // 0) >= 1'
 }
 
 # --- down: everything the node made, by what it recorded -------------------------------------

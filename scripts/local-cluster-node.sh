@@ -7,7 +7,8 @@
 # so the kubeconfig stays https://127.0.0.1:<port>. Neither namespace has a default route: a
 # packet for any other address has nowhere to go. In the node namespace: containerd (own root,
 # state, socket), the kubelet, kube-proxy (iptables) and kube-router (NetworkPolicy only); pods
-# on a bridge there. CoreDNS runs as a pod labelled k8s-app: kube-dns and forwards nowhere.
+# on a bridge there. CoreDNS runs as a pod labelled k8s-app: kube-dns and forwards nowhere;
+# Traefik runs as a pod in namespace traefik (IngressClass traefik), Service traefik/traefik:80.
 #
 # The kubelet would set three kernel-wide sysctls at start (vm.overcommit_memory=1,
 # kernel.panic=10, kernel.panic_on_oops=1). It runs in its own mount namespace where those three
@@ -21,7 +22,7 @@ RN_SERVICE_CIDR=10.96.0.0/16
 RN_DNS_IP=10.96.0.10
 RN_NODE=real-node-1
 RN_COMPONENTS=(containerd kubelet kube-proxy kube-router)
-RN_IMAGES=(pause postgres odoo-standin coredns)
+RN_IMAGES=(pause postgres odoo-standin coredns traefik)
 RN_KERNEL_SYSCTLS=(vm/overcommit_memory:1 kernel/panic:10 kernel/panic_on_oops:1)
 
 rn_names() {   # names derived from the state dir, so two worktrees never share one
@@ -37,7 +38,7 @@ rn_names() {   # names derived from the state dir, so two worktrees never share 
 
 rn_check() {
   local b
-  for b in kubelet kube-proxy kubectl kube-router; do
+  for b in kubelet kube-proxy kube-router; do
     [[ -x "$BIN/$b" ]] || die "missing $BIN/$b: run scripts/prepare-real-node.sh"
   done
   for b in containerd containerd-shim-runc-v2 runc ctr ip nsenter unshare iptables ipset; do

@@ -11,7 +11,24 @@ import * as k8s from "@kubernetes/client-node";
 import { deployStack } from "../../automation/deploy";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { tenant, validConfig } from "../support/fixtures";
-import { image, podReady, realCluster, waitFor } from "./real-cluster";
+import { image, podReady, realCluster, restrictedNamespace, runPython, waitFor } from "./real-cluster";
+
+// GET URL with a Host header, retried for SECONDS; prints the status and the start of the body, or FAILED.
+const HTTP = `
+import os, time, urllib.request
+deadline = time.time() + float(os.environ["SECONDS"])
+while True:
+    try:
+        req = urllib.request.Request(os.environ["URL"], headers={"Host": os.environ["HOST"]})
+        with urllib.request.urlopen(req, timeout=3) as res:
+            print("STATUS", res.status, res.read(300).decode(errors="replace").replace("\\n", " "))
+        break
+    except Exception as err:
+        if time.time() > deadline:
+            print("FAILED", err)
+            break
+        time.sleep(0.5)
+`;
 
 describe("real node: a tenant deployed by the real engine", function () {
   this.timeout(600_000);
@@ -34,6 +51,13 @@ describe("real node: a tenant deployed by the real engine", function () {
     expect(init).to.contain("administrator login and password set");
     const server = await core.readNamespacedPodLog({ name: odoo.metadata!.name!, namespace: "tenant-acme", container: "odoo" });
     expect(server).to.contain("stand-in, not Odoo");
+
+    // Through the ingress controller by the tenant's host name; directly, the tenant's policies refuse.
+    await restrictedNamespace("node-client");
+    const viaIngress = await runPython("node-client", "via-ingress", HTTP, { env: { URL: "http://traefik.traefik.svc.cluster.local/web/login", HOST: "acme.odoo-saas.test", SECONDS: "60" } });
+    expect(viaIngress.log).to.match(/^STATUS 200 .*Odoo stand-in/);
+    const direct = await runPython("node-client", "direct", HTTP, { env: { URL: `http://${odoo.status!.podIP!}:8069/web/login`, HOST: "acme.odoo-saas.test", SECONDS: "6" } });
+    expect(direct.log).to.match(/^FAILED/);
 
     // A new Odoo pod finds the database initialised and starts without touching it.
     await core.deleteNamespacedPod({ name: odoo.metadata!.name!, namespace: "tenant-acme" });
