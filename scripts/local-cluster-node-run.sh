@@ -185,7 +185,7 @@ rn_kill_pods() {   # every process in this node's cgroup subtree (pods), by PID
 rn_kill_shims() {   # containerd's shims of this node name its socket on their command line
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$RN_SOCK" || continue
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$RN_SOCK" || continue
     kill -KILL "${p#/proc/}" 2>/dev/null || true
   done
 }
@@ -198,13 +198,32 @@ rn_unmount() {   # every mount below the state dir, deepest first
     done
 }
 
-rn_down() {
+# The node's side first (its processes, then its pods), so the control plane stops promptly
+# (no client of it is left holding a watch). Sandbox ids are read while containerd still runs:
+# they name the files containerd and libcni leave at fixed places when a shim is killed.
+rn_down_node() {
   rn_names
+  if [[ -S "$RN_SOCK" ]]; then
+    ctr --address "$RN_SOCK" -n k8s.io containers ls -q >>"$RN_DIR/container-ids" 2>/dev/null || true
+  fi
+  local i
+  for ((i = ${#RN_COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${RN_COMPONENTS[$i]}"; done
   shopt -s globstar nullglob
   rn_kill_pods
   rn_kill_shims
   shopt -u globstar nullglob
+}
+
+rn_down() {
+  rn_down_node
   rn_unmount
+  local id
+  # shellcheck disable=SC2013
+  for id in $(cat "$RN_DIR/container-ids" 2>/dev/null); do
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
+    rm -f "/var/lib/cni/results/cni-loopback-$id-lo" \
+      "/run/containerd/s/$(printf '%s' "$RN_SOCK/k8s.io/$id" | sha256sum | cut -c1-64)"
+  done
   local ns
   for ns in "$NODE_NS" "$CP_NS"; do
     [[ -e "/run/netns/$ns" ]] && { ip netns delete "$ns" || log "could not delete network namespace $ns"; }

@@ -11,9 +11,19 @@ import { argsFor } from "../support/tenant-args";
 import { image, podReady, realCluster, restrictedNamespace, runPython, waitFor } from "./real-cluster";
 
 const DB_PASSWORD = "node-suite-db-password";
+// Connects through the Service, retrying while its endpoints follow a new pod (kube-proxy answers
+// "connection refused" for a Service with no ready endpoint until it has the new one).
 const PSQL = `
-import os, psycopg2
-conn = psycopg2.connect(host=os.environ["DB_HOST"], dbname="pgnode", user="odoo", password=os.environ["DB_PASSWORD"], connect_timeout=5)
+import os, time, psycopg2
+deadline = time.time() + 60
+while True:
+    try:
+        conn = psycopg2.connect(host=os.environ["DB_HOST"], dbname="pgnode", user="odoo", password=os.environ["DB_PASSWORD"], connect_timeout=5)
+        break
+    except psycopg2.OperationalError:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.5)
 conn.autocommit = True
 cur = conn.cursor()
 cur.execute(os.environ["SQL"])
