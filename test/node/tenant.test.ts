@@ -30,13 +30,14 @@ while True:
         time.sleep(0.5)
 `;
 
-describe("real node: a tenant deployed by the real engine", function () {
+describe("real node: tenants deployed by the real engine", function () {
   this.timeout(600_000);
 
   it("ends with PostgreSQL and the Odoo stand-in Ready through their probes; a restart does not initialise again", async () => {
     const { kc, kubeconfig } = realCluster();
     const standin = { image: image("odoo-standin"), uid: 101, gid: 101 };
-    const config = { ...validConfig([tenant({ id: "acme" })]), images: { odoo: { "17.0": standin, "18.0": standin }, postgres: image("postgres") } };
+    // Two tenants: the isolation test (isolation.test.ts) probes between them afterwards.
+    const config = { ...validConfig([tenant({ id: "acme" }), tenant({ id: "globex" })]), images: { odoo: { "17.0": standin, "18.0": standin }, postgres: image("postgres") } };
     const t0 = Date.now();
     const outcome = await deployStack({ stackName: "node", engine: tempEngine("node"), kubeconfig, kc, config: stackConfigMap(config) });
     expect(outcome.ok, outcome.ok ? "" : outcome.message).to.equal(true);
