@@ -16,7 +16,7 @@ export interface ProbeTarget {
   expect: Reachability;
 }
 
-/** From A's namespace, as a database client: A's PostgreSQL must answer, nothing of B's may. */
+/** From A's namespace, as a database client: A's PostgreSQL must answer, nothing of B's may. The first target must be open (the probe waits for it). */
 export function probeTargets(a: string, b: string): ProbeTarget[] {
   const svc = (id: string, role: "postgres" | "odoo"): string => `${role === "postgres" ? tenantNames(id).postgres : tenantNames(id).odoo}.${tenantNames(id).namespace}.svc`;
   return [
@@ -30,8 +30,14 @@ export function probeTargets(a: string, b: string): ProbeTarget[] {
 
 export const PROBE_NAME = "isolation-probe";
 
-/** Fixed script: targets arrive as data in $PROBE_TARGETS, never as script text. */
-const PROBE_SCRIPT = 'for t in $PROBE_TARGETS; do if nc -z -w 3 "${t%:*}" "${t##*:}"; then echo "probe $t open"; else echo "probe $t closed"; fi; done';
+/**
+ * Fixed script: targets arrive as data in $PROBE_TARGETS, never as script text. A new pod's
+ * address reaches the policy engine a moment after it starts (kube-router: up to ~1.3 s), so it
+ * first waits, at most 20 s, for the first target (the path that must exist) to answer; then
+ * "closed" means closed.
+ */
+const PROBE_SCRIPT = 'f=${PROBE_TARGETS%% *}; i=0; while [ $i -lt 20 ] && ! nc -z -w 1 "${f%:*}" "${f##*:}"; do i=$((i+1)); sleep 1; done; '
+  + 'for t in $PROBE_TARGETS; do if nc -z -w 3 "${t%:*}" "${t##*:}"; then echo "probe $t open"; else echo "probe $t closed"; fi; done';
 
 export function probePod(tenant: string, targets: readonly ProbeTarget[], image: string): k8s.V1Pod {
   return {

@@ -15,20 +15,46 @@ export interface LocalCluster {
   dir: string;
   kubeconfig: string;
   kc: k8s.KubeConfig;
+  /** With a real node: the images imported into it, by name (pause, postgres, odoo-standin, coredns). */
+  images: Record<string, string>;
   down(): void;
 }
 
-export function startLocalCluster(nodes = 3, pvsPerNode = 30): LocalCluster {
+export interface RealNodeOptions {
+  /** Also start the real node real-node-1 (scripts/prepare-real-node.sh builds what it needs). */
+  realNode?: boolean;
+  /** Local PVs in real folders on the real node. */
+  realPvs?: number;
+}
+
+/** NAME=VALUE lines of <state>/images.env, keyed by the image's name (LOCAL_CLUSTER_IMAGE_ODOO_STANDIN -> odoo-standin). */
+function readImages(dir: string): Record<string, string> {
+  const file = path.join(dir, "images.env");
+  const images: Record<string, string> = {};
+  if (!fs.existsSync(file)) return images;
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    const m = /^LOCAL_CLUSTER_IMAGE_([A-Z_]+)=(.+)$/.exec(line);
+    if (m) images[m[1]!.toLowerCase().replace(/_/g, "-")] = m[2]!;
+  }
+  return images;
+}
+
+export function startLocalCluster(nodes = 3, pvsPerNode = 30, options: RealNodeOptions = {}): LocalCluster {
   const root = repoRoot();
   const script = path.join(root, "scripts", "local-cluster");
-  for (const bin of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]) {
+  const bins = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"];
+  if (options.realNode === true) bins.push("kubelet", "kube-proxy", "kube-router");
+  for (const bin of bins) {
     if (!fs.existsSync(path.join(root, ".tools", "bin", bin))) {
-      throw new Error(`.tools/bin/${bin} is missing: run scripts/build-tools.sh (scripts/prepare.sh does)`);
+      throw new Error(`.tools/bin/${bin} is missing: run scripts/build-tools.sh (scripts/prepare.sh does; scripts/prepare-real-node.sh for the real node)`);
     }
   }
   // A fresh path inside a private temp folder: the script creates (and later removes) it.
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-cluster-")), "state");
-  const env = { ...process.env, ODOO_SAAS_CLUSTER_DIR: dir, LOCAL_CLUSTER_NODES: String(nodes), LOCAL_CLUSTER_PVS_PER_NODE: String(pvsPerNode) };
+  const env = {
+    ...process.env, ODOO_SAAS_CLUSTER_DIR: dir, LOCAL_CLUSTER_NODES: String(nodes), LOCAL_CLUSTER_PVS_PER_NODE: String(pvsPerNode),
+    LOCAL_CLUSTER_REAL_NODES: options.realNode === true ? "1" : "0", LOCAL_CLUSTER_REAL_PVS: String(options.realPvs ?? 10),
+  };
   try {
     execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
   } catch (err) {
@@ -40,6 +66,7 @@ export function startLocalCluster(nodes = 3, pvsPerNode = 30): LocalCluster {
     dir,
     kubeconfig,
     kc: loadKubeConfig(kubeconfig),
+    images: readImages(dir),
     down: () => execFileSync(script, ["down"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 }),
   };
 }

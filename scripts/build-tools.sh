@@ -4,7 +4,9 @@
 # (go.mod + go.sum committed, so the module graph is reproducible).
 #
 #   scripts/build-tools.sh [--force] [tool ...]
-#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs
+#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs (the default set)
+#       and, for the local cluster's real node only (LOCAL_CLUSTER_REAL_NODES=1):
+#       kube-node (kubelet, kube-proxy, kubectl) kube-router coredns traefik, or `real-node` for all four
 #
 # Binaries live in a per-user cache outside the clone,
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-tools/<tool>-<version>/<binary>
@@ -23,6 +25,8 @@ SHARE_DIR="$REPO/.tools/share"
 PLUGIN_DIR="$REPO/.tools/plugins"
 LANGUAGE_DIR="$REPO/.tools/language"
 ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs)
+# Built only when named: a KWOK-only cluster does not need them.
+REAL_NODE_TOOLS=(kube-node kube-router coredns traefik)
 
 log() { printf 'build-tools: %s\n' "$*"; }
 die() { printf 'build-tools: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -33,8 +37,9 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|pulumi-language-nodejs) TOOLS+=("$arg") ;;
-    *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]}; option: --force)" ;;
+    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|pulumi-language-nodejs|kube-node|kube-router|coredns|traefik) TOOLS+=("$arg") ;;
+    real-node) TOOLS+=("${REAL_NODE_TOOLS[@]}") ;;
+    *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]} ${REAL_NODE_TOOLS[*]} real-node; option: --force)" ;;
   esac
 done
 [[ ${#TOOLS[@]} -gt 0 ]] || TOOLS=("${ALL_TOOLS[@]}")
@@ -79,10 +84,15 @@ TMP_DIRS=()
 cleanup() { local d; for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do rm -rf "$d"; done; }
 trap cleanup EXIT
 
-# wrapper_version TOOL MODULE -> the version of MODULE in tools/TOOL/go.mod
+# A tool whose wrapper module is another tool's (kube-node builds from tools/kubernetes, in
+# its own cache folder, so adding it does not invalidate the cached control-plane binaries).
+declare -A WRAPPER_OF=([kube-node]=kubernetes)
+wrapper_of() { echo "${WRAPPER_OF[$1]:-$1}"; }
+
+# wrapper_version TOOL MODULE -> the version of MODULE in tools/<wrapper of TOOL>/go.mod
 wrapper_version() {
-  (cd "$REPO/tools/$1" && go list -m -f '{{.Version}}' "$2") \
-    || die "cannot read $2 from tools/$1/go.mod (is go.sum complete?)"
+  (cd "$REPO/tools/$(wrapper_of "$1")" && go list -m -f '{{.Version}}' "$2") \
+    || die "cannot read $2 from tools/$(wrapper_of "$1")/go.mod (is go.sum complete?)"
 }
 
 # Where a tool is built: its wrapper folder, unless a prepare_src_<tool> function
@@ -96,7 +106,7 @@ build_src_of() {
     "$fn" "$dir" || die "preparing the sources of $tool failed"
     echo "$dir"
   else
-    echo "$REPO/tools/$tool"
+    echo "$REPO/tools/$(wrapper_of "$tool")"
   fi
 }
 
@@ -114,7 +124,7 @@ build_tool() {
     local pinned
     pinned="$(wrapper_version "$tool" "$module")"
     [[ "$pinned" == "$version" ]] \
-      || die "tools/versions.env pins $tool $version but tools/$tool/go.mod requires $module@$pinned"
+      || die "tools/versions.env pins $tool $version but tools/$(wrapper_of "$tool")/go.mod requires $module@$pinned"
   fi
 
   # .complete is written only after the binaries passed their check.
@@ -283,6 +293,40 @@ verify_kwok() {
   done
 }
 
+verify_kube_node() {
+  local b out
+  for b in kubelet kube-proxy; do
+    out="$("$1/$b" --version 2>&1)" || { echo "$b --version failed: $out"; return 1; }
+    [[ "$out" == "Kubernetes $KUBERNETES_VERSION" ]] || { echo "$b --version printed '$out', want 'Kubernetes $KUBERNETES_VERSION'"; return 1; }
+  done
+  out="$("$1/kubectl" version --client 2>&1)" || { echo "kubectl version --client failed: $out"; return 1; }
+  grep -qF "Client Version: $KUBERNETES_VERSION" <<<"$out" || { echo "kubectl version --client printed '$out', want $KUBERNETES_VERSION"; return 1; }
+}
+
+verify_kube_router() {
+  local out
+  out="$("$1/kube-router" --version 2>&1)" || { echo "kube-router --version failed: $out"; return 1; }
+  grep -qF "$KUBE_ROUTER_VERSION" <<<"$out" || { echo "kube-router --version printed '$out', want $KUBE_ROUTER_VERSION"; return 1; }
+}
+
+verify_coredns() {
+  local out
+  out="$("$1/coredns" -version 2>&1)" || { echo "coredns -version failed: $out"; return 1; }
+  grep -qF "CoreDNS-${COREDNS_VERSION#v}" <<<"$out" || { echo "coredns -version printed '$out', want CoreDNS-${COREDNS_VERSION#v}"; return 1; }
+  # The plugins the local cluster's Corefile uses must be compiled in.
+  out="$("$1/coredns" -plugins 2>&1)" || { echo "coredns -plugins failed: $out"; return 1; }
+  local p
+  for p in kubernetes forward errors health ready cache loop reload; do
+    grep -qx "$p" <<<"$out" || { echo "coredns lacks the $p plugin"; return 1; }
+  done
+}
+
+verify_traefik() {
+  local out
+  out="$("$1/traefik" version 2>&1)" || { echo "traefik version failed: $out"; return 1; }
+  grep -qE "Version: +$TRAEFIK_VERSION" <<<"$out" || { echo "traefik version printed '$out', want $TRAEFIK_VERSION"; return 1; }
+}
+
 check_kubernetes_staging_pins() {
   # Every k8s.io staging module must be replaced by v0.<minor>.<patch> of the
   # pinned v1.<minor>.<patch>.
@@ -313,6 +357,32 @@ for tool in "${TOOLS[@]}"; do
         kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
         kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
         kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+      ;;
+    kube-node)
+      check_kubernetes_staging_pins
+      minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+      pkgv=k8s.io/component-base/version
+      build_tool kube-node "$KUBERNETES_VERSION" k8s.io/kubernetes \
+        "-s -w -X $pkgv.gitVersion=$KUBERNETES_VERSION -X $pkgv.gitMajor=1 -X $pkgv.gitMinor=$minor -X $pkgv.gitTreeState=clean" \
+        verify_kube_node \
+        kubelet=k8s.io/kubernetes/cmd/kubelet \
+        kube-proxy=k8s.io/kubernetes/cmd/kube-proxy \
+        kubectl=k8s.io/kubernetes/cmd/kubectl
+      ;;
+    kube-router)
+      build_tool kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2 \
+        "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+        verify_kube_router \
+        kube-router=github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+      ;;
+    coredns)
+      build_tool coredns "$COREDNS_VERSION" github.com/coredns/coredns "-s -w" verify_coredns \
+        coredns=github.com/coredns/coredns
+      ;;
+    traefik)
+      build_tool traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 \
+        "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" verify_traefik \
+        traefik=github.com/traefik/traefik/v3/cmd/traefik
       ;;
     etcd)
       build_tool etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "-s -w" verify_etcd \

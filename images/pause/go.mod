@@ -1,0 +1,3 @@
+module odoo-saas/images/pause
+
+go 1.26.0
