@@ -24,12 +24,15 @@ const BY_KIND: ReadonlyMap<OperationKind, string> = new Map([
 const PLATFORM_CODES: ReadonlySet<string> = new Set(["platform_unavailable", "platform_config_invalid", "update_failed"]);
 const PLATFORM_MESSAGE = "Our platform could not apply your request right now. Your data is safe; please try again later.";
 
+/** A create the runner refused because the name's data is kept (tenant-namespace.ts). */
+const TAKEN_MESSAGE = "This name is taken: data kept under it has not been removed. Choose another name.";
+
 /** The customer's words for a failed operation; the raw message is never part of it. */
 export function customerError(op: Pick<OperationRecord, "id" | "kind" | "error">): CustomerError {
   const code = op.error?.code ?? "failed";
-  const message = PLATFORM_CODES.has(code) ? PLATFORM_MESSAGE : (BY_KIND.get(op.kind) ?? PLATFORM_MESSAGE);
+  const message = code === "id_taken" ? TAKEN_MESSAGE : PLATFORM_CODES.has(code) ? PLATFORM_MESSAGE : (BY_KIND.get(op.kind) ?? PLATFORM_MESSAGE);
   return { code, message, reference: op.id };
 }
 
 /** Every text customerError can return (tests check that nothing else reaches a customer). */
-export const CUSTOMER_ERROR_MESSAGES: readonly string[] = [...new Set([...BY_KIND.values(), PLATFORM_MESSAGE])];
+export const CUSTOMER_ERROR_MESSAGES: readonly string[] = [...new Set([...BY_KIND.values(), PLATFORM_MESSAGE, TAKEN_MESSAGE])];

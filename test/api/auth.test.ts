@@ -36,7 +36,7 @@ describe("signup API authentication (real server, stand-in program)", function (
   it("accepts an ES256 token verified through the JWKS", async () => {
     const res = await list(await auth.sign({ sub, email: "alice@example.com" }));
     expect(res.status, res.text).to.equal(200);
-    expect(res.body).to.deep.equal({ tenants: [], limit: { used: 0, max: 3 } });
+    expect(res.body).to.deep.equal({ tenants: [], limit: { used: 0, max: 3, storage: { usedGb: 0, keptGb: 0, maxGb: 150 } } });
   });
 
   it("accepts an HS256 token verified with the legacy secret", async () => {

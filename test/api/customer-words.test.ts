@@ -63,6 +63,11 @@ describe("customer failure messages", () => {
     }
     expect(CUSTOMER_ERROR_MESSAGES.join(" ")).to.not.match(/operator has been notified|namespace|stack/);
   });
+
+  it("a create refused because the name's data is kept says the name is taken", () => {
+    expect(customerError({ id: "op_x", kind: "create", error: { code: "id_taken", message: "namespace tenant-x already exists outside this tenant's stack" } }).message)
+      .to.equal("This name is taken: data kept under it has not been removed. Choose another name.");
+  });
 });
 
 describe("customer progress", () => {

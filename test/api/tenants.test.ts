@@ -200,7 +200,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const missing = await h.request<ErrorBody>("GET", "/api/tenants/zulu", { token: bob });
       expect(theirs.status).to.equal(404);
       expect(theirs.body.error.code).to.equal(missing.body.error.code);
-      expect((await h.request("GET", "/api/tenants", { token: bob })).body).to.deep.equal({ tenants: [], limit: { used: 0, max: 2 } });
+      expect((await h.request("GET", "/api/tenants", { token: bob })).body).to.deep.equal({ tenants: [], limit: { used: 0, max: 2, storage: { usedGb: 0, keptGb: 0, maxGb: 150 } } });
       for (const [method, path] of [["GET", "/api/tenants/alpha/credentials"], ["POST", "/api/tenants/alpha/suspend"], ["DELETE", "/api/tenants/alpha"], ["GET", `/api/operations/${first.operation.id}`]] as const) {
         expect((await h.request(method, path, { token: bob })).status, `${method} ${path}`).to.equal(404);
       }
