@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { CommandError } from "@pulumi/pulumi/automation";
 import { endEngines, endOrphanedEngines, launchedCommand, OWNER_VAR, processStartTicks, runningEngines } from "../../automation/engine-command";
 import { repoRoot } from "../../automation/engine-env";
+import { processAlive } from "../../automation/process-alive";
 import { fakeCliRoot, type EngineRun } from "../support/fake-cli";
 import { taggedPids } from "../support/processes";
 
@@ -71,6 +72,16 @@ describe("engine launcher: one session per engine, ended with its owner", () => 
     await until(() => taggedPids(marker).length >= 5); // owner, launcher, CLI, two plugins (+ the watcher)
     owner.kill("SIGKILL");
     await until(() => taggedPids(marker).length === 0, 5_000);
+  });
+
+  it("a zombie (an engine killed with its launcher, not yet reaped) is not alive: its lock is stale", async () => {
+    // `sleep 0` exits at once and its parent (exec'd into `sleep 30`) never reaps it.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    const zombie = await new Promise<number>((resolve) => parent.stdout?.once("data", (c: Buffer) => resolve(Number(c.toString().trim()))));
+    await until(() => fs.readFileSync(`/proc/${zombie}/stat`, "utf8").includes(") Z "));
+    expect(processAlive(zombie)).to.equal(false);
+    expect(processAlive(parent.pid as number)).to.equal(true);
+    parent.kill("SIGKILL");
   });
 
   it("recovery ends marked processes whose owner is gone, and leaves those of a live owner", async () => {
