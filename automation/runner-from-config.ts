@@ -15,7 +15,8 @@ import { LOCK_CLASS } from "./records/schema";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { StackLocks } from "./stack-lock";
 import { migrateSelfServiceStack } from "./stack-migration";
-import { TenantStackRunner, tenantAfter } from "./tenant-stack-runner";
+import { TenantStackRunner } from "./tenant-stack-runner";
+import { tenantAfter } from "./tenant-stack-rules";
 
 export interface RunnerDeps {
   root: string;

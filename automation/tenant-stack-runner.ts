@@ -19,8 +19,7 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { CommandError, ConcurrentUpdateError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import type { TenantInput } from "../tenants/schema";
+import { CommandError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
 import { formatIssue, parseStackConfig } from "../tenants/validate";
 import { UpdateTracker } from "./engine-events";
 import type { Logger, Redactor } from "./log";
@@ -28,7 +27,7 @@ import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from ".
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
 import { endEngines, endOrphanedEngines, runningEngines } from "./engine-command";
 import { clearPendingOperations, isStaleLock, readLocks } from "./program-stack";
-import type { OperationKind, TenantRecord } from "./records/types";
+import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
 import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "./tenant-namespace";
 import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
@@ -42,43 +41,6 @@ export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "pro
   redactor: Redactor;
   /** One engine per stack; default: within this process only (no database). */
   locks?: StackLockProvider;
-}
-
-const FAILURE_CODE: ReadonlyMap<OperationKind, string> = new Map([
-  ["create", "provisioning_failed"], ["suspend", "suspend_failed"], ["resume", "resume_failed"], ["delete", "delete_failed"],
-]);
-
-/** Engine failures worth another attempt later: a lock, or the API server away for a moment. */
-const TRANSIENT = /currently locked|another update is currently in progress|connection refused|i\/o timeout|no such host|context deadline exceeded|tls handshake timeout|server is currently unable|etcdserver: request timed out|too many requests/i;
-
-export function isLockError(err: unknown): boolean {
-  return err instanceof ConcurrentUpdateError || (err instanceof Error && /currently locked|another update is currently in progress/i.test(err.message));
-}
-
-/** The tenant as the program's config lists it after `kind` applies (undefined: not deployed). */
-export function tenantAfter(tenant: Readonly<TenantRecord>, kind: OperationKind): TenantInput | undefined {
-  if (kind === "delete") return undefined;
-  return {
-    id: tenant.id,
-    adminEmail: tenant.adminEmail,
-    plan: tenant.plan,
-    odooVersion: tenant.odooVersion as TenantInput["odooVersion"],
-    suspended: kind === "suspend" ? true : kind === "resume" ? false : tenant.suspended,
-    ownerId: tenant.ownerId,
-  };
-}
-
-function tenantOutput(outputs: OutputMap, id: string): Record<string, unknown> | undefined {
-  const all: unknown = outputs.tenants?.value;
-  if (typeof all !== "object" || all === null || !Object.hasOwn(all, id)) return undefined;
-  const entry: unknown = (all as Record<string, unknown>)[id];
-  return typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>) : undefined;
-}
-
-function text(record: Record<string, unknown> | undefined, key: string): string | undefined {
-  if (!record || !Object.hasOwn(record, key)) return undefined;
-  const value = record[key];
-  return typeof value === "string" ? value : undefined;
 }
 
 /** How long a rollback waits for the namespace it deletes to be gone (a retry waits for the rest). */
@@ -320,13 +282,5 @@ export class TenantStackRunner implements OperationRunner {
     if (url === undefined || login === undefined || password === undefined) return undefined;
     this.options.redactor.add(password);
     return { url, login, password };
-  }
-
-  /** Purge: destroys what the tenant's stack still manages and removes the stack. */
-  async removeStack(tenantId: string): Promise<void> {
-    const stack = await this.stacks.stack(tenantId);
-    await stack.destroy({ message: `purge ${tenantId}` });
-    await stack.workspace.removeStack(stack.name);
-    this.stacks.forget(tenantId);
   }
 }

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { backendUrl, engineEnv } from "../../automation/engine-env";
 import type { TenantRecord } from "../../automation/records/types";
-import { isLockError, tenantAfter } from "../../automation/tenant-stack-runner";
+import { isLockError, tenantAfter } from "../../automation/tenant-stack-rules";
 import { tenantStackName } from "../../automation/tenant-stacks";
 import { selfServiceStackName } from "../../automation/stack-migration";
 import { descendants, rssOf, treeMemory } from "../../ops/process-rss";
