@@ -35,7 +35,7 @@ key_of() {   # key_of IMAGE -> 12 hex digits over everything that defines the im
   {
     echo "format $BUILD_FORMAT; base $BASE_RECIPE"
     cat "$REPO/images/oci-pack.py"
-    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     # What a recipe copies from outside its folder (e.g. the backup image's compiled CLI).
     # shellcheck source=/dev/null
     (source "$dir/recipe.sh"; if declare -F key_inputs >/dev/null; then key_inputs "$REPO"; fi)
