@@ -5,7 +5,7 @@
 #   scripts/build-images.sh [--force] [image ...]    build (default: all), print nothing else
 #   scripts/build-images.sh refs                     print NAME=REF lines of every image
 #   scripts/build-images.sh archive IMAGE            print the path of IMAGE's built archive
-#       images: pause postgres odoo-standin coredns traefik probe (recipes in images/<image>/recipe.sh)
+#       images: pause postgres odoo-standin coredns traefik probe backup (recipes in images/<image>/recipe.sh)
 #
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-images/<image>-<key>/image.tar, where <key>
 # is a content hash of the recipe folder images/<image>/, images/oci-pack.py, the base recipe
@@ -17,7 +17,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/odoo-saas-images"
-ALL_IMAGES=(pause postgres odoo-standin coredns traefik probe)
+ALL_IMAGES=(pause postgres odoo-standin coredns traefik probe backup)
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 SECURITY_MIRROR=http://deb.debian.org/debian-security
@@ -35,7 +35,10 @@ key_of() {   # key_of IMAGE -> 12 hex digits over everything that defines the im
   {
     echo "format $BUILD_FORMAT; base $BASE_RECIPE"
     cat "$REPO/images/oci-pack.py"
-    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    # What a recipe copies from outside its folder (e.g. the backup image's compiled CLI).
+    # shellcheck source=/dev/null
+    (source "$dir/recipe.sh"; if declare -F key_inputs >/dev/null; then key_inputs "$REPO"; fi)
   } | sha256sum | cut -c1-12
 }
 
@@ -160,7 +163,7 @@ IMAGES=()
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    pause|postgres|odoo-standin|coredns|traefik|probe) IMAGES+=("$arg") ;;
+    pause|postgres|odoo-standin|coredns|traefik|probe|backup) IMAGES+=("$arg") ;;
     -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (images: ${ALL_IMAGES[*]}; commands: refs, archive IMAGE)" ;;
   esac

@@ -22,7 +22,7 @@ RN_SERVICE_CIDR=10.96.0.0/16
 RN_DNS_IP=10.96.0.10
 RN_NODE=real-node-1
 RN_COMPONENTS=(containerd kubelet kube-proxy kube-router)
-RN_IMAGES=(pause postgres odoo-standin coredns traefik probe)
+RN_IMAGES=(pause postgres odoo-standin coredns traefik probe backup)
 RN_KERNEL_SYSCTLS=(vm/overcommit_memory:1 kernel/panic:10 kernel/panic_on_oops:1)
 
 rn_names() {   # names derived from the state dir, so two worktrees never share one

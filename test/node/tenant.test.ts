@@ -9,6 +9,7 @@
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import { deployStack } from "../../automation/deploy";
+import { startOnDemandBackup } from "../../backup/k8s";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { tenant, validConfig } from "../support/fixtures";
 import { image, podReady, realCluster, restrictedNamespace, runPython, waitFor } from "./real-cluster";
@@ -37,7 +38,7 @@ describe("real node: tenants deployed by the real engine", function () {
     const { kc, kubeconfig } = realCluster();
     const standin = { image: image("odoo-standin"), uid: 101, gid: 101 };
     // Two tenants: the isolation test (isolation.test.ts) probes between them afterwards.
-    const config = { ...validConfig([tenant({ id: "acme" }), tenant({ id: "globex" })]), images: { odoo: { "17.0": standin, "18.0": standin }, postgres: image("postgres") } };
+    const config = { ...validConfig([tenant({ id: "acme" }), tenant({ id: "globex" })]), images: { odoo: { "17.0": standin, "18.0": standin }, postgres: image("postgres"), backup: image("backup") } };
     const t0 = Date.now();
     const outcome = await deployStack({ stackName: "node", engine: tempEngine("node"), kubeconfig, kc, config: stackConfigMap(config) });
     expect(outcome.ok, outcome.ok ? "" : outcome.message).to.equal(true);
@@ -68,5 +69,18 @@ describe("real node: tenants deployed by the real engine", function () {
     }, 300_000);
     const second = await core.readNamespacedPodLog({ name: again.metadata!.name!, namespace: "tenant-acme", container: "init-database" });
     expect(second).to.contain("already initialised");
+  });
+
+  it("runs a backup Job from the tenant's CronJob in the locally built backup image: pg_dump through the tenant's policies, an archive on the backup volume", async () => {
+    const { kc } = realCluster();
+    const t0 = Date.now();
+    const result = await startOnDemandBackup(kc, "acme", { wait: true, timeoutMs: 240_000, pollMs: 2_000 });
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const pods = await core.listNamespacedPod({ namespace: "tenant-acme", labelSelector: `job-name=${result.jobName}` });
+    const log = pods.items[0] ? await core.readNamespacedPodLog({ name: pods.items[0].metadata!.name!, namespace: "tenant-acme" }) : "(no pod)";
+    expect(result.outcome, log).to.deep.equal({ succeeded: true });
+    console.log(`      (backup Job done in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    expect(result.backupName, log).to.match(/^acme-\d{8}T\d{6}Z-on-demand\.zip$/);
+    expect(pods.items[0]?.spec?.nodeName).to.equal("real-node-1");
   });
 });
