@@ -171,6 +171,8 @@ export async function openBackups(id) {
 
 export function resetBackups() {
   current = null;
+  $("backups-title").textContent = "Backups";
+  setText($("backups-limit"), "");
   stopPolling();
   $("backups-list").replaceChildren();
   setState("");
