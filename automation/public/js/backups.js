@@ -14,6 +14,8 @@ import { problemFrom, showProblem } from "./words.js";
 let deps = null;
 let current = null; // { id, requestedAt?, readable }
 let pollTimer = null;
+/** The error shown is the list's (a successful re-read clears it), not an action's. */
+let listError = false;
 
 const KIND = { scheduled: "Automatic", "on-demand": "On request" };
 
@@ -25,8 +27,9 @@ export function downloadUrl(id, name) {
   return `/api/tenants/${encodeURIComponent(id)}/backups/${encodeURIComponent(name)}/download`;
 }
 
-function showError(err) {
+function showError(err, fromList = false) {
   if (silent(err)) return;
+  listError = fromList;
   showProblem($("backups-error-text"), problemFrom(err));
   show($("backups-error"), true);
 }
@@ -97,13 +100,13 @@ export async function refreshBackups() {
     if (!current || current.id !== id) return;
     current.readable = false;
     blockButton($("backup-now"), $("backup-now-reason"), "Back up now is possible again once your backups can be read.");
-    showError(err);
+    showError(err, true);
     return;
   }
   if (!current || current.id !== id) return;
   const { backups, limit } = answer;
   current.readable = true;
-  clearError();
+  if (listError) clearError();
   syncKeyed($("backups-list"), backups, (b) => b.name, makeItem, updateItem);
   show($("backups-empty"), backups.length === 0);
   showLimit(limit);
@@ -171,6 +174,8 @@ export async function openBackups(id) {
 
 export function resetBackups() {
   current = null;
+  $("backups-title").textContent = "Backups";
+  setText($("backups-limit"), "");
   stopPolling();
   $("backups-list").replaceChildren();
   setState("");

@@ -51,6 +51,7 @@ export function resetDialogs() {
   for (const id of ["confirm-dialog", "credentials-dialog"]) if ($(id).open) $(id).close();
   for (const id of ["confirm-name", "confirm-name-again", "credentials-name", "credentials-url", "credentials-login", "credentials-password"]) $(id).textContent = "";
   $("credentials-url").removeAttribute("href");
+  delete $("credentials-dialog").dataset.tenant;
   $("confirm-input").value = "";
 }
 

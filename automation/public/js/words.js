@@ -69,7 +69,9 @@ export function problemOf(code, message, reference) {
   const ref = reference || (/\(reference ([A-Za-z0-9_-]+)\)/.exec(raw) || [])[1];
   if (code && SERVER_WORDED.has(code)) return { text: sentence(raw), reference: ref };
   const words = (code && (Object.hasOwn(API_WORDS, code) ? API_WORDS[code] : Object.hasOwn(UPLOAD_WORDS, code) ? UPLOAD_WORDS[code] : null)) || TRY_LATER;
-  return { text: words, detail: raw && raw !== words ? raw : undefined, reference: ref };
+  // An upload's reason is worth keeping for support; other texts only when there is a reference to quote.
+  const keep = raw && raw !== words && (ref || Object.hasOwn(UPLOAD_WORDS, code));
+  return { text: words, detail: keep ? raw : undefined, reference: ref };
 }
 
 /** For an error thrown by api(): its code and message. */
@@ -103,12 +105,14 @@ export function authWords(error) {
 
 /** Puts a problem into box: the words, and the exact detail behind the reference. */
 export function showProblem(box, problem) {
-  const parts = [problem.text];
+  const parts = [el("span", { className: "problem-text", text: problem.text })];
   // The exact text is kept where support can find it: behind the reference to quote.
-  if (problem.reference) {
+  if (problem.detail) {
     parts.push(" ", el("details", { className: "problem-detail" },
-      el("summary", { text: `Details for support (reference ${problem.reference})` }),
-      el("code", { text: problem.detail || problem.text })));
+      el("summary", { text: problem.reference ? `Details for support (reference ${problem.reference})` : "Details for support" }),
+      el("code", { text: problem.detail })));
+  } else if (problem.reference) {
+    parts.push(" ", el("span", { className: "reference", text: `Reference: ${problem.reference}.` }));
   }
   box.replaceChildren(...parts);
   box.hidden = !problem.text;
