@@ -76,6 +76,11 @@ export async function receiveUpload(req: http.IncomingMessage, dir: string, opti
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
+      // The client may have gone while the upload was admitted and checked: its close was emitted then.
+      if (req.destroyed && !req.complete) {
+        reject(new ApiError(400, "upload_broken", "the upload broke off before the whole file arrived; please try again"));
+        return;
+      }
       timer = setTimeout(() => {
         req.unpipe(limit);
         out.destroy();
