@@ -5,6 +5,8 @@
 # scripts of /docker-entrypoint-initdb.d only on an empty PGDATA; chmod 700 of PGDATA at every
 # start (an fsGroup makes it group-writable, and postgres refuses that); run as root it drops to
 # postgres (uid 999), run as 999 it skips the chown.
+# Its functions have the official names, so scripts that source it (as the platform's role
+# set-up does) work with either image.
 # Differences: POSTGRES_INITDB_ARGS is split on white space (never evaluated as shell text).
 set -Eeo pipefail
 
@@ -20,7 +22,7 @@ file_env() {   # file_env VAR [DEFAULT]: VAR from itself or from the file VAR_FI
   unset "$file_var"
 }
 
-setup_env() {
+docker_setup_env() {
   file_env POSTGRES_PASSWORD
   file_env POSTGRES_USER postgres
   file_env POSTGRES_DB "$POSTGRES_USER"
@@ -31,7 +33,7 @@ setup_env() {
   return 0
 }
 
-create_directories() {
+docker_create_db_directories() {
   mkdir -p "$PGDATA"
   chmod 00700 "$PGDATA" || :
   mkdir -p /var/run/postgresql || :
@@ -42,7 +44,7 @@ create_directories() {
   fi
 }
 
-verify_minimum_env() {
+docker_verify_minimum_env() {
   if [[ -z "$POSTGRES_PASSWORD" && "$POSTGRES_HOST_AUTH_METHOD" != trust ]]; then
     cat >&2 <<'MSG'
 Error: Database is uninitialized and superuser password is not specified.
@@ -53,26 +55,34 @@ MSG
   fi
 }
 
-init_database_dir() {
+docker_init_database_dir() {
   local args=()
   [[ -z "$POSTGRES_INITDB_ARGS" ]] || read -ra args <<<"$POSTGRES_INITDB_ARGS"
   initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") "${args[@]}"
 }
 
-setup_hba_conf() {
+pg_setup_hba_conf() {
   printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
 }
 
 psql_as_owner() { psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc "$@"; }
 
-temp_server_start() {
+# As the official image's: SQL as the owner, in POSTGRES_DB unless it is empty (callers that
+# source this file, such as the platform's role set-up, use it by this name).
+docker_process_sql() {
+  local runner=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc)
+  [[ -z "${POSTGRES_DB:-}" ]] || runner+=(--dbname "$POSTGRES_DB")
+  PGHOST='' PGHOSTADDR='' "${runner[@]}" "$@"
+}
+
+docker_temp_server_start() {
   # Sockets only, so nothing can connect before the scripts ran.
   PGUSER="$POSTGRES_USER" pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
 }
 
-temp_server_stop() { PGUSER="$POSTGRES_USER" pg_ctl -D "$PGDATA" -m fast -w stop; }
+docker_temp_server_stop() { PGUSER="$POSTGRES_USER" pg_ctl -D "$PGDATA" -m fast -w stop; }
 
-setup_db() {
+docker_setup_db() {
   local exists
   exists="$(psql_as_owner --dbname postgres --tuples-only --no-align --set db="$POSTGRES_DB" \
     <<<"SELECT 1 FROM pg_database WHERE datname = :'db';")"
@@ -82,7 +92,7 @@ setup_db() {
   fi
 }
 
-process_init_files() {
+docker_process_init_files() {
   local f
   for f in "$@"; do
     case "$f" in
@@ -95,25 +105,25 @@ process_init_files() {
   done
 }
 
-main() {
+_main() {
   if [[ "${1:-}" == -* ]]; then set -- postgres "$@"; fi
   if [[ "${1:-}" == postgres ]]; then
-    setup_env
-    create_directories
+    docker_setup_env
+    docker_create_db_directories
     if [[ "$(id -u)" == 0 ]]; then
       exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
     fi
     if [[ -z "$DATABASE_ALREADY_EXISTS" ]]; then
-      verify_minimum_env
-      init_database_dir
-      setup_hba_conf
+      docker_verify_minimum_env
+      docker_init_database_dir
+      pg_setup_hba_conf
       export PGPASSWORD="${PGPASSWORD:-$POSTGRES_PASSWORD}"
-      temp_server_start
-      setup_db
+      docker_temp_server_start
+      docker_setup_db
       shopt -s nullglob
-      process_init_files /docker-entrypoint-initdb.d/*
+      docker_process_init_files /docker-entrypoint-initdb.d/*
       shopt -u nullglob
-      temp_server_stop
+      docker_temp_server_stop
       unset PGPASSWORD
       echo 'PostgreSQL init process complete; ready for start up.'
     else
@@ -123,4 +133,6 @@ main() {
   exec "$@"
 }
 
-main "$@"
+# Sourced (as the official image allows), it only defines the functions above.
+_is_sourced() { [[ "${#FUNCNAME[@]}" -ge 2 && "${FUNCNAME[0]}" == _is_sourced && "${FUNCNAME[1]}" == source ]]; }
+if ! _is_sourced; then _main "$@"; fi
