@@ -77,14 +77,15 @@ interface LockInfo {
   timestamp: string | undefined;
 }
 
-function lockDir(engine: EngineLocation, stackName: string): string {
-  return path.join(engine.backendDir, ".pulumi", "locks", "organization", PROJECT_NAME, stackName);
+function lockDir(backend: string, stackName: string): string {
+  return path.join(backend, ".pulumi", "locks", "organization", PROJECT_NAME, stackName);
 }
 
 /** The file backend's locks of one stack; none can be read from an object store (see cancelLock). */
 export function readLocks(engine: EngineLocation, stackName: string): LockInfo[] {
-  if (localBackendDir(engine) === undefined) return [];
-  const dir = lockDir(engine, stackName);
+  const backend = localBackendDir(engine);
+  if (backend === undefined) return [];
+  const dir = lockDir(backend, stackName);
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => {
     const file = path.join(dir, f);
@@ -106,6 +107,34 @@ export function readLocks(engine: EngineLocation, stackName: string): LockInfo[]
   });
 }
 
+/**
+ * Removes a dead engine's lock file and what the file backend (gocloud's fileblob) keeps beside
+ * it, and repairs the stack's state files the kill may have broken: fileblob writes each
+ * object's `.attrs` sidecar in place (create, then write), so an engine killed between the two
+ * leaves an empty one, and every later read of the stack fails with "failed to load
+ * checkpoint: EOF". A missing sidecar reads as "no metadata", so a broken one is removed; the
+ * state file itself is replaced atomically (temp file, then rename) and needs nothing.
+ */
+export function removeStaleLock(engine: EngineLocation, stackName: string, lock: LockInfo, progress: (line: string) => void): void {
+  progress(`removing the lock of an engine that stopped mid-update (pid ${lock.pid ?? "?"}, ${lock.timestamp ?? "time unknown"})`);
+  fs.rmSync(lock.file, { force: true });
+  fs.rmSync(`${lock.file}.attrs`, { force: true });
+  const backend = localBackendDir(engine);
+  if (backend === undefined) return;
+  const stacks = path.join(backend, ".pulumi", "stacks", PROJECT_NAME);
+  if (!fs.existsSync(stacks)) return;
+  for (const name of fs.readdirSync(stacks)) {
+    if (!name.startsWith(`${stackName}.json`) || !name.endsWith(".attrs")) continue;
+    const file = path.join(stacks, name);
+    try {
+      JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch {
+      progress(`removing ${name}, a state sidecar the stopped engine left half-written`);
+      fs.rmSync(file, { force: true });
+    }
+  }
+}
+
 /** A lock is stale when the engine that took it ran on this host and has exited. */
 export function isStaleLock(lock: LockInfo, hostname = os.hostname(), alive = processAlive): boolean {
   return lock.pid !== undefined && lock.hostname === hostname && !alive(lock.pid);
@@ -121,10 +150,7 @@ export class StackLockedError extends Error {}
 export async function releaseStaleLocks(engine: EngineLocation, stackName: string, progress: (line: string) => void): Promise<void> {
   for (const lock of readLocks(engine, stackName)) {
     if (isStaleLock(lock)) {
-      progress(`removing the lock of an engine that stopped mid-update (pid ${lock.pid}, ${lock.timestamp ?? "time unknown"})`);
-      fs.rmSync(lock.file, { force: true });
-      // The file backend keeps each object's metadata in a sidecar.
-      fs.rmSync(`${lock.file}.attrs`, { force: true });
+      removeStaleLock(engine, stackName, lock, progress);
     } else {
       throw new StackLockedError(`stack "${stackName}" is being updated by another engine (pid ${lock.pid ?? "?"} on ${lock.hostname ?? "?"} since ${lock.timestamp ?? "?"}); wait for it, or run \`pulumi cancel\` if it is gone`);
     }

@@ -17,7 +17,6 @@
  * - Every update refreshes from the cluster first: objects deleted by hand, or a recreated
  *   cluster, are found and made again.
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import { CommandError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
 import { formatIssue, parseStackConfig } from "../tenants/validate";
@@ -26,7 +25,7 @@ import type { Logger, Redactor } from "./log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "./operation-runner";
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
 import { endEngines, endOrphanedEngines, runningEngines } from "./engine-command";
-import { clearPendingOperations, isStaleLock, readLocks } from "./program-stack";
+import { clearPendingOperations, isStaleLock, readLocks, removeStaleLock } from "./program-stack";
 import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
 import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "./tenant-namespace";
 import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
@@ -216,9 +215,7 @@ export class TenantStackRunner implements OperationRunner {
     const locks = readLocks(this.stacks.engine, stack.name);
     for (const lock of locks) {
       if (isStaleLock(lock)) {
-        this.options.log.log("warn", "removing the lock of an engine that stopped mid-update", { stack: stack.name, pid: String(lock.pid) });
-        fs.rmSync(lock.file, { force: true });
-        fs.rmSync(`${lock.file}.attrs`, { force: true });
+        removeStaleLock(this.stacks.engine, stack.name, lock, (line) => this.options.log.log("warn", line, { stack: stack.name }));
       } else if (lock.hostname !== undefined && lock.hostname === os.hostname()) {
         this.options.log.log("warn", "the tenant stack is still locked by a running engine on this host; retrying later", { stack: stack.name, pid: String(lock.pid) });
         return false;
@@ -238,11 +235,7 @@ export class TenantStackRunner implements OperationRunner {
     const ended = endOrphanedEngines();
     if (ended.length > 0) log(`ended engine processes whose server stopped (pids ${ended.join(", ")})`);
     for (const lock of readLocks(this.stacks.engine, stack.name)) {
-      if (isStaleLock(lock)) {
-        log(`removing the lock of an engine that stopped mid-update (pid ${lock.pid ?? "?"})`);
-        fs.rmSync(lock.file, { force: true });
-        fs.rmSync(`${lock.file}.attrs`, { force: true });
-      }
+      if (isStaleLock(lock)) removeStaleLock(this.stacks.engine, stack.name, lock, log);
     }
     await clearPendingOperations(stack, log).catch(async (err: Error) => {
       if (!isLockError(err) || !(await this.unlock(stack))) throw err;

@@ -11,7 +11,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { formatChangeTable, hasChanges, PLATFORM, summarizeChanges } from "../../automation/change-summary";
 import { engineEnv } from "../../automation/engine-env";
 import { choosePluginSource, installedKey, planPlugins, type PluginFacts } from "../../automation/plugins";
-import { isStaleLock } from "../../automation/program-stack";
+import { isStaleLock, readLocks, removeStaleLock } from "../../automation/program-stack";
 
 function fakeRoot(): { root: string; home: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-plugins-"));
@@ -88,6 +88,33 @@ describe("stale stack locks", () => {
     expect(isStaleLock(lock, "here", () => true)).to.equal(false);
     expect(isStaleLock(lock, "elsewhere", () => false)).to.equal(false);
     expect(isStaleLock({ ...lock, pid: undefined }, "here", () => false)).to.equal(false);
+  });
+});
+
+describe("a dead engine's lock removed", () => {
+  it("takes the lock and its sidecar, and the state's half-written sidecars, and keeps the state and whole sidecars", () => {
+    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "stale-lock-"));
+    try {
+      const locks = path.join(backend, ".pulumi", "locks", "organization", "odoo-saas", "dev");
+      const stacks = path.join(backend, ".pulumi", "stacks", "odoo-saas");
+      fs.mkdirSync(locks, { recursive: true });
+      fs.mkdirSync(stacks, { recursive: true });
+      fs.writeFileSync(path.join(locks, "a.json"), JSON.stringify({ pid: 4_000_000, hostname: os.hostname(), timestamp: "t" }));
+      fs.writeFileSync(path.join(locks, "a.json.attrs"), "{}");
+      fs.writeFileSync(path.join(stacks, "dev.json"), "{\"version\": 3}");
+      fs.writeFileSync(path.join(stacks, "dev.json.attrs"), ""); // killed between create and write
+      fs.writeFileSync(path.join(stacks, "dev.json.bak.attrs"), "{\"user.content_type\": \"application/octet-stream\"}");
+      fs.writeFileSync(path.join(stacks, "devx.json.attrs"), ""); // another stack: not ours to touch
+      const [lock] = readLocks({ backendDir: backend, pulumiHome: backend }, "dev");
+      expect(lock?.pid).to.equal(4_000_000);
+      const lines: string[] = [];
+      removeStaleLock({ backendDir: backend, pulumiHome: backend }, "dev", lock!, (line) => lines.push(line));
+      expect(fs.readdirSync(locks)).to.deep.equal([]);
+      expect(fs.readdirSync(stacks).sort()).to.deep.equal(["dev.json", "dev.json.bak.attrs", "devx.json.attrs"]);
+      expect(lines.join("\n")).to.match(/removing dev\.json\.attrs, a state sidecar/);
+    } finally {
+      fs.rmSync(backend, { recursive: true, force: true });
+    }
   });
 });
 
