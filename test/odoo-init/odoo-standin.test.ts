@@ -15,11 +15,14 @@ import { repoRoot } from "../../automation/engine-env";
 import { renderOdooConf } from "../../components/specs/odoo-conf";
 import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
 import { argsFor } from "../support/tenant-args";
+import { runRoleSetup, tenantRoleSettings } from "../support/role-setup";
+import { tenantNames } from "../../components/naming";
 
 const PYTHON = "/usr/bin/python3";
 const INIT = path.join(repoRoot(), "components", "odoo-init", "init_tenant.py");
 const STANDIN = path.join(repoRoot(), "images", "odoo-standin", "odoo");
 const ADMIN_PASSWORD = "Gen3ratedAdminPassw0rdXYZ";
+const DB_PASSWORD = "dbpass-1234567890";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,15 +44,19 @@ describe("Odoo stand-in program (real PostgreSQL, the platform's init script)", 
   let server: ChildProcess | undefined;
 
   before(async () => {
-    pg = await startPostgres();
+    // As a tenant's PostgreSQL: bootstrap superuser `odoo`, Odoo connecting as the application role.
+    pg = await startPostgres({ superuser: tenantNames("acme").dbSuperuser });
   });
   after(async () => pg?.stop());
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-standin-"));
-    pg.sql("postgres", "DROP DATABASE IF EXISTS acme; DROP ROLE IF EXISTS odoo; CREATE ROLE odoo LOGIN PASSWORD 'dbpass-123'; CREATE DATABASE acme OWNER odoo;");
+    // The tenant's database and roles, as the pod's role set-up leaves them.
+    pg.sql("postgres", "DROP DATABASE IF EXISTS acme; DROP ROLE IF EXISTS odoo_app; CREATE DATABASE acme;");
+    const setup = runRoleSetup(pg, tenantRoleSettings("acme", DB_PASSWORD));
+    expect(setup.status, setup.stderr).to.equal(0);
     port = await freePort();
-    const conf = renderOdooConf(argsFor({ id: "acme" }), { dbPassword: "dbpass-123", masterPassword: "master-xyz" })
+    const conf = renderOdooConf(argsFor({ id: "acme" }), { dbPassword: DB_PASSWORD, masterPassword: "master-xyz" })
       .replace("db_host = acme-postgres", `db_host = ${pg.env.PGHOST}`)
       .replace("db_port = 5432", `db_port = ${pg.env.PGPORT}`)
       .replace("data_dir = /var/lib/odoo", `data_dir = ${dir}/data`)
@@ -111,7 +118,7 @@ describe("Odoo stand-in program (real PostgreSQL, the platform's init script)", 
     expect(pg.sql("acme", "SELECT value FROM ir_config_parameter WHERE key = 'odoo_saas.admin_initialised'").trim()).to.equal("1");
     const stored = pg.sql("acme", "SELECT store_fname FROM ir_attachment").trim();
     expect(fs.existsSync(path.join(dir, "data", "filestore", "acme", stored)), stored).to.equal(true);
-    for (const secret of [ADMIN_PASSWORD, "dbpass-123", "master-xyz"]) expect(out).to.not.contain(secret);
+    for (const secret of [ADMIN_PASSWORD, DB_PASSWORD, "master-xyz"]) expect(out).to.not.contain(secret);
   });
 
   it("does not initialise twice: the next start changes nothing", () => {
