@@ -4,6 +4,7 @@ import { BackupManifest, majorVersionOf, ARCHIVE_FORMAT, versionInfoOf } from ".
 import { writeBackupArchive } from "./archive/write-archive";
 import { readDatabaseInfo } from "./pg/database-info";
 import { pgDumpStream } from "./pg/pg-dump-stream";
+import { waitForServer } from "./pg/psql";
 import { formatBytes, LogFn, silentLog } from "./progress";
 import { BackupStore } from "./store/backup-store";
 
@@ -19,6 +20,7 @@ export interface BackupResult {
 export async function runBackup(settings: BackupSettings, store: BackupStore, options: { now?: Date; log?: LogFn } = {}): Promise<BackupResult> {
   const log = options.log ?? silentLog;
   const now = options.now ?? new Date();
+  await waitForServer(settings.pg, { log });
   // Read first: it proves the database is reachable before anything is written to the store.
   const info = await readDatabaseInfo(settings.pg);
   const name = formatBackupName(settings.tenant, now, settings.kind);

@@ -63,3 +63,28 @@ export async function loadSqlStream(conn: PgConnection, database: string, sql: R
   await feeding;
   if (sourceError) throw sourceError;
 }
+
+/** libpq's words for a server that is not there yet (restarting, or its Service has no ready endpoint). */
+const NOT_YET_THERE = /connection refused|could not connect|the database system is (starting up|shutting down|in recovery mode)|timeout expired|no route to host|could not translate host name/i;
+
+/**
+ * Waits until PostgreSQL answers, for at most `timeoutMs`: a backup or restore Job may start
+ * while the tenant's PostgreSQL restarts (its Service then refuses connections), and should wait
+ * for it rather than fail. Any other error (a wrong password, a missing database) fails at once.
+ */
+export async function waitForServer(conn: PgConnection, options: { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  let told = false;
+  for (;;) {
+    try {
+      await runPsqlScript(conn, conn.maintenanceDatabase, "SELECT 1");
+      return;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!NOT_YET_THERE.test(message) || Date.now() >= deadline) throw err;
+      if (!told) options.log?.(`waiting for PostgreSQL at ${conn.host}:${conn.port} to accept connections`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}

@@ -14,7 +14,7 @@ import { assertSafeObjectName, formatCompactUtc, parseBackupName } from "../back
 import { RestoreConfig } from "../config";
 import { openVerifiedArchive, VerifiedArchive } from "../archive/read-archive";
 import { createDatabase, databaseExists, dropDatabase, fitDatabaseName, swapDatabases } from "../pg/database-admin";
-import { loadSqlStream } from "../pg/psql";
+import { loadSqlStream, waitForServer } from "../pg/psql";
 import { LogFn, ProgressCounter, silentLog } from "../progress";
 import { BackupNotFoundError, BackupStore } from "../store/backup-store";
 import { extractFilestore } from "./extract-filestore";
@@ -87,6 +87,7 @@ export async function restoreBackup(
 
   // 1. Prove the archive whole before touching anything.
   const archiveFile = await localArchive(store, name, settings.workDir ?? parentDir, stamp, log);
+  await waitForServer(settings.pg, { log });
   let archive: VerifiedArchive | undefined;
   let scratchDbCreated = false;
   let scratchDirOurs = false;

@@ -6,11 +6,13 @@
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import { postgresService, postgresStatefulSet } from "../../components/specs/postgres";
+import { roleSetupSources } from "../../components/specs/postgres-roles";
 import { tenantNames } from "../../components/naming";
 import { argsFor } from "../support/tenant-args";
 import { image, podReady, realCluster, restrictedNamespace, runPython, waitFor } from "./real-cluster";
 
 const DB_PASSWORD = "node-suite-db-password";
+const SUPERUSER_PASSWORD = "node-suite-superuser-password";
 // Connects through the Service, retrying while its endpoints follow a new pod (kube-proxy answers
 // "connection refused" for a Service with no ready endpoint until it has the new one).
 const PSQL = `
@@ -18,7 +20,7 @@ import os, time, psycopg2
 deadline = time.time() + 60
 while True:
     try:
-        conn = psycopg2.connect(host=os.environ["DB_HOST"], dbname="pgnode", user="odoo", password=os.environ["DB_PASSWORD"], connect_timeout=5)
+        conn = psycopg2.connect(host=os.environ["DB_HOST"], dbname="pgnode", user=os.environ["DB_USER"], password=os.environ["DB_PASSWORD"], connect_timeout=5)
         break
     except psycopg2.OperationalError:
         if time.time() > deadline:
@@ -57,7 +59,10 @@ describe("real node: pods that run", function () {
     const ns = names.namespace;
     await restrictedNamespace(ns);
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: names.postgresServiceAccount } } });
-    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: names.dbSecret }, stringData: { password: DB_PASSWORD } } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: names.dbSecret }, stringData: { username: names.dbUser, password: DB_PASSWORD } } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: names.dbSuperuserSecret }, stringData: { username: names.dbSuperuser, password: SUPERUSER_PASSWORD } } });
+    // The role set-up the pod's init container runs (the same files the component ships).
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: names.postgresSetup }, data: roleSetupSources() } });
     // The spec functions return plain objects in the API's own shape (no Pulumi Outputs inside).
     const service = postgresService(args);
     await core.createNamespacedService({ namespace: ns, body: { apiVersion: "v1", kind: "Service", ...service } as unknown as k8s.V1Service });
@@ -70,7 +75,9 @@ describe("real node: pods that run", function () {
     const claim = await core.readNamespacedPersistentVolumeClaim({ name: `data-${names.postgres}-0`, namespace: ns });
     expect(claim.spec?.volumeName).to.match(/^local-pv-real-node-1-/);
 
-    const env = { DB_HOST: `${names.postgres}.${ns}.svc.cluster.local`, DB_PASSWORD };
+    const setupLog = await core.readNamespacedPodLog({ name: first.metadata!.name!, namespace: ns, container: "setup-roles" });
+    expect(setupLog).to.contain(`application role ${names.dbUser}`);
+    const env = { DB_HOST: `${names.postgres}.${ns}.svc.cluster.local`, DB_USER: names.dbUser, DB_PASSWORD };
     const write = await runPython(ns, "write", PSQL, { env: { ...env, SQL: "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives'); SELECT count(*) FROM kept" }, labels: { "odoo-saas.io/db-client": "true" } });
     expect(write.phase, write.log).to.equal("Succeeded");
     expect(write.log).to.contain("RESULT 1");
