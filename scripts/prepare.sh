@@ -51,4 +51,9 @@ bash scripts/build-tools.sh
 
 step "TypeScript build"
 npx tsc -p tsconfig.json
+
+# --- the local cluster's real node: containerd & co, kubelet, kube-router, CoreDNS, Traefik, and
+# the images (after the build: the backup image carries the compiled backup CLI)
+step "real node (scripts/prepare-real-node.sh)"
+bash scripts/prepare-real-node.sh
 echo "prepared."

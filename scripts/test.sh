@@ -18,6 +18,7 @@ SUITES=(
   "engine:test/mocharc.engine.json"
   "integration:test/mocharc.integration.json"
   "cluster:test/mocharc.cluster.json"
+  "node:test/mocharc.node.json"
   "backup:test/mocharc.backup.json"
   "init:test/mocharc.init.json"
   "queue:test/mocharc.queue.json"
