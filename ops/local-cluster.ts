@@ -59,6 +59,7 @@ export function startLocalCluster(nodes = 3, pvsPerNode = 30, options: RealNodeO
     execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
   } catch (err) {
     try { execFileSync(script, ["down"], { env, stdio: "inherit" }); } catch { /* report the first error */ }
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     throw err;
   }
   const kubeconfig = path.join(dir, "kubeconfig");
@@ -67,6 +68,10 @@ export function startLocalCluster(nodes = 3, pvsPerNode = 30, options: RealNodeO
     kubeconfig,
     kc: loadKubeConfig(kubeconfig),
     images: readImages(dir),
-    down: () => execFileSync(script, ["down"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 }),
+    down: () => {
+      execFileSync(script, ["down"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 });
+      // The script removes its state folder; the private temp folder around it is ours.
+      fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    },
   };
 }
