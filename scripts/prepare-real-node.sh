@@ -11,18 +11,9 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 APT_PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack debootstrap util-linux iproute2)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  step "apt-get install ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  step "Debian packages present (${APT_PACKAGES[*]})"
-fi
+# shellcheck source=debian-packages.sh
+source scripts/debian-packages.sh
+ensure_debian_packages "${APT_PACKAGES[@]}"
 
 step "Go-built tools of the real node"
 bash scripts/build-tools.sh real-node

@@ -11,18 +11,9 @@ step() { printf '\n==> %s\n' "$*"; }
 # postgresql: backup/restore round trips; openssl+curl: local cluster certificates and
 # health checks, jq for its API calls; chromium: the signup page's browser tests; python3-venv: moto (S3) for tests; python3-psycopg2: the Odoo init script's tests.
 APT_PACKAGES=(postgresql postgresql-client openssl curl jq ca-certificates chromium python3-venv python3-psycopg2)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  step "apt-get install ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  step "Debian packages present (${APT_PACKAGES[*]})"
-fi
+# shellcheck source=debian-packages.sh
+source scripts/debian-packages.sh
+ensure_debian_packages "${APT_PACKAGES[@]}"
 
 # --- npm packages ----------------------------------------------------------------------
 # --ignore-scripts: @pulumi/kubernetes' install hook would try to download its plugin.

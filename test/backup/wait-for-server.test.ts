@@ -3,22 +3,12 @@
  * a ready endpoint) instead of failing on the first refused connection; any other error is
  * not waited out. Against a real PostgreSQL and a closed port.
  */
-import * as net from "node:net";
 import { expect } from "chai";
 import type { PgConnection } from "../../backup/config";
 import { waitForServer } from "../../backup/pg/psql";
 import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { freePort } from "../../ops/free-port";
 
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("waiting for PostgreSQL before a backup or restore", function () {
   this.timeout(60_000);
@@ -39,7 +29,7 @@ describe("waiting for PostgreSQL before a backup or restore", function () {
   it("keeps trying while connections are refused, then gives up with libpq's reason", async () => {
     const lines: string[] = [];
     const t0 = Date.now();
-    const err = await waitForServer({ ...conn, host: "127.0.0.1", port: await closedPort() }, { timeoutMs: 2_500, log: (l) => lines.push(l) }).then(() => undefined, (e: Error) => e);
+    const err = await waitForServer({ ...conn, host: "127.0.0.1", port: await freePort() }, { timeoutMs: 2_500, log: (l) => lines.push(l) }).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.match(/connection refused/i);
     expect(Date.now() - t0).to.be.at.least(2_500);
     expect(lines).to.have.length(1);

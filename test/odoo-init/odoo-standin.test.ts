@@ -7,7 +7,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
@@ -17,6 +16,7 @@ import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
 import { argsFor } from "../support/tenant-args";
 import { runRoleSetup, tenantRoleSettings } from "../support/role-setup";
 import { tenantNames } from "../../components/naming";
+import { freePort } from "../../ops/free-port";
 
 const PYTHON = "/usr/bin/python3";
 const INIT = path.join(repoRoot(), "components", "odoo-init", "init_tenant.py");
@@ -24,16 +24,6 @@ const STANDIN = path.join(repoRoot(), "images", "odoo-standin", "odoo");
 const ADMIN_PASSWORD = "Gen3ratedAdminPassw0rdXYZ";
 const DB_PASSWORD = "dbpass-1234567890";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("Odoo stand-in program (real PostgreSQL, the platform's init script)", function () {
   this.timeout(120_000);

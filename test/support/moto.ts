@@ -4,9 +4,9 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "../../ops/free-port";
 
 export const MOTO_VENV = path.join(os.homedir(), ".cache", "odoo-saas", "moto-venv");
 const MOTO_REQUIREMENT = "moto[server]>=5,<6";
@@ -48,16 +48,6 @@ export function findOrInstallMotoServer(): string {
   return venvServer;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function ping(url: string): Promise<boolean> {
   return new Promise((resolve) => {
