@@ -41,8 +41,3 @@ export function isNotFound(err: unknown): boolean {
 export function toWire<T>(object: unknown, type: string): T {
   return ObjectSerializer.serialize(object, type, "") as T;
 }
-
-/** The inverse of toWire: a wire-form object as the client's model (`from` -> `_from`). */
-export function fromWire<T>(object: unknown, type: string): T {
-  return ObjectSerializer.deserialize(object, type, "") as T;
-}

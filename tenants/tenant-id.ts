@@ -35,10 +35,6 @@ export function tenantIdProblem(id: string): string | undefined {
   return undefined;
 }
 
-export function isTenantId(value: string): boolean {
-  return tenantIdProblem(value) === undefined;
-}
-
 /** Returns `value` when it is a tenant id; otherwise throws an error naming `what` (a variable or argument). */
 export function assertTenantId(value: string, what = "tenant id"): string {
   const problem = tenantIdProblem(value);

@@ -72,7 +72,3 @@ export interface BackupRequestRecord {
 export function newOperationId(): string {
   return `op_${crypto.randomBytes(12).toString("base64url")}`;
 }
-
-export function isFinished(status: OperationStatus): boolean {
-  return status === "succeeded" || status === "failed";
-}
