@@ -21,7 +21,9 @@ import { openStore } from "../backup/store/open-store";
 import { S3BackupStore } from "../backup/store/s3-store";
 import { tenantIdsInState } from "../automation/program-stack";
 import { RecordsStore } from "../automation/records/records-store";
+import { StackLocks } from "../automation/stack-lock";
 import { TenantStacks } from "../automation/tenant-stacks";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { tenantNames } from "../components/naming";
 import { tenantNamespaces } from "../ops/cluster-view";
 import { isNotFound, loadKubeConfig } from "../ops/kube";
@@ -97,6 +99,23 @@ async function main(argv: string[]): Promise<void> {
   }
   const stacks = new TenantStacks({ opsStackName: stack });
   const own = await stacks.find(id);
+  const databaseUrl = process.env.DATABASE_URL;
+  // One engine per stack: no server may run an operation on the tenant's stack while purge
+  // checks and removes it (the same PostgreSQL lock the signup server's runs hold).
+  const lease = own && databaseUrl !== undefined && databaseUrl !== ""
+    ? await new StackLocks({ connectionString: databaseUrl }).tryAcquire(own.name, (reason) => stop(`the lock of stack ${own.name} was lost (${reason}); run purge again to finish`))
+    : undefined;
+  if (own && databaseUrl !== undefined && databaseUrl !== "" && lease === undefined) {
+    stop(`refusing: an engine is running on stack ${own.name} (an operation of the signup server); run purge again once it has finished; nothing was removed`);
+  }
+  try {
+    await purge(id, parsed.config.backup.store, own, databaseUrl);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function purge(id: string, store: BackupStore, own: Stack | undefined, databaseUrl: string | undefined): Promise<void> {
   if (own && (await tenantIdsInState(own)).has(id)) {
     stop(`refusing: tenant "${id}" is still deployed by its stack ${own.name}; delete it first (DELETE /api/tenants/${id})`);
   }
@@ -109,17 +128,16 @@ async function main(argv: string[]): Promise<void> {
     const deployments = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace });
     if (deployments.items.length > 0) stop(`refusing: ${namespace} still runs workloads; the tenant is not retired`);
   }
-  const databaseUrl = process.env.DATABASE_URL;
   const records = databaseUrl !== undefined && databaseUrl !== "" ? await RecordsStore.open(databaseUrl) : undefined;
   try {
     const recorded = await records?.tenant(id);
     // A signup being created, or a live instance: its backups are not a purged tenant's.
     if (recorded?.state === "pending" || recorded?.state === "active") stop(`refusing: tenant "${id}" is ${recorded.state} in the signup records; delete it first (DELETE /api/tenants/${id})`);
-    if (labelled === undefined && own === undefined && recorded === undefined && parsed.config.backup.store.type !== "s3") {
+    if (labelled === undefined && own === undefined && recorded === undefined && store.type !== "s3") {
       stop(`nothing to purge: no namespace, stack or record of tenant "${id}"`);
     }
     // 1. Backups, while everything else still holds the id.
-    await purgeBackups(parsed.config.backup.store, id);
+    await purgeBackups(store, id);
     // 2. The namespace with every volume (the PVC store's backups too), until it is gone.
     if (labelled !== undefined) {
       await deleteNamespace(core, namespace);

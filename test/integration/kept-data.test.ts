@@ -38,6 +38,7 @@ import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { validConfig } from "../support/fixtures";
 import { startMoto, type MotoServer } from "../support/moto";
+import { StackLocks } from "../../automation/stack-lock";
 
 const OPS = "dev";
 const BUCKET = "kept-backups";
@@ -218,6 +219,16 @@ describe("kept data: signup, retries and purge on a local control plane", functi
     s3.destroy();
     expectOk(await runner.run(run("delete", first)));
     await setState(id, "retired");
+
+    // While a server's engine holds the tenant stack's lock, purge touches nothing.
+    const lease = await new StackLocks({ connectionString: `postgres://${pg.env.PGUSER}:${encodeURIComponent(pg.env.PGPASSWORD)}@${pg.env.PGHOST}:${pg.env.PGPORT}/kept` })
+      .tryAcquire(`${OPS}-tenant-${id}`, () => undefined);
+    if (!lease) return expect.fail("the stack's lock could not be taken");
+    const locked = purge(id);
+    await lease.release();
+    expect(locked.status, locked.stderr).to.equal(1);
+    expect(locked.stderr).to.include(`an engine is running on stack ${OPS}-tenant-${id}`);
+    expect(await namespaceGone(tenantNames(id).namespace)).to.equal(false);
 
     const done = purge(id);
     expect(done.status, done.stderr).to.equal(0);
