@@ -108,17 +108,14 @@ export function readLocks(engine: EngineLocation, stackName: string): LockInfo[]
 }
 
 /**
- * Removes a dead engine's lock file and what the file backend (gocloud's fileblob) keeps beside
- * it, and repairs the stack's state files the kill may have broken: fileblob writes each
- * object's `.attrs` sidecar in place (create, then write), so an engine killed between the two
- * leaves an empty one, and every later read of the stack fails with "failed to load
- * checkpoint: EOF". A missing sidecar reads as "no metadata", so a broken one is removed; the
- * state file itself is replaced atomically (temp file, then rename) and needs nothing.
+ * Repairs the stack's state files that a killed engine may have broken: the file backend
+ * (gocloud's fileblob) writes each object's `.attrs` sidecar in place (create, then write), so an
+ * engine killed between the two leaves an empty one, and every later read of the stack fails
+ * with "failed to load checkpoint: EOF". A missing sidecar reads as "no metadata", so a broken
+ * one is removed; the state file itself is replaced atomically (temp file, then rename). Safe at
+ * any time: removing a sidecar never loses state.
  */
-export function removeStaleLock(engine: EngineLocation, stackName: string, lock: LockInfo, progress: (line: string) => void): void {
-  progress(`removing the lock of an engine that stopped mid-update (pid ${lock.pid ?? "?"}, ${lock.timestamp ?? "time unknown"})`);
-  fs.rmSync(lock.file, { force: true });
-  fs.rmSync(`${lock.file}.attrs`, { force: true });
+export function repairStateSidecars(engine: EngineLocation, stackName: string, progress: (line: string) => void): void {
   const backend = localBackendDir(engine);
   if (backend === undefined) return;
   const stacks = path.join(backend, ".pulumi", "stacks", PROJECT_NAME);
@@ -129,10 +126,18 @@ export function removeStaleLock(engine: EngineLocation, stackName: string, lock:
     try {
       JSON.parse(fs.readFileSync(file, "utf8"));
     } catch {
-      progress(`removing ${name}, a state sidecar the stopped engine left half-written`);
+      progress(`removing ${name}, a state sidecar a stopped engine left half-written`);
       fs.rmSync(file, { force: true });
     }
   }
+}
+
+/** Removes a dead engine's lock file (and its sidecar), then repairs what the kill may have broken. */
+export function removeStaleLock(engine: EngineLocation, stackName: string, lock: LockInfo, progress: (line: string) => void): void {
+  progress(`removing the lock of an engine that stopped mid-update (pid ${lock.pid ?? "?"}, ${lock.timestamp ?? "time unknown"})`);
+  fs.rmSync(lock.file, { force: true });
+  fs.rmSync(`${lock.file}.attrs`, { force: true });
+  repairStateSidecars(engine, stackName, progress);
 }
 
 /** A lock is stale when the engine that took it ran on this host and has exited. */
@@ -148,6 +153,8 @@ export class StackLockedError extends Error {}
  * error that says who holds it.
  */
 export async function releaseStaleLocks(engine: EngineLocation, stackName: string, progress: (line: string) => void): Promise<void> {
+  // An engine ended by a signal may have let go of its lock and still left a sidecar half-written.
+  repairStateSidecars(engine, stackName, progress);
   for (const lock of readLocks(engine, stackName)) {
     if (isStaleLock(lock)) {
       removeStaleLock(engine, stackName, lock, progress);

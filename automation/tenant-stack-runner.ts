@@ -25,7 +25,7 @@ import type { Logger, Redactor } from "./log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "./operation-runner";
 import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
 import { endEngines, endOrphanedEngines, runningEngines } from "./engine-command";
-import { clearPendingOperations, isStaleLock, readLocks, removeStaleLock } from "./program-stack";
+import { clearPendingOperations, isStaleLock, readLocks, removeStaleLock, repairStateSidecars } from "./program-stack";
 import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
 import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "./tenant-namespace";
 import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
@@ -234,6 +234,7 @@ export class TenantStackRunner implements OperationRunner {
     const log = (line: string): void => this.options.log.log("warn", line, { tenant: tenantId });
     const ended = endOrphanedEngines();
     if (ended.length > 0) log(`ended engine processes whose server stopped (pids ${ended.join(", ")})`);
+    repairStateSidecars(this.stacks.engine, stack.name, log);
     for (const lock of readLocks(this.stacks.engine, stack.name)) {
       if (isStaleLock(lock)) removeStaleLock(this.stacks.engine, stack.name, lock, log);
     }
