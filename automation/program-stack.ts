@@ -115,10 +115,10 @@ export function readLocks(engine: EngineLocation, stackName: string): LockInfo[]
  * one is removed; the state file itself is replaced atomically (temp file, then rename). Safe at
  * any time: removing a sidecar never loses state.
  */
-export function repairStateSidecars(engine: EngineLocation, stackName: string, progress: (line: string) => void): void {
+export function repairStateSidecars(engine: EngineLocation, stackName: string, progress: (line: string) => void, project = PROJECT_NAME): void {
   const backend = localBackendDir(engine);
   if (backend === undefined) return;
-  const stacks = path.join(backend, ".pulumi", "stacks", PROJECT_NAME);
+  const stacks = path.join(backend, ".pulumi", "stacks", project);
   if (!fs.existsSync(stacks)) return;
   for (const name of fs.readdirSync(stacks)) {
     if (!name.startsWith(`${stackName}.json`) || !name.endsWith(".attrs")) continue;

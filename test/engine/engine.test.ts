@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "../../automation/engine-env";
 import { odooSaasProgram } from "../../components/platform";
+import { repairStateSidecars } from "../../automation/program-stack";
 
 /** A resource whose value the provider generates from the OS CSPRNG on create, and keeps. */
 const tokenProvider: pulumi.dynamic.ResourceProvider = {
@@ -112,6 +113,19 @@ describe("the real Pulumi engine (Automation API, local backend)", function () {
   it("preview after up proposes no change", async () => {
     const result = await stack.preview();
     expect(result.changeSummary).to.deep.equal({ same: 4 });
+  });
+
+  it("a state sidecar a killed engine left empty breaks every run until repairStateSidecars removes it", async () => {
+    // fileblob writes <stack>.json.attrs in place: a kill between its create and write leaves it empty.
+    const sidecar = path.join(location.backendDir, ".pulumi", "stacks", "odoo-saas-engine-test", "engine-test.json.attrs");
+    expect(fs.existsSync(sidecar), "the backend keeps a sidecar").to.equal(true);
+    fs.writeFileSync(sidecar, "");
+    const broken = await stack.preview().then(() => undefined, (err: Error) => err);
+    expect(broken?.message).to.match(/failed to load checkpoint: EOF/);
+    const lines: string[] = [];
+    repairStateSidecars(location, "engine-test", (line) => lines.push(line), "odoo-saas-engine-test");
+    expect(lines.join("\n")).to.contain("engine-test.json.attrs");
+    expect((await stack.preview()).changeSummary).to.deep.equal({ same: 4 });
   });
 
   it("refresh works", async () => {
