@@ -11,8 +11,15 @@ import type { EngineLocation } from "../../automation/engine-env";
 import { PROJECT_NAME } from "../../tenants/config-source";
 import type { StackConfigInput } from "../../tenants/schema";
 
+/** Every engine folder of this test process, removed when it exits (a suite's own `after` may do it sooner). */
+const engineDirs = new Set<string>();
+process.once("exit", () => {
+  for (const dir of engineDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempEngine(prefix: string): EngineLocation & { dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `odoo-saas-${prefix}-`));
+  engineDirs.add(dir);
   return { dir, backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home") };
 }
 

@@ -13,8 +13,14 @@ import { engineEnv } from "../../automation/engine-env";
 import { choosePluginSource, installedKey, planPlugins, type PluginFacts } from "../../automation/plugins";
 import { isStaleLock, readLocks, removeStaleLock } from "../../automation/program-stack";
 
+const fakeRoots: string[] = [];
+after(() => {
+  for (const root of fakeRoots) fs.rmSync(root, { recursive: true, force: true });
+});
+
 function fakeRoot(): { root: string; home: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-plugins-"));
+  fakeRoots.push(root);
   for (const [name, version] of [["kubernetes", "4.34.2"], ["random", "4.21.2"]]) {
     const dir = path.join(root, "node_modules", "@pulumi", name);
     fs.mkdirSync(dir, { recursive: true });
