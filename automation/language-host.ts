@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cliRoot, engineEnv, repoRoot, type EngineLocation } from "./engine-env";
+import { isExecutable } from "./plugins";
 
 export const LANGUAGE_HOST = "pulumi-language-nodejs";
 
@@ -33,15 +34,6 @@ export function chooseLanguageHost(facts: LanguageHostFacts): LanguageHostSource
   if (found !== undefined) return { kind: "present", path: found };
   if (facts.built !== undefined) return { kind: "built", dir: facts.built };
   return { kind: "missing" };
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Reads the facts: the CLI's PATH (a PATH value), the CLI binary, `<root>/.tools/language`. */

@@ -64,7 +64,8 @@ export function requiredPlugins(root: string): PluginRequirement[] {
   });
 }
 
-function isExecutable(file: string): boolean {
+/** A regular file this user may execute. */
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
