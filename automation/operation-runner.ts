@@ -1,7 +1,7 @@
 /**
  * The seam between the work queue and the engine: the queue decides when an operation runs
  * (in order per tenant, in parallel across tenants), a runner applies it to that tenant's own
- * stack and says what happened. automation/tenant-stack-runner.ts is the real runner (the
+ * stack and says what happened. automation/engine/tenant-stack-runner.ts is the real runner (the
  * engine, one stack per self-service tenant); queue tests may pass their own.
  */
 import type { ProgressEvent } from "./operation-events";

@@ -6,17 +6,17 @@
  * at a time (an advisory lock: two servers may start together).
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import { endOrphanedEngines } from "./engine-command";
-import type { EngineLocation } from "./engine-env";
+import { endOrphanedEngines } from "./engine/engine-command";
+import type { EngineLocation } from "./engine/engine-env";
 import type { Logger, Redactor } from "./log";
 import type { OperationRunner } from "./operation-runner";
 import type { RecordsStore } from "./records/records-store";
 import { LOCK_CLASS } from "./records/schema";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
-import { StackLocks } from "./stack-lock";
-import { migrateSelfServiceStack } from "./stack-migration";
-import { TenantStackRunner } from "./tenant-stack-runner";
-import { tenantAfter } from "./tenant-stack-rules";
+import { StackLocks } from "./engine/stack-lock";
+import { migrateSelfServiceStack } from "./engine/stack-migration";
+import { TenantStackRunner } from "./engine/tenant-stack-runner";
+import { tenantAfter } from "./engine/tenant-stack-rules";
 
 export interface RunnerDeps {
   root: string;

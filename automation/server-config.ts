@@ -4,12 +4,12 @@
  */
 import * as path from "node:path";
 import { parseAdminClaim } from "./auth";
-import { repoRoot } from "./engine-env";
+import { repoRoot } from "./engine/engine-env";
 import { DEFAULT_STORAGE_LIMIT_GB } from "./storage-limit";
 import { workerCount, WorkerCountProblem } from "./queue/worker-count";
 import { DEFAULT_RATE_RULES, parseRateRule, RATE_ENV, type RateAction, type RateRule, type RateRules } from "./rate-limits";
 import { DEFAULT_STREAM_CAPS, type StreamCaps } from "./stream-slots";
-import { tenantStackName } from "./tenant-stacks";
+import { tenantStackName } from "./engine/tenant-stacks";
 
 export interface SignupServerConfig {
   host: string;
@@ -101,7 +101,7 @@ function flag(name: string, value: string | undefined, fallback: boolean): boole
 
 /**
  * How the engine's secrets are protected, for `npm run serve`. The generated passphrase of
- * the local default lives beside the state it encrypts (automation/engine-env.ts), which is
+ * the local default lives beside the state it encrypts (automation/engine/engine-env.ts), which is
  * fine for `npm run serve:local` only: a served platform must name its secrets explicitly.
  */
 export function engineSecretsSetting(env: NodeJS.ProcessEnv = process.env): string {

@@ -16,7 +16,7 @@ import type { BackupAccess } from "./backup-access";
 import { backupAccessFromConfig } from "./backup-access-from-config";
 import { BackupService } from "./backup-service";
 import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status";
-import { cliRoot, repoRoot, type EngineLocation } from "./engine-env";
+import { cliRoot, repoRoot, type EngineLocation } from "./engine/engine-env";
 import { failureNotice, WebhookNotifier } from "./failure-notifier";
 import { DownloadTickets } from "./download-tickets";
 import { createHttpServer } from "./http-server";

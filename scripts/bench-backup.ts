@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startPostgres, PostgresServer } from "../ops/local-postgres";
+import { startPostgres, PostgresServer } from "../local/local-postgres";
 
 const MB = 1024 * 1024;
 const CLI = path.resolve(__dirname, "../backup/cli.js");

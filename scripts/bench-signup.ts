@@ -19,12 +19,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as yaml from "js-yaml";
-import { startAuthStandIn, type AuthStandIn } from "../automation/local-supabase-auth";
+import { startAuthStandIn, type AuthStandIn } from "../local/local-supabase-auth";
 import { jsonLogger, Redactor } from "../automation/log";
 import { workerCount } from "../automation/queue/worker-count";
 import { startSignupApp, type SignupApp } from "../automation/signup-app";
-import { startLocalCluster } from "../ops/local-cluster";
-import { startPostgres } from "../ops/local-postgres";
+import { startLocalCluster } from "../local/local-cluster";
+import { startPostgres } from "../local/local-postgres";
 import { samplePeaks } from "../ops/process-rss";
 
 interface Row {

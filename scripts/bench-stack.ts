@@ -8,10 +8,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { TenantChangeSummary } from "../automation/change-summary";
-import { deployStack, previewStack, type DeployOptions } from "../automation/deploy";
+import type { TenantChangeSummary } from "../automation/engine/change-summary";
+import { deployStack, previewStack, type DeployOptions } from "../automation/engine/deploy";
 import { table } from "../ops/cluster-view";
-import { startLocalCluster } from "../ops/local-cluster";
+import { startLocalCluster } from "../local/local-cluster";
 import { PROJECT_NAME } from "../tenants/config-source";
 
 function sizesArgument(argv: readonly string[]): number[] {

@@ -166,9 +166,9 @@ build_tool() {
 
   # Executables are linked into .tools/bin, data files into .tools/share. Resource
   # plugins go to .tools/plugins/<name>/ instead: a plugin on the engine's PATH wins over
-  # every installed one, so automation/plugins.ts puts each folder on PATH only when it
+  # every installed one, so automation/engine/plugins.ts puts each folder on PATH only when it
   # chose that build (README, "Plugins"). The project's language host goes to .tools/language/,
-  # on PATH only where no other pulumi-language-nodejs is (automation/language-host.ts).
+  # on PATH only where no other pulumi-language-nodejs is (automation/engine/language-host.ts).
   for f in "$dest"/*; do
     if [[ "$(basename "$f")" =~ ^pulumi-resource-(kubernetes|random)$ ]]; then
       mkdir -p "$PLUGIN_DIR/${BASH_REMATCH[1]}"

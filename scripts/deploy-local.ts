@@ -9,9 +9,9 @@
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { formatChangeTable, hasChanges } from "../automation/change-summary";
-import { deployStack } from "../automation/deploy";
-import { repoRoot } from "../automation/engine-env";
+import { formatChangeTable, hasChanges } from "../automation/engine/change-summary";
+import { deployStack } from "../automation/engine/deploy";
+import { repoRoot } from "../automation/engine/engine-env";
 import { table, waitForPods, type TenantPod } from "../ops/cluster-view";
 import { loadKubeConfig } from "../ops/kube";
 import { projectConfig, readStackConfigMap, stackArgument, stackFilePath } from "../tenants/config-source";

@@ -9,10 +9,10 @@
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { formatChangeTable, hasChanges, summarizeChanges } from "../automation/change-summary";
-import { repoRoot } from "../automation/engine-env";
-import { sanitizeDiagnostic } from "../automation/engine-events";
-import { previewStack } from "../automation/deploy";
+import { formatChangeTable, hasChanges, summarizeChanges } from "../automation/engine/change-summary";
+import { repoRoot } from "../automation/engine/engine-env";
+import { sanitizeDiagnostic } from "../automation/engine/engine-events";
+import { previewStack } from "../automation/engine/deploy";
 import { loadKubeConfig } from "../ops/kube";
 import { projectConfig, readStackConfigMap, stackArgument, stackFilePath } from "../tenants/config-source";
 import { formatIssues, parseStackConfig } from "../tenants/validate";

@@ -4,7 +4,7 @@
  *   - the local cluster (scripts/local-cluster) for tenant status and the admin view;
  *   - the local Pulumi backend (.state/) with the Go-built CLI;
  *   - PostgreSQL for the records and the work queue: DATABASE_URL when set, otherwise a
- *     local server (ops/local-postgres.ts, as the tests use) whose data is kept across runs
+ *     local server (local/local-postgres.ts, as the tests use) whose data is kept across runs
  *     (localDatabaseDir);
  *   - a local test JWKS: a small stand-in for Supabase Auth on loopback (the page's sign-up
  *     and sign-in work against it; accounts live in memory). Set SUPABASE_URL etc. and use
@@ -14,11 +14,11 @@
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { repoRoot } from "../automation/engine-env";
+import { repoRoot } from "../automation/engine/engine-env";
 import { configFromEnv, describeConfig } from "../automation/server-config";
 import { startSignupApp } from "../automation/signup-app";
-import { startAuthStandIn } from "../automation/local-supabase-auth";
-import { startPostgres, type PostgresServer } from "../ops/local-postgres";
+import { startAuthStandIn } from "../local/local-supabase-auth";
+import { startPostgres, type PostgresServer } from "../local/local-postgres";
 
 /**
  * Where serve:local keeps its PostgreSQL data: `.state/postgres`; as root the server runs as

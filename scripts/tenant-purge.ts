@@ -19,10 +19,10 @@
 import * as k8s from "@kubernetes/client-node";
 import { openStore } from "../backup/store/open-store";
 import { S3BackupStore } from "../backup/store/s3-store";
-import { tenantIdsInState } from "../automation/program-stack";
+import { tenantIdsInState } from "../automation/engine/program-stack";
 import { RecordsStore } from "../automation/records/records-store";
-import { StackLocks } from "../automation/stack-lock";
-import { TenantStacks } from "../automation/tenant-stacks";
+import { StackLocks } from "../automation/engine/stack-lock";
+import { TenantStacks } from "../automation/engine/tenant-stacks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { tenantNames } from "../components/naming";
 import { tenantNamespaces } from "../ops/cluster-view";

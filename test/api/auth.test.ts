@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { UnsecuredJWT } from "jose";
 import { Harness, userId } from "../support/signup-harness";
-import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
+import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 
 function expectApiError(res: { status: number; body: unknown; headers: Record<string, unknown> }, status: number, code: string): void {
   expect(res.status, JSON.stringify(res.body)).to.equal(status);

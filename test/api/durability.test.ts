@@ -14,11 +14,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 import type { OperationView } from "../../automation/tenant-views";
 import { databaseOf, engineLocation, readEventStream, request, userId, waitForEvent, writeOpsStackFile } from "../support/signup-harness";
 import { killGroup, killTagged, spawnServer, taggedPids, type ServerProcess } from "../support/processes";
-import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
+import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 
 /** Every stack's state in the backend: its StandInTenant components and pending operations. */
 function stackStates(backendDir: string): Array<{ file: string; components: string[]; pending: number }> {

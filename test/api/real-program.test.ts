@@ -10,13 +10,13 @@ import * as path from "node:path";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import * as yaml from "js-yaml";
-import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
+import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-views";
 import { tenantNames } from "../../components/naming";
 import { waitForPods } from "../../ops/cluster-view";
-import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
+import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 import { databaseOf, engineLocation, harnessConfig, QUEUE_TIMINGS, request, userId } from "../support/signup-harness";
 
 describe("the signup server's default program: the real one, on a local control plane", function () {

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseAdminClaim } from "../../automation/auth";
-import { parseUrn, sanitizeDiagnostic, tenantByName, UpdateTracker } from "../../automation/engine-events";
+import { parseUrn, sanitizeDiagnostic, tenantByName, UpdateTracker } from "../../automation/engine/engine-events";
 import { Redactor } from "../../automation/log";
 import { ConfigProblem, configFromEnv, describeConfig, requireDatabaseUrl } from "../../automation/server-config";
 import { defaultWorkerCount, ENGINE_RSS_BYTES, MAX_WORKERS, workerCount, WorkerCountProblem } from "../../automation/queue/worker-count";

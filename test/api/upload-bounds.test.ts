@@ -15,7 +15,7 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import type { UploadView } from "../../automation/upload-service";
 import { RESTARTED_BEFORE_RESTORE, RESTARTED_DURING_RESTORE } from "../../automation/upload-orphans";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { Harness, writeOpsStackFile } from "../support/signup-harness";
 import { openUpload, paced, type Answer } from "../support/upload-client";
 import { FRESH_FINGERPRINT_SQL, UPLOAD_ROLE, uploadWorld, type UploadWorld } from "../support/upload-fixtures";

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import * as yaml from "js-yaml";
 import { expect } from "chai";
 import type { UploadLimitView, UploadView } from "../../automation/upload-service";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { filestoreDigest, fingerprint } from "../backup/helpers";
 import { Harness, writeOpsStackFile } from "../support/signup-harness";
 import { FRESH_FINGERPRINT_SQL, uploadWorld, type UploadWorld } from "../support/upload-fixtures";

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PostgresServer } from "../../ops/local-postgres";
+import { PostgresServer } from "../../local/local-postgres";
 
 export const CLI = path.resolve(__dirname, "../../backup/cli.js");
 

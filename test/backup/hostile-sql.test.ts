@@ -15,7 +15,7 @@ import { UploadLimits, UploadRefusedError } from "../../backup/import/check-uplo
 import { restoreUpload } from "../../backup/import/restore-upload";
 import type { PgConnection } from "../../backup/config";
 import { tenantNames } from "../../components/naming";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { outcomeAs, runRoleSetup, tenantRoleSettings, type Login } from "../support/role-setup";
 import { odooManifest, writeZip } from "../support/upload-zips";
 import { databaseNames, filestoreDigest, FRESH_FINGERPRINT_SQL, FRESH_ODOO_SQL, rejectionOf, tempDir } from "./helpers";

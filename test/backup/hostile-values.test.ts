@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, runCli, tempDir } from "./helpers";
 
 describe("hostile values are treated as data", function () {

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { ZipFile } from "yazl";
 import { UploadCheck, UploadLimits, UploadRefusedError, checkUploadedArchive } from "../../backup/import/check-upload";
 import { SqlDumpChecker } from "../../backup/import/sql-dump-check";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { createFixtureDatabase, rejectionOf, tempDir } from "./helpers";
 
 /** Incompressible but fixed bytes, so that no test depends on chance. */

@@ -8,7 +8,7 @@ import * as yauzl from "yauzl";
 import { readBackupConfig } from "../../backup/config";
 import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { createFilestore, createFixtureDatabase, filestoreDigest, fingerprint, tempDir } from "./helpers";
 
 // Mirrors odoo/service/db.py restore_db: extract everything, read manifest.json, find dump.sql

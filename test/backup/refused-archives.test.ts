@@ -11,7 +11,7 @@ import { BackupConfig, readBackupConfig, readRestoreConfig } from "../../backup/
 import { restoreBackup } from "../../backup/restore/restore-backup";
 import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, rejectionOf, runCli, tempDir } from "./helpers";
 
 async function readEntries(file: string): Promise<{ name: string; data: Buffer }[]> {

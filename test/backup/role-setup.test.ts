@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { tenantNames } from "../../components/naming";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { connectAs, notOwnedBy, outcomeAs, runRoleSetup, tenantRoleSettings, type Login } from "../support/role-setup";
 import { databaseNames, FINGERPRINT_SQL, FIXTURE_SQL, fingerprint } from "./helpers";
 

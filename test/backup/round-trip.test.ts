@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, runCli, tempDir } from "./helpers";
 
 describe("backup round trip (real PostgreSQL, CLI, PVC store)", function () {

@@ -11,7 +11,7 @@ import { listBackups } from "../../backup/list-backups";
 import { pruneBackups } from "../../backup/retention";
 import { S3BackupStore } from "../../backup/store/s3-store";
 import { startMoto, MotoServer } from "../support/moto";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, rejectionOf, runCli, tempDir } from "./helpers";
 
 const BUCKET = "odoo-saas-backups";

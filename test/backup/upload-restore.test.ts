@@ -15,7 +15,7 @@ import { PgConnection } from "../../backup/config";
 import { loadSqlStream } from "../../backup/pg/psql";
 import { runBackup } from "../../backup/run-backup";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
-import { PostgresServer, startPostgres } from "../../ops/local-postgres";
+import { PostgresServer, startPostgres } from "../../local/local-postgres";
 import { copyTree, deepName, odooManifest, writeOdooZip, writeZip, zipWithNames } from "../support/upload-zips";
 import { CLI, createFilestore, createFixtureDatabase, databaseNames, filestoreDigest, fingerprint, FRESH_FINGERPRINT_SQL, FRESH_ODOO_SQL, rejectionOf, tempDir } from "./helpers";
 import { Readable } from "node:stream";

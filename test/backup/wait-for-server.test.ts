@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import type { PgConnection } from "../../backup/config";
 import { waitForServer } from "../../backup/pg/psql";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
-import { freePort } from "../../ops/free-port";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
+import { freePort } from "../../local/free-port";
 
 
 describe("waiting for PostgreSQL before a backup or restore", function () {

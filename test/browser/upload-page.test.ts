@@ -15,7 +15,7 @@ import { Readable } from "node:stream";
 import { StoreBackupAccess } from "../../automation/backup-access";
 import { formatBackupName } from "../../backup/backup-name";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { filestoreDigest, fingerprint } from "../backup/helpers";
 import { launchChromium } from "../support/browser";
 import { ObservedCluster } from "../support/observed-cluster";

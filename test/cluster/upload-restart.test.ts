@@ -18,8 +18,8 @@ import { jsonLogger, Redactor } from "../../automation/log";
 import { RecordsStore } from "../../automation/records/records-store";
 import { UploadRecords, type UploadRecord } from "../../automation/records/upload-records";
 import { RESTARTED_DURING_RESTORE, UploadOrphans } from "../../automation/upload-orphans";
-import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 
 const NS = "tenant-acme";
 const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);

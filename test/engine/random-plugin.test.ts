@@ -10,8 +10,8 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "../../automation/engine-env";
-import { planPlugins } from "../../automation/plugins";
+import { engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "../../automation/engine/engine-env";
+import { planPlugins } from "../../automation/engine/plugins";
 
 describe("the random provider plugin under the real engine", function () {
   this.timeout(180_000);

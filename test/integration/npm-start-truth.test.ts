@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 import { loadKubeConfig } from "../../ops/kube";
 import { tempEngine } from "../support/engine-stack";
 import { taggedPids } from "../support/processes";

@@ -8,14 +8,14 @@ import * as fs from "node:fs";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import type { EngineEvent, UpResult } from "@pulumi/pulumi/automation";
-import { deployStack, previewStack, type DeployOutcome } from "../../automation/deploy";
+import { deployStack, previewStack, type DeployOutcome } from "../../automation/engine/deploy";
 import { tenantNames } from "../../components/naming";
 import { tenantPods, waitForPods, type TenantPod } from "../../ops/cluster-view";
 import { toWire } from "../../ops/kube";
 import type { StackConfigInput, TenantInput } from "../../tenants/schema";
 import { childPids, pidsMatching, stackConfigMap, stateFile, tempEngine } from "../support/engine-stack";
 import { tenant, validConfig } from "../support/fixtures";
-import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
+import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 
 const STACK = "integration";
 const ALPHA = tenant({ id: "alpha" });

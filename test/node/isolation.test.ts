@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 import { image, realCluster } from "./real-cluster";
 
 function checkIsolation(): { code: number; out: string } {

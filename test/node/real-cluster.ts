@@ -6,7 +6,7 @@
  * real node and read their logs through the API server (which asks the kubelet).
  */
 import * as k8s from "@kubernetes/client-node";
-import { startLocalCluster, type LocalCluster } from "../../ops/local-cluster";
+import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 
 let cluster: LocalCluster | undefined;
 

@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
-import { deployStack } from "../../automation/deploy";
+import { deployStack } from "../../automation/engine/deploy";
 import { startOnDemandBackup } from "../../backup/k8s";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { tenant, validConfig } from "../support/fixtures";

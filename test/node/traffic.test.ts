@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 import { clusterProcesses, isInside, podCgroup, socketsOf, type SocketUse } from "./sockets";
 import { realCluster } from "./real-cluster";
 

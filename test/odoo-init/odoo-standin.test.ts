@@ -10,13 +10,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 import { renderOdooConf } from "../../components/specs/odoo-conf";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { argsFor } from "../support/tenant-args";
 import { runRoleSetup, tenantRoleSettings } from "../support/role-setup";
 import { tenantNames } from "../../components/naming";
-import { freePort } from "../../ops/free-port";
+import { freePort } from "../../local/free-port";
 
 const PYTHON = "/usr/bin/python3";
 const INIT = path.join(repoRoot(), "components", "odoo-init", "init_tenant.py");

@@ -1,6 +1,6 @@
 /**
  * One engine per stack, with the real queue on a real PostgreSQL: the stack's lock
- * (automation/stack-lock.ts) is exclusive across connections and tells its holder when its
+ * (automation/engine/stack-lock.ts) is exclusive across connections and tells its holder when its
  * connection is lost; results are fenced by attempt and worker (records/run-records.ts); and a
  * worker process stopped (SIGSTOP) past the heartbeat timeout, then continued, never runs its
  * stack at the same time as the worker that took its job over, and its late result is refused:
@@ -15,7 +15,7 @@ import { PgOperationEvents } from "../../automation/records/event-log";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { RecordsStore } from "../../automation/records/records-store";
 import { RunRecords } from "../../automation/records/run-records";
-import { StackLocks } from "../../automation/stack-lock";
+import { StackLocks } from "../../automation/engine/stack-lock";
 import { readJournal } from "../support/recording-runner";
 import { freshDatabase } from "../support/test-postgres";
 import { signup } from "./records.test";

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 
 export const CHROMIUM = "/usr/bin/chromium";
 /** Screenshots for people to look at (git-ignored). */

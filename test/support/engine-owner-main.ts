@@ -3,8 +3,8 @@
  * the launcher (FAKE_CLI_ROOT), with ODOO_SAAS_TEST_RUN in its environment, and prints
  * "engine started" once the CLI said so. The test then kills this process.
  */
-import { launchedCommand } from "../../automation/engine-command";
-import { repoRoot } from "../../automation/engine-env";
+import { launchedCommand } from "../../automation/engine/engine-command";
+import { repoRoot } from "../../automation/engine/engine-env";
 import type { EngineRun } from "./fake-cli";
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineLocation } from "../../automation/engine-env";
+import type { EngineLocation } from "../../automation/engine/engine-env";
 import { PROJECT_NAME } from "../../tenants/config-source";
 import type { StackConfigInput } from "../../tenants/schema";
 

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../../ops/free-port";
+import { freePort } from "../../local/free-port";
 
 export const MOTO_VENV = path.join(os.homedir(), ".cache", "odoo-saas", "moto-venv");
 const MOTO_REQUIREMENT = "moto[server]>=5,<6";

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import type { Page } from "playwright-core";
-import { repoRoot } from "../../automation/engine-env";
+import { repoRoot } from "../../automation/engine/engine-env";
 import { ARTIFACTS } from "./browser";
 
 const AXE = fs.readFileSync(path.join(repoRoot(), "node_modules", "axe-core", "axe.min.js"), "utf8");

@@ -8,7 +8,7 @@ import { jsonLogger, Redactor } from "../../automation/log";
 import { OperationQueue } from "../../automation/queue/operation-queue";
 import { PgOperationEvents } from "../../automation/records/event-log";
 import { RecordsStore } from "../../automation/records/records-store";
-import { StackLocks } from "../../automation/stack-lock";
+import { StackLocks } from "../../automation/engine/stack-lock";
 import { LockedRunner, RecordingRunner } from "./recording-runner";
 
 async function main(): Promise<void> {

@@ -1,11 +1,11 @@
 /**
  * An OperationRunner for queue tests: it applies nothing, records each call (operation,
  * tenant, attempt, start and end times) and answers what the test's `behave` says, after
- * `delayMs`. The API suites use the real runner (automation/tenant-stack-runner.ts).
+ * `delayMs`. The API suites use the real runner (automation/engine/tenant-stack-runner.ts).
  */
 import * as fs from "node:fs";
 import type { OperationRun, OperationRunner, RunResult } from "../../automation/operation-runner";
-import type { StackLockProvider } from "../../automation/stack-lock";
+import type { StackLockProvider } from "../../automation/engine/stack-lock";
 
 export interface RecordedCall {
   operationId: string;
@@ -54,7 +54,7 @@ export function readJournal(file: string): Array<RecordedCall & { event: string 
 }
 
 /**
- * A RecordingRunner behind the stack's lock, as the real runner takes it (automation/stack-lock.ts):
+ * A RecordingRunner behind the stack's lock, as the real runner takes it (automation/engine/stack-lock.ts):
  * a run that cannot take it journals "busy" and asks to be tried again; one whose lock is lost
  * journals "lost". Proves the lock and the fencing with the real queue, without the engine.
  */

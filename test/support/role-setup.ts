@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { tenantNames } from "../../components/naming";
 import { roleSetupFile } from "../../components/specs/postgres-roles";
-import type { PostgresServer } from "../../ops/local-postgres";
+import type { PostgresServer } from "../../local/local-postgres";
 
 export interface RoleSetupSettings {
   appRole: string;

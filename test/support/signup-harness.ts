@@ -23,7 +23,7 @@ import type { StreamCaps } from "../../automation/stream-slots";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-views";
 import { standInProgram } from "./standin-program";
-import { startAuthStandIn, type AuthStandIn } from "../../automation/local-supabase-auth";
+import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 import { freshDatabase } from "./test-postgres";
 
 /** The ops stack's own (pull-request) tenants in every test: ids and a custom host the server must refuse. */

@@ -4,7 +4,7 @@
  * automation/server-main.ts except for the program and the queue's timings: the
  * STAND-IN program (standin-program.ts), whose updates can be slowed and made to fail. Settings from the same environment variables, plus
  * STANDIN_WORLD_DIR and STANDIN_DELAY_MS for the stand-in provider. Engine folders come
- * from ODOO_SAAS_BACKEND_DIR / ODOO_SAAS_PULUMI_HOME (automation/engine-env.ts).
+ * from ODOO_SAAS_BACKEND_DIR / ODOO_SAAS_PULUMI_HOME (automation/engine/engine-env.ts).
  */
 import { configFromEnv, describeConfig } from "../../automation/server-config";
 import { startSignupApp } from "../../automation/signup-app";

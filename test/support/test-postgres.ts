@@ -1,11 +1,11 @@
 /**
- * One throwaway PostgreSQL server per mocha run (ops/local-postgres.ts, the same one the
+ * One throwaway PostgreSQL server per mocha run (local/local-postgres.ts, the same one the
  * embedded default starts), a fresh database per test file or harness. Registered as mocha
  * global fixtures by the suites' mocharc (`require`); missing server binaries fail the run.
  */
 import * as crypto from "node:crypto";
 import { Client } from "pg";
-import { startPostgres, type PostgresServer } from "../../ops/local-postgres";
+import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 
 let server: PostgresServer | undefined;
 

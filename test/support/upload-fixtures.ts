@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PgConnection } from "../../backup/config";
 import { PgUploadRestorer } from "../../automation/upload-restorer";
-import type { PostgresServer } from "../../ops/local-postgres";
+import type { PostgresServer } from "../../local/local-postgres";
 import { createFilestore, createFixtureDatabase, filestoreDigest, fingerprint } from "../backup/helpers";
 import { copyTree, odooManifest, writeOdooZip, writeZip } from "./upload-zips";
 

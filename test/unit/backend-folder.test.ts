@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { backendUrl, engineEnv, localBackendDir } from "../../automation/engine-env";
+import { backendUrl, engineEnv, localBackendDir } from "../../automation/engine/engine-env";
 
 describe("file:// state backend folder", () => {
   let dir: string;

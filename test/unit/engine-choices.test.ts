@@ -8,10 +8,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { formatChangeTable, hasChanges, PLATFORM, summarizeChanges } from "../../automation/change-summary";
-import { engineEnv } from "../../automation/engine-env";
-import { choosePluginSource, installedKey, planPlugins, type PluginFacts } from "../../automation/plugins";
-import { isStaleLock, readLocks, removeStaleLock } from "../../automation/program-stack";
+import { formatChangeTable, hasChanges, PLATFORM, summarizeChanges } from "../../automation/engine/change-summary";
+import { engineEnv } from "../../automation/engine/engine-env";
+import { choosePluginSource, installedKey, planPlugins, type PluginFacts } from "../../automation/engine/plugins";
+import { isStaleLock, readLocks, removeStaleLock } from "../../automation/engine/program-stack";
 
 const fakeRoots: string[] = [];
 after(() => {

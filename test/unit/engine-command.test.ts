@@ -1,5 +1,5 @@
 /**
- * The engine's launcher (automation/engine-command.ts, engine-launch.sh) with real processes and
+ * The engine's launcher (automation/engine/engine-command.ts, engine-launch.sh) with real processes and
  * a stand-in CLI whose "plugins" sit in process groups of their own, as the real CLI's do:
  * output and failures pass through as the Automation API's own; kill -9 of the process that
  * started an engine ends the CLI and its plugins; `endEngines` ends one stack's engine; and
@@ -11,9 +11,9 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CommandError } from "@pulumi/pulumi/automation";
-import { endEngines, endOrphanedEngines, launchedCommand, OWNER_VAR, processStartTicks, runningEngines } from "../../automation/engine-command";
-import { repoRoot } from "../../automation/engine-env";
-import { processAlive } from "../../automation/process-alive";
+import { endEngines, endOrphanedEngines, launchedCommand, OWNER_VAR, processStartTicks, runningEngines } from "../../automation/engine/engine-command";
+import { repoRoot } from "../../automation/engine/engine-env";
+import { processAlive } from "../../automation/engine/process-alive";
 import { fakeCliRoot, type EngineRun } from "../support/fake-cli";
 import { taggedPids } from "../support/processes";
 

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
-import { chooseLanguageHost, cliEnvironment, describeLanguageHost, LANGUAGE_HOST, languageHostFacts } from "../../automation/language-host";
+import { chooseLanguageHost, cliEnvironment, describeLanguageHost, LANGUAGE_HOST, languageHostFacts } from "../../automation/engine/language-host";
 
 function executable(file: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });

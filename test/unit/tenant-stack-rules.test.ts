@@ -6,11 +6,11 @@
 import { spawn } from "node:child_process";
 import { expect } from "chai";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
-import { backendUrl, engineEnv } from "../../automation/engine-env";
+import { backendUrl, engineEnv } from "../../automation/engine/engine-env";
 import type { TenantRecord } from "../../automation/records/types";
-import { isLockError, tenantAfter } from "../../automation/tenant-stack-rules";
-import { tenantStackName } from "../../automation/tenant-stacks";
-import { selfServiceStackName } from "../../automation/stack-migration";
+import { isLockError, tenantAfter } from "../../automation/engine/tenant-stack-rules";
+import { tenantStackName } from "../../automation/engine/tenant-stacks";
+import { selfServiceStackName } from "../../automation/engine/stack-migration";
 import { descendants, rssOf, treeMemory } from "../../ops/process-rss";
 
 const RECORD: TenantRecord = {

@@ -12,13 +12,13 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { ODOO_TENANT_TYPE } from "../components/odoo-tenant";
-import { odooSaasProgram } from "../components/platform";
-import { PROJECT_NAME } from "../tenants/config-source";
-import type { TenantInput } from "../tenants/schema";
+import { ODOO_TENANT_TYPE } from "../../components/odoo-tenant";
+import { odooSaasProgram } from "../../components/platform";
+import { PROJECT_NAME } from "../../tenants/config-source";
+import type { TenantInput } from "../../tenants/schema";
 import { backendUrl, cliRoot, pulumiCommand, workspaceDir } from "./engine-env";
 import { parseUrn } from "./engine-events";
-import { TENANTS_KEY, readOpsStack } from "./ops-stack";
+import { TENANTS_KEY, readOpsStack } from "../ops-stack";
 import { tenantIdsInState } from "./program-stack";
 import type { TenantStacks } from "./tenant-stacks";
 

@@ -3,8 +3,8 @@
  * operation, which failures are worth another attempt, and how outputs are read (by own key).
  */
 import { ConcurrentUpdateError, type OutputMap } from "@pulumi/pulumi/automation";
-import type { TenantInput } from "../tenants/schema";
-import type { OperationKind, TenantRecord } from "./records/types";
+import type { TenantInput } from "../../tenants/schema";
+import type { OperationKind, TenantRecord } from "../records/types";
 
 export const FAILURE_CODE: ReadonlyMap<OperationKind, string> = new Map([
   ["create", "provisioning_failed"], ["suspend", "suspend_failed"], ["resume", "resume_failed"], ["delete", "delete_failed"],

@@ -8,7 +8,7 @@
  * shortened, and passed through the redactor.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import type { ProgressEvent } from "./operation-events";
+import type { ProgressEvent } from "../operation-events";
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
 const MAX_MESSAGE = 600;

@@ -10,9 +10,9 @@
  */
 import type { EngineEvent, PreviewResult, UpResult } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
-import { heldOutsideStackMessage, idsHeldOutsideStack } from "../ops/cluster-view";
-import { projectConfig } from "../tenants/config-source";
-import { formatIssues, parseStackConfig } from "../tenants/validate";
+import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../ops/cluster-view";
+import { projectConfig } from "../../tenants/config-source";
+import { formatIssues, parseStackConfig } from "../../tenants/validate";
 import { summarizeChanges, type TenantChangeSummary } from "./change-summary";
 import { clearPendingOperations, openProgramStack, tenantIdsInState, type ProgramStack, type ProgramStackOptions } from "./program-stack";
 

@@ -1,6 +1,6 @@
 /**
  * The real OperationRunner: applies one operation to the tenant's own stack through the
- * engine (automation/tenant-stacks.ts). A signup costs one small stack update, whatever the
+ * engine (automation/engine/tenant-stacks.ts). A signup costs one small stack update, whatever the
  * number of tenants; a tenant's failure or hostile value cannot reach another tenant's update.
  *
  * - create/resume/suspend: `up` with this tenant in the config; delete: `up` with no tenant,
@@ -19,19 +19,19 @@
  */
 import * as os from "node:os";
 import { CommandError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import { formatIssue, parseStackConfig } from "../tenants/validate";
+import { formatIssue, parseStackConfig } from "../../tenants/validate";
 import { UpdateTracker } from "./engine-events";
-import type { Logger, Redactor } from "./log";
-import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "./operation-runner";
-import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
+import type { Logger, Redactor } from "../log";
+import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "../operation-runner";
+import { readOpsStack, type OpsStackSnapshot } from "../ops-stack";
 import { endEngines, endOrphanedEngines, runningEngines } from "./engine-command";
 import { clearPendingOperations, isStaleLock, readLocks, removeStaleLock, repairStateSidecars } from "./program-stack";
 import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
-import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "./tenant-namespace";
+import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "../tenant-namespace";
 import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
-import { tenantNames } from "../components/naming";
-import { loadKubeConfig } from "../ops/kube";
+import { tenantNames } from "../../components/naming";
+import { loadKubeConfig } from "../../ops/kube";
 
 export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
   /** `Pulumi.<opsStack>.yaml`: the platform keys every tenant stack copies. */

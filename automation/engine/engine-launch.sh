@@ -1,5 +1,5 @@
 #!/bin/sh
-# The engine's launcher (automation/engine-command.ts starts it with setsid, so it leads a
+# The engine's launcher (automation/engine/engine-command.ts starts it with setsid, so it leads a
 # session of its own): runs the Pulumi CLI given as arguments, and ends the whole session
 # (the CLI, and the plugins it starts, each in its own process group) when fd 3 reaches
 # end-of-file: the server that started it died, or let go of the stack's lock. After the CLI

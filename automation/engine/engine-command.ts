@@ -1,6 +1,6 @@
 /**
  * The engine's processes. Every Pulumi CLI command of the Automation API runs through
- * automation/engine-launch.sh in a session of its own (setsid), so that
+ * automation/engine/engine-launch.sh in a session of its own (setsid), so that
  * - when this process dies (kill -9, a crash), the launcher reads end-of-file on its fd 3 and
  *   ends the CLI and every plugin the CLI started (the CLI puts each plugin in a process group
  *   of its own, so one group kill would leave them running);
@@ -115,7 +115,7 @@ function launch(launcher: string, cli: string): RunFn {
 /** The CLI under `root/bin`, each of its commands run through the launcher. */
 export async function launchedCommand(cliRootDir: string, repoRootDir: string): Promise<PulumiCommand> {
   const command = await PulumiCommand.get({ root: cliRootDir });
-  const launcher = path.join(repoRootDir, "automation", "engine-launch.sh");
+  const launcher = path.join(repoRootDir, "automation", "engine", "engine-launch.sh");
   Object.defineProperty(command, "run", { value: launch(launcher, command.command) });
   return command;
 }

@@ -5,12 +5,12 @@
  * config is written before every run: the ops stack's platform keys and this tenant alone.
  */
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
-import { odooSaasProgram } from "../components/platform";
-import { PROJECT_NAME } from "../tenants/config-source";
-import type { TenantInput } from "../tenants/schema";
+import { odooSaasProgram } from "../../components/platform";
+import { PROJECT_NAME } from "../../tenants/config-source";
+import type { TenantInput } from "../../tenants/schema";
 import { backendUrl, defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
-import { TENANTS_KEY } from "./ops-stack";
+import { TENANTS_KEY } from "../ops-stack";
 
 export interface TenantStacksOptions {
   /** The ops stack's name: tenant stacks are named after it. */

@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as k8s from "@kubernetes/client-node";
-import { repoRoot } from "../automation/engine-env";
-import { loadKubeConfig } from "./kube";
+import { repoRoot } from "../automation/engine/engine-env";
+import { loadKubeConfig } from "../ops/kube";
 
 export interface LocalCluster {
   dir: string;

@@ -1,7 +1,7 @@
 /**
  * How this repository runs the Pulumi engine: the CLI built by scripts/build-tools.sh
  * (or the user's own, via PULUMI_CLI_ROOT), a local file backend, a passphrase secrets
- * provider, no update checks, no Pulumi Cloud, and plugins as automation/plugins.ts chooses
+ * provider, no update checks, no Pulumi Cloud, and plugins as automation/engine/plugins.ts chooses
  * (downloads only for a plugin that is neither installed nor built).
  */
 import * as crypto from "node:crypto";
@@ -124,7 +124,7 @@ export function engineEnv(location: EngineLocation, root = repoRoot(), plan: Plu
     PULUMI_HOME: location.pulumiHome,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
-    // The chosen built plugins first (automation/plugins.ts), then the CLI's siblings
+    // The chosen built plugins first (automation/engine/plugins.ts), then the CLI's siblings
     // (e.g. the dynamic-provider launcher).
     PATH: [...plan.pathDirs, path.join(cliRoot(root), "bin"), process.env.PATH ?? ""].join(path.delimiter),
     // Workspaces live outside the repository; plugins launched there still resolve our packages.

@@ -5,7 +5,7 @@
  * prefix `<id>-` of its own name; everything else is "platform".
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { ODOO_TENANT_TYPE } from "../components/odoo-tenant";
+import { ODOO_TENANT_TYPE } from "../../components/odoo-tenant";
 import { parseUrn, tenantByName } from "./engine-events";
 
 export type ChangeKind = "create" | "update" | "replace" | "delete" | "same";

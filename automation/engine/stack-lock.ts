@@ -11,7 +11,7 @@
  *   which is far longer than the ping deadline here.
  */
 import { Client } from "pg";
-import { LOCK_CLASS } from "./records/schema";
+import { LOCK_CLASS } from "../records/schema";
 
 export interface StackLockOptions {
   connectionString: string;
