@@ -96,6 +96,12 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     }
   }
 
+  // A throwaway server outlives a SIGKILLed owner unless something watches for it.
+  if (!kept) {
+    const stopArgv = run("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+    spawn(process.execPath, [path.join(__dirname, "postgres-watchdog.js"), String(process.pid), dir, JSON.stringify(stopArgv)], { detached: true, stdio: "ignore" }).unref();
+  }
+
   const env: PgTestEnv = { PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: superuser, PGPASSWORD: password };
   const sql: PostgresServer["sql"] = (database, script, variables = {}, as) => {
     const args = ["--no-psqlrc", "-v", "ON_ERROR_STOP=1", "--quiet", "--no-align", "--tuples-only"];
