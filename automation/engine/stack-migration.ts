@@ -11,14 +11,14 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { ODOO_TENANT_TYPE } from "../../components/odoo-tenant";
 import { odooSaasProgram } from "../../components/platform";
-import { PROJECT_NAME } from "../../tenants/config-source";
 import type { TenantInput } from "../../tenants/schema";
-import { backendUrl, cliRoot, pulumiCommand, workspaceDir } from "./engine-env";
+import { cliRoot, workspaceDir } from "./engine-env";
 import { parseUrn } from "./engine-events";
 import { TENANTS_KEY, readOpsStack } from "../ops-stack";
+import { findStack, releaseDeadLocks, StackLockedError } from "./open-stack";
 import { tenantIdsInState } from "./program-stack";
 import type { TenantStacks } from "./tenant-stacks";
 
@@ -42,23 +42,13 @@ export function selfServiceStackName(opsStackName: string): string {
   return `${opsStackName}-selfservice`;
 }
 
+/** The old stack, opened and recovered as every stack is (open-stack.ts); undefined once it is gone. */
 async function openOldStack(options: MigrationOptions): Promise<Stack | undefined> {
-  const name = selfServiceStackName(options.opsStackName);
-  const { engine, root, envVars } = options.stacks;
-  try {
-    return await LocalWorkspace.selectStack(
-      { stackName: name, projectName: PROJECT_NAME, program: async () => odooSaasProgram() },
-      {
-        pulumiCommand: await pulumiCommand(root),
-        envVars,
-        workDir: workspaceDir(engine, name),
-        projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backendUrl(engine) } },
-      },
-    );
-  } catch (err) {
-    if (/no stack named|not found/i.test((err as Error).message)) return undefined;
-    throw err;
-  }
+  const old = await findStack(options.stacks.site, selfServiceStackName(options.opsStackName), async () => odooSaasProgram(), options.progress);
+  if (!old) return undefined;
+  const holder = await releaseDeadLocks(old, { engine: options.stacks.engine, progress: options.progress });
+  if (holder !== undefined) throw new StackLockedError(old.name, holder);
+  return old;
 }
 
 /** The tenant inputs the old stack last applied, by id (its workspace's config). */

@@ -164,6 +164,25 @@ describe("one stack per self-service tenant, through the engine on a local contr
     expect(fs.readdirSync(lockDir).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
   });
 
+  it("never removes a live engine's lock: the run is tried again later, and applies once the lock is gone", async () => {
+    const lockDir = path.join(engine.backendDir, ".pulumi", "locks", "organization", "odoo-saas", "dev-tenant-solo");
+    fs.mkdirSync(lockDir, { recursive: true });
+    // A live pid on this host (this test process): an engine that may still be writing the state.
+    const live = path.join(lockDir, "live.json");
+    fs.writeFileSync(live, JSON.stringify({ pid: process.pid, username: "root", hostname: os.hostname(), timestamp: new Date().toISOString() }));
+    try {
+      for (const attempt of [1, 2]) {
+        const result = await runner.run(operation("resume", "solo", attempt));
+        expect(result.ok, `attempt ${attempt}`).to.equal(false);
+        if (!result.ok) expect(result.retryable, `attempt ${attempt}: retried later`).to.equal(true);
+        expect(fs.existsSync(live), `attempt ${attempt}: the live engine's lock is kept`).to.equal(true);
+      }
+    } finally {
+      fs.rmSync(live, { force: true });
+    }
+    expectOk(await runner.run(operation("resume", "solo", 3)));
+  });
+
   it("delete retires the tenant: its stack manages nothing of it, its namespace and database volume stay", async () => {
     const before = await uids(tenantNames("para-b").namespace);
     const result = expectOk(await runner.run(operation("delete", "para-b")));
@@ -182,6 +201,15 @@ describe("one stack per self-service tenant, through the engine on a local contr
     expect(refused.status, refused.stderr).to.equal(1);
     expect(refused.stderr).to.include("still deployed by its stack dev-tenant-para-a");
     await core.readNamespace({ name: tenantNames("para-a").namespace });
+    // A live engine on the retired tenant's stack: purge refuses and removes nothing.
+    const lockDir = path.join(engine.backendDir, ".pulumi", "locks", "organization", "odoo-saas", "dev-tenant-para-b");
+    fs.mkdirSync(lockDir, { recursive: true });
+    fs.writeFileSync(path.join(lockDir, "live.json"), JSON.stringify({ pid: process.pid, username: "root", hostname: os.hostname(), timestamp: new Date().toISOString() }));
+    const busy = purge("para-b");
+    fs.rmSync(path.join(lockDir, "live.json"), { force: true });
+    expect(busy.status, busy.stderr).to.equal(1);
+    expect(busy.stderr).to.include("an engine is running on stack dev-tenant-para-b");
+    await core.readNamespace({ name: tenantNames("para-b").namespace });
     const done = purge("para-b");
     expect(done.status, done.stderr).to.equal(0);
     expect(done.stdout).to.include("removed its stack dev-tenant-para-b");
