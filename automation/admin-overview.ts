@@ -1,15 +1,15 @@
 /**
  * The administrators' view of every tenant in the cluster (self-service and pull-request
  * ones): owner, plan, status, node and usage, plus the node distribution. Cluster data comes
- * from the same ops/ functions as the `check:distribution` and `tenants:usage` commands.
+ * from the same checks/ functions as the `check:distribution` and `tenants:usage` commands.
  */
 import * as k8s from "@kubernetes/client-node";
 import { PART_OF, TENANT_LABEL } from "../components/labels";
-import { tenantPods, type TenantPod } from "../ops/cluster-view";
-import type { DistributionReport } from "../ops/distribution";
-import { gatherDistribution } from "../ops/gather-distribution";
-import { kubeConfigFromSetting } from "../ops/kube";
-import { collectUsage, type TenantUsage } from "../ops/usage";
+import { tenantPods, type TenantPod } from "../checks/cluster-view";
+import type { DistributionReport } from "../checks/distribution";
+import { gatherDistribution } from "../checks/gather-distribution";
+import { kubeConfigFromSetting } from "../checks/kube";
+import { collectUsage, type TenantUsage } from "../checks/usage";
 
 export interface ClusterSnapshot {
   namespaces: Array<{ tenant: string; owner?: string; plan?: string; adminEmail?: string }>;

@@ -12,7 +12,7 @@
  */
 import { startOnDemandBackup } from "../backup/k8s";
 import { openStore } from "../backup/store/open-store";
-import { kubeConfigFromSetting } from "../ops/kube";
+import { kubeConfigFromSetting } from "../checks/kube";
 import { StoreBackupAccess, UnavailableBackupAccess, type BackupAccess } from "./backup-access";
 import { KubernetesBackupAccess } from "./kube-backup-access";
 import { readOpsStack } from "./ops-stack";

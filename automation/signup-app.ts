@@ -32,7 +32,7 @@ import { UploadRecords } from "./records/upload-records";
 import { DEFAULT_RATE_RULES, RateLimits } from "./rate-limits";
 import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { DEFAULT_STREAM_CAPS, StreamSlots } from "./stream-slots";
-import { kubeConfigFromSetting } from "../ops/kube";
+import { kubeConfigFromSetting } from "../checks/kube";
 import { KubeTenantNamespaces } from "./tenant-namespace";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";

@@ -25,7 +25,7 @@ import { workerCount } from "../automation/queue/worker-count";
 import { startSignupApp, type SignupApp } from "../automation/signup-app";
 import { startLocalCluster } from "../local/local-cluster";
 import { startPostgres } from "../local/local-postgres";
-import { samplePeaks } from "../ops/process-rss";
+import { samplePeaks } from "../checks/process-rss";
 
 interface Row {
   scenario: string;

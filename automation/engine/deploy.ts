@@ -11,7 +11,7 @@
  */
 import type { EngineEvent, PreviewResult, UpResult } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
-import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../ops/cluster-view";
+import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../checks/cluster-view";
 import { projectConfig } from "../../tenants/config-source";
 import { formatIssues, parseStackConfig } from "../../tenants/validate";
 import { summarizeChanges, type TenantChangeSummary } from "./change-summary";

@@ -31,7 +31,7 @@ import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./st
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
 import type { EngineLocation } from "./engine-env";
 import { tenantNames } from "../../components/naming";
-import { loadKubeConfig } from "../../ops/kube";
+import { loadKubeConfig } from "../../checks/kube";
 
 export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
   /** `Pulumi.<opsStack>.yaml`: the platform keys every tenant stack copies. */

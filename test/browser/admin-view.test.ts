@@ -8,7 +8,7 @@
 import * as path from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { waitForPods } from "../../ops/cluster-view";
+import { waitForPods } from "../../checks/cluster-view";
 import { deployStack } from "../../automation/engine/deploy";
 import { validConfig } from "../support/fixtures";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";

@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { buildOverview, type ClusterSnapshot, type SelfServiceTenant } from "../../automation/admin-overview";
-import { distribution } from "../../ops/distribution";
+import { distribution } from "../../checks/distribution";
 
 const UUID = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 
