@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
   if (parsed.config.tenants.some((t) => t.id === id)) {
     stop(`refusing: tenant "${id}" is still in Pulumi.${stack}.yaml; remove it (retire) and deploy first`);
   }
-  const stacks = new TenantStacks({ opsStackName: stack });
+  const stacks = new TenantStacks({ fleetStackName: stack });
   const own = await stacks.find(id);
   const databaseUrl = process.env.DATABASE_URL;
   // One engine per stack: no server may run an operation on the tenant's stack while purge

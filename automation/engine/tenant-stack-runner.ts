@@ -22,7 +22,7 @@ import { formatIssue, parseStackConfig } from "../../tenants/validate";
 import { UpdateTracker } from "./engine-events";
 import type { Logger, Redactor } from "../log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "../operation-runner";
-import { readOpsStack, type OpsStackSnapshot } from "../ops-stack";
+import { readFleetStack, type FleetStackSnapshot } from "../fleet-stack";
 import { endEngines } from "./engine-command";
 import { recoverStack, releaseDeadLocks } from "./open-stack";
 import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
@@ -34,8 +34,8 @@ import { tenantNames } from "../../components/naming";
 import { loadKubeConfig } from "../../checks/kube";
 
 export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
-  /** `Pulumi.<opsStack>.yaml`: the platform keys every tenant stack copies. */
-  opsStackFile: string;
+  /** `Pulumi.<fleetStack>.yaml`: the platform keys every tenant stack copies. */
+  fleetStackFile: string;
   log: Logger;
   redactor: Redactor;
   /** One engine per stack; default: within this process only (no database). */
@@ -106,11 +106,11 @@ export class TenantStackRunner implements OperationRunner {
   private async runLocked(run: OperationRun): Promise<RunResult> {
     const { operation, tenant } = run;
     const code = FAILURE_CODE.get(operation.kind) ?? "operation_failed";
-    let ops: OpsStackSnapshot;
+    let ops: FleetStackSnapshot;
     try {
-      ops = readOpsStack(this.options.opsStackFile);
+      ops = readFleetStack(this.options.fleetStackFile);
     } catch (err) {
-      this.options.log.log("error", `cannot read the ops stack file: ${(err as Error).message}`);
+      this.options.log.log("error", `cannot read the fleet stack file: ${(err as Error).message}`);
       return { ok: false, retryable: true, error: { code: "platform_unavailable", message: "the platform configuration cannot be read; an operator has been notified" } };
     }
     const desired = tenantAfter(tenant, operation.kind);
@@ -236,7 +236,7 @@ export class TenantStackRunner implements OperationRunner {
    * that never succeeded holds no customer data, so the namespace its own stack made (seen
    * in the state before the update) is deleted too. Best effort.
    */
-  private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
+  private async rollBack(stack: Stack, tenantId: string, ops: FleetStackSnapshot): Promise<void> {
     // Without the stack's lock another engine may run on it: the retry rolls back instead.
     if (this.leases.get(stack.name)?.lost !== undefined) return;
     try {

@@ -1,19 +1,19 @@
 /**
- * One stack per self-service tenant, of the same program as `pulumi up`: `<opsStack>-tenant-<id>`,
+ * One stack per self-service tenant, of the same program as `pulumi up`: `<fleetStack>-tenant-<id>`,
  * opened as every stack is (open-stack.ts: a workspace folder of its own, plugins installed
  * once per site). Opening a stack is cached per tenant; the config is written before every
- * run: the ops stack's platform keys and this tenant alone.
+ * run: the fleet stack's platform keys and this tenant alone.
  */
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { odooSaasProgram } from "../../components/platform";
 import type { TenantInput } from "../../tenants/schema";
 import type { EngineLocation } from "./engine-env";
 import { engineSite, findStack, openStack, type EngineSite } from "./open-stack";
-import { TENANTS_KEY } from "../ops-stack";
+import { TENANTS_KEY } from "../fleet-stack";
 
 export interface TenantStacksOptions {
-  /** The ops stack's name: tenant stacks are named after it. */
-  opsStackName: string;
+  /** The fleet stack's name: tenant stacks are named after it. */
+  fleetStackName: string;
   /** Default: the real program (`odooSaasProgram`). */
   program?: PulumiFn;
   engine?: EngineLocation;
@@ -24,8 +24,8 @@ export interface TenantStacksOptions {
 }
 
 /** Stack names are derived, never random: the tenant id is a DNS-1123 label, valid in a stack name. */
-export function tenantStackName(opsStackName: string, tenantId: string): string {
-  return `${opsStackName}-tenant-${tenantId}`;
+export function tenantStackName(fleetStackName: string, tenantId: string): string {
+  return `${fleetStackName}-tenant-${tenantId}`;
 }
 
 export class TenantStacks {
@@ -46,7 +46,7 @@ export class TenantStacks {
   }
 
   stackName(tenantId: string): string {
-    return tenantStackName(this.options.opsStackName, tenantId);
+    return tenantStackName(this.options.fleetStackName, tenantId);
   }
 
   /** The tenant's stack, created on first use. */

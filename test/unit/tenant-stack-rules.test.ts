@@ -19,7 +19,7 @@ const RECORD: TenantRecord = {
 };
 
 describe("per-tenant stack rules", () => {
-  it("derives the stack names from the ops stack and the tenant id", () => {
+  it("derives the stack names from the fleet stack and the tenant id", () => {
     expect(tenantStackName("dev", "shop")).to.equal("dev-tenant-shop");
     expect(selfServiceStackName("prod")).to.equal("prod-selfservice");
   });
