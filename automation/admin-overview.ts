@@ -1,15 +1,15 @@
 /**
  * The administrators' view of every tenant in the cluster (self-service and pull-request
  * ones): owner, plan, status, node and usage, plus the node distribution. Cluster data comes
- * from the same ops/ functions as the `check:distribution` and `tenants:usage` commands.
+ * from the same checks/ functions as the `check:distribution` and `tenants:usage` commands.
  */
 import * as k8s from "@kubernetes/client-node";
 import { PART_OF, TENANT_LABEL } from "../components/labels";
-import { tenantPods, type TenantPod } from "../ops/cluster-view";
-import type { DistributionReport } from "../ops/distribution";
-import { gatherDistribution } from "../ops/gather-distribution";
-import { kubeConfigFromSetting } from "../ops/kube";
-import { collectUsage, type TenantUsage } from "../ops/usage";
+import { tenantPods, type TenantPod } from "../checks/cluster-view";
+import type { DistributionReport } from "../checks/distribution";
+import { gatherDistribution } from "../checks/gather-distribution";
+import { kubeConfigFromSetting } from "../checks/kube";
+import { collectUsage, type TenantUsage } from "../checks/usage";
 
 export interface ClusterSnapshot {
   namespaces: Array<{ tenant: string; owner?: string; plan?: string; adminEmail?: string }>;
@@ -121,8 +121,8 @@ function clusterStatus(tenant: string, snapshot: ClusterSnapshot): { status: str
   return { status: "starting", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
 }
 
-/** A tenant of the ops stack's config (pull request) that the cluster reading does not show. */
-function opsRow(id: string, reason: string): AdminTenantRow {
+/** A tenant of the fleet stack's config (pull request) that the cluster reading does not show. */
+function fleetRow(id: string, reason: string): AdminTenantRow {
   return {
     id, source: "pull-request", owner: null, plan: null, status: "unknown", statusReason: reason,
     reference: null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
@@ -137,12 +137,12 @@ function actionsOf(t: SelfServiceTenant | undefined): AdminTenantRow["actions"] 
 }
 
 /**
- * Every tenant: self-service ones from the records, the ops stack's (pull-request) ones from its
- * config (opsTenantIds: they block customers' names, so administrators must see them), and any
+ * Every tenant: self-service ones from the records, the fleet stack's (pull-request) ones from its
+ * config (fleetTenantIds: they block customers' names, so administrators must see them), and any
  * other tenant namespace in the cluster. Owners by e-mail only, never the account's id.
  */
-export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }, opsTenantIds: Iterable<string> = []): AdminOverview {
-  const ops = [...opsTenantIds].filter((id) => !selfService.some((t) => t.id === id));
+export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }, fleetTenantIds: Iterable<string> = []): AdminOverview {
+  const fleet = [...fleetTenantIds].filter((id) => !selfService.some((t) => t.id === id));
   if ("unreachable" in snapshot) {
     return {
       cluster: { reachable: false, reason: snapshot.unreachable },
@@ -151,18 +151,18 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
         id: t.id, source: "self-service", owner: t.ownerEmail || null, plan: t.plan, status: t.status, statusReason: t.statusReason,
         reference: t.reference ?? null, node: null, cpu: null, memory: null, quotaCpu: null, quotaMemory: null, storageRequested: null,
         backup: null, actions: actionsOf(t),
-      })), ...ops.map((id) => opsRow(id, "in the ops stack's config; the cluster could not be read"))].sort((a, b) => a.id.localeCompare(b.id)),
+      })), ...fleet.map((id) => fleetRow(id, "in the fleet stack's config; the cluster could not be read"))].sort((a, b) => a.id.localeCompare(b.id)),
     };
   }
   const mine = new Map(selfService.map((t) => [t.id, t]));
-  const inOps = new Set(ops);
-  const ids = [...new Set([...selfService.map((t) => t.id), ...ops, ...snapshot.namespaces.map((n) => n.tenant)])].sort();
+  const inFleet = new Set(fleet);
+  const ids = [...new Set([...selfService.map((t) => t.id), ...fleet, ...snapshot.namespaces.map((n) => n.tenant)])].sort();
   const tenants = ids.map((id): AdminTenantRow => {
     const own = mine.get(id);
     const ns = snapshot.namespaces.find((n) => n.tenant === id);
     const usage = snapshot.usage.find((u) => u.tenant === id);
     const node = snapshot.pods.find((p) => p.tenant === id && p.component === "odoo")?.node ?? null;
-    if (!own && !ns && inOps.has(id)) return opsRow(id, "in the ops stack's config; no namespace in the cluster yet");
+    if (!own && !ns && inFleet.has(id)) return fleetRow(id, "in the fleet stack's config; no namespace in the cluster yet");
     const status = own ? { status: own.status, reason: own.statusReason } : clusterStatus(id, snapshot);
     return {
       id,

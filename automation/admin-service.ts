@@ -9,14 +9,14 @@ import { buildOverview, type AdminOverview, type ClusterAdminReader } from "./ad
 import { ApiError } from "./api-error";
 import type { Caller } from "./auth";
 import type { Logger } from "./log";
-import type { OpsPlatform } from "./ops-platform";
+import type { FleetPlatform } from "./fleet-platform";
 import type { RecordsStore } from "./records/records-store";
 import { operationView, type OperationView, type TenantViews } from "./tenant-views";
 
 export interface AdminServiceOptions {
   records: RecordsStore;
   views: TenantViews;
-  platform: OpsPlatform;
+  platform: FleetPlatform;
   /** Cluster-wide reads for the overview; absent when no cluster is configured. */
   admin?: ClusterAdminReader;
   /** The stack of one self-service tenant (the runner's naming). */

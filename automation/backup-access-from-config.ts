@@ -1,6 +1,6 @@
 /**
  * Which BackupAccess the served signup server uses, from its KUBECONFIG and the platform's
- * `backup.store` (the ops stack's one schema):
+ * `backup.store` (the fleet stack's one schema):
  *
  * - no cluster: none (every backup route answers 503);
  * - PVC store: KubernetesBackupAccess (list, back up now and downloads all through the
@@ -12,24 +12,24 @@
  */
 import { startOnDemandBackup } from "../backup/k8s";
 import { openStore } from "../backup/store/open-store";
-import { kubeConfigFromSetting } from "../ops/kube";
+import { kubeConfigFromSetting } from "../checks/kube";
 import { StoreBackupAccess, UnavailableBackupAccess, type BackupAccess } from "./backup-access";
 import { KubernetesBackupAccess } from "./kube-backup-access";
-import { readOpsStack } from "./ops-stack";
+import { readFleetStack } from "./fleet-stack";
 
-export function backupAccessFromConfig(kubeconfig: string | undefined, opsStackFile: string): BackupAccess {
+export function backupAccessFromConfig(kubeconfig: string | undefined, fleetStackFile: string): BackupAccess {
   if (kubeconfig === "none") return new UnavailableBackupAccess("no cluster configured (KUBECONFIG=none)");
   const loaded = kubeConfigFromSetting(kubeconfig);
   if (!("kc" in loaded)) return new UnavailableBackupAccess(loaded.unusable);
   const { kc } = loaded;
-  let ops;
+  let fleet;
   try {
-    ops = readOpsStack(opsStackFile);
+    fleet = readFleetStack(fleetStackFile);
   } catch (err) {
-    return new UnavailableBackupAccess(`the ops stack file cannot be read: ${(err as Error).message}`);
+    return new UnavailableBackupAccess(`the fleet stack file cannot be read: ${(err as Error).message}`);
   }
-  if (!ops.platform.ok) return new UnavailableBackupAccess("the ops stack's platform keys are invalid");
-  const store = ops.platform.config.backup.store;
+  if (!fleet.platform.ok) return new UnavailableBackupAccess("the fleet stack's platform keys are invalid");
+  const store = fleet.platform.config.backup.store;
   if (store.type === "pvc") return new KubernetesBackupAccess(kc);
   const s3 = { kind: "s3" as const, endpoint: store.endpoint, bucket: store.bucket, region: store.region, prefix: store.prefix, forcePathStyle: store.forcePathStyle, partSizeBytes: 16 * 1024 * 1024 };
   return new StoreBackupAccess({

@@ -8,7 +8,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { PART_OF, selectorLabels, TENANT_LABEL } from "../components/labels";
 import { tenantNames } from "../components/naming";
-import { kubeConfigFromSetting } from "../ops/kube";
+import { kubeConfigFromSetting } from "../checks/kube";
 import type { OperationRecord, TenantRecord } from "./records/types";
 
 /** `unknown`: the cluster could not be read, so readiness was not observed (the reason says why). */

@@ -12,7 +12,7 @@ import type { Logger, Redactor } from "./log";
 import type { OperationRunner } from "./operation-runner";
 import type { RecordsStore } from "./records/records-store";
 import { LOCK_CLASS } from "./records/schema";
-import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
+import { fleetStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { StackLocks } from "./engine/stack-lock";
 import { migrateSelfServiceStack } from "./engine/stack-migration";
 import { TenantStackRunner } from "./engine/tenant-stack-runner";
@@ -42,8 +42,8 @@ export async function createRunner(config: SignupServerConfig, deps: RunnerDeps)
   const runner = new TenantStackRunner({
     // One engine per stack across every server on this database.
     locks: new StackLocks({ connectionString: requireDatabaseUrl(config) }),
-    opsStackFile: opsStackFile(config),
-    opsStackName: config.opsStack,
+    fleetStackFile: fleetStackFile(config),
+    fleetStackName: config.fleetStack,
     ...(deps.program !== undefined ? { program: deps.program } : {}),
     ...(deps.engine !== undefined ? { engine: deps.engine } : {}),
     root: deps.root,
@@ -60,7 +60,7 @@ export async function createRunner(config: SignupServerConfig, deps: RunnerDeps)
       try {
         await client.query("select pg_advisory_lock($1, 0)", [LOCK_CLASS.migrateStacks]);
         const result = await migrateSelfServiceStack(
-          { opsStackName: config.opsStack, opsStackFile: opsStackFile(config), stacks: runner.stacks, progress: (line) => deps.log.log("info", line) },
+          { fleetStackName: config.fleetStack, fleetStackFile: fleetStackFile(config), stacks: runner.stacks, progress: (line) => deps.log.log("info", line) },
           async (id) => {
             const tenant = await records.tenant(id);
             return tenant && tenant.state !== "retired" ? tenantAfter(tenant, "create") : undefined;

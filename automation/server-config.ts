@@ -14,11 +14,11 @@ import { tenantStackName } from "./engine/tenant-stacks";
 export interface SignupServerConfig {
   host: string;
   port: number;
-  /** The ops stack (pull-request tenants), e.g. `dev`. */
-  opsStack: string;
-  /** Folder of `Pulumi.<opsStack>.yaml`. */
-  opsDir: string;
-  /** `<opsStack>-selfservice`: the one shared stack of earlier versions (its tenants move to their own stacks). */
+  /** The fleet stack (pull-request tenants), e.g. `dev`. */
+  fleetStack: string;
+  /** Folder of `Pulumi.<fleetStack>.yaml`. */
+  fleetDir: string;
+  /** `<fleetStack>-selfservice`: the one shared stack of earlier versions (its tenants move to their own stacks). */
   selfServiceStack: string;
   /** Where the earlier JSON store lived: its signups.json is imported once into the database. */
   storeDir: string;
@@ -167,8 +167,8 @@ export function describeDatabase(url: string): string {
   }
 }
 
-export function opsStackFile(config: Pick<SignupServerConfig, "opsDir" | "opsStack">): string {
-  return path.join(config.opsDir, `Pulumi.${config.opsStack}.yaml`);
+export function fleetStackFile(config: Pick<SignupServerConfig, "fleetDir" | "fleetStack">): string {
+  return path.join(config.fleetDir, `Pulumi.${config.fleetStack}.yaml`);
 }
 
 /**
@@ -200,8 +200,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
   const hs256Secret = env.SUPABASE_JWT_SECRET || undefined;
   if (hs256Secret !== undefined && hs256Secret.length < 32) throw new ConfigProblem("SUPABASE_JWT_SECRET is shorter than 32 characters");
   if (jwksUrl === undefined && hs256Secret === undefined) throw new ConfigProblem("SUPABASE_JWKS_URL=none needs SUPABASE_JWT_SECRET: tokens must be verifiable");
-  const opsStack = env.ODOO_SAAS_OPS_STACK || "dev";
-  if (!/^[A-Za-z0-9_.-]+$/.test(opsStack)) throw new ConfigProblem(`ODOO_SAAS_OPS_STACK "${opsStack}" is not a stack name`);
+  const fleetStack = env.ODOO_SAAS_OPS_STACK || "dev";
+  if (!/^[A-Za-z0-9_.-]+$/.test(fleetStack)) throw new ConfigProblem(`ODOO_SAAS_OPS_STACK "${fleetStack}" is not a stack name`);
   const adminClaim = env.ODOO_SAAS_ADMIN_CLAIM || "app_metadata.role=admin";
   try {
     parseAdminClaim(adminClaim);
@@ -211,9 +211,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
   return {
     host: env.HOST || "127.0.0.1",
     port: integer("PORT", env.PORT, 8080, 0, 65535),
-    opsStack,
-    opsDir: env.ODOO_SAAS_OPS_DIR || root,
-    selfServiceStack: `${opsStack}-selfservice`,
+    fleetStack,
+    fleetDir: env.ODOO_SAAS_OPS_DIR || root,
+    selfServiceStack: `${fleetStack}-selfservice`,
     storeDir: env.ODOO_SAAS_STORE_DIR || path.join(root, ".state", "signup"),
     supabaseUrl: trimmed,
     supabaseAnonKey: env.SUPABASE_ANON_KEY ?? "",
@@ -249,7 +249,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
 export function describeConfig(config: SignupServerConfig): string[] {
   const uploads = config.uploads ?? DEFAULT_UPLOAD_SETTINGS;
   return [
-    `ops stack: ${config.opsStack} (${opsStackFile(config)}); self-service tenants: one stack each, ${tenantStackName(config.opsStack, "<id>")}`,
+    `fleet stack: ${config.fleetStack} (${fleetStackFile(config)}); self-service tenants: one stack each, ${tenantStackName(config.fleetStack, "<id>")}`,
     `database: ${config.databaseUrl !== undefined ? describeDatabase(config.databaseUrl) : "local (started by serve:local)"}; workers: ${config.workers}`,
     `auth: issuer ${config.issuer}, audience ${config.audience}; ${[
       ...(config.jwksUrl !== undefined ? [`JWKS ${config.jwksUrl}`] : []),

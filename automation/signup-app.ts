@@ -22,7 +22,7 @@ import { DownloadTickets } from "./download-tickets";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
 import type { OperationRunner } from "./operation-runner";
-import { OpsPlatform } from "./ops-platform";
+import { FleetPlatform } from "./fleet-platform";
 import { OperationQueue } from "./queue/operation-queue";
 import { BackupRequests } from "./records/backup-requests";
 import { PgOperationEvents } from "./records/event-log";
@@ -30,9 +30,9 @@ import { importLegacyStore } from "./records/import-json";
 import { RecordsStore } from "./records/records-store";
 import { UploadRecords } from "./records/upload-records";
 import { DEFAULT_RATE_RULES, RateLimits } from "./rate-limits";
-import { opsStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
+import { fleetStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { DEFAULT_STREAM_CAPS, StreamSlots } from "./stream-slots";
-import { kubeConfigFromSetting } from "../ops/kube";
+import { kubeConfigFromSetting } from "../checks/kube";
 import { KubeTenantNamespaces } from "./tenant-namespace";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";
@@ -116,7 +116,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     await engine?.migrate(records);
     const runner = deps.runner ?? engine?.runner;
     if (runner === undefined) throw new Error("no operation runner");
-    const stackNameOf = (id: string): string => engine?.stackNameOf(id) ?? `${config.opsStack}-tenant-${id}`;
+    const stackNameOf = (id: string): string => engine?.stackNameOf(id) ?? `${config.fleetStack}-tenant-${id}`;
     const queue = new OperationQueue({
       store: records,
       events,
@@ -131,7 +131,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       await queue.stop();
       await notifier?.settled();
     });
-    const platform = new OpsPlatform(opsStackFile(config), log);
+    const platform = new FleetPlatform(fleetStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
     const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
     const cluster = kubeConfigFromSetting(config.kubeconfig);
@@ -148,10 +148,10 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const backups = new BackupService({
       records, requests: new BackupRequests(records), log, limits,
-      access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, opsStackFile(config)),
+      access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, fleetStackFile(config)),
     });
     const uploads = new UploadService({
-      backups, log, opsStackFile: opsStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
+      backups, log, fleetStackFile: fleetStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
       records: new UploadRecords(records, queue.nodeId),
       ...(config.uploads !== undefined ? { settings: config.uploads } : {}),
       ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}),

@@ -11,7 +11,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { tenantNames } from "../components/naming";
-import { isNotFound } from "../ops/kube";
+import { isNotFound } from "../checks/kube";
 import type { Logger, Redactor } from "./log";
 import type { RunResult } from "./operation-runner";
 

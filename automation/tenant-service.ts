@@ -1,6 +1,6 @@
 /**
  * What the HTTP API does for customers, without HTTP: validation through the one tenant
- * schema, ids and hosts reserved by the ops stack, ownership, the per-user limit, each
+ * schema, ids and hosts reserved by the fleet stack, ownership, the per-user limit, each
  * request recorded, decided and queued in one database transaction, and the views returned.
  *
  * Ownership: a tenant belongs to the `sub` that signed it up. Another user's tenant (or
@@ -14,7 +14,7 @@ import type { Caller } from "./auth";
 import { CredentialsCache } from "./credentials-cache";
 import type { Logger } from "./log";
 import type { OperationRunner } from "./operation-runner";
-import { PLATFORM_BUSY, type OpsPlatform } from "./ops-platform";
+import { PLATFORM_BUSY, type FleetPlatform } from "./fleet-platform";
 import { BACKUPS_PER_DAY } from "./backup-service";
 import { planDescription, planDisplayName, planFacts, storageGigabytes } from "./plan-words";
 import type { RateLimits } from "./rate-limits";
@@ -47,7 +47,7 @@ function recordConflict(existing: Readonly<TenantRecord> | undefined, caller: Ca
 export interface TenantServiceOptions {
   records: RecordsStore;
   views: TenantViews;
-  platform: OpsPlatform;
+  platform: FleetPlatform;
   runner: OperationRunner;
   /** Tenants (pending or active) one user may have; default 3. */
   tenantLimit: number;
@@ -110,14 +110,14 @@ export class TenantService {
     };
   }
 
-  /** Why this id cannot be used (schema rule, the ops stack's ids and hosts), without the records. */
-  private opsConflict(id: string): { status: 400 | 409; message: string } | undefined {
+  /** Why this id cannot be used (schema rule, the fleet stack's ids and hosts), without the records. */
+  private fleetConflict(id: string): { status: 400 | 409; message: string } | undefined {
     const problem = tenantIdProblem(id);
     if (problem) return { status: 400, message: problem };
-    const ops = this.options.platform.snapshot();
-    const baseDomain = ops.platform.ok ? ops.platform.config.baseDomain : undefined;
-    const hostTaken = baseDomain !== undefined && ops.hosts.has(tenantHost({ baseDomain }, id));
-    return ops.tenantIds.has(id) || hostTaken ? { status: 409, message: takenMessage(id) } : undefined;
+    const fleet = this.options.platform.snapshot();
+    const baseDomain = fleet.platform.ok ? fleet.platform.config.baseDomain : undefined;
+    const hostTaken = baseDomain !== undefined && fleet.hosts.has(tenantHost({ baseDomain }, id));
+    return fleet.tenantIds.has(id) || hostTaken ? { status: 409, message: takenMessage(id) } : undefined;
   }
 
   /**
@@ -134,9 +134,9 @@ export class TenantService {
   }
 
   async checkId(caller: Caller, id: string): Promise<{ id: string; available: boolean; problem?: string }> {
-    const ops = this.opsConflict(id)?.message;
-    const existing = ops === undefined ? await this.options.records.tenant(id) : undefined;
-    const problem = ops ?? recordConflict(existing, caller) ?? await this.namespaceConflict(caller, existing, id);
+    const fleet = this.fleetConflict(id)?.message;
+    const existing = fleet === undefined ? await this.options.records.tenant(id) : undefined;
+    const problem = fleet ?? recordConflict(existing, caller) ?? await this.namespaceConflict(caller, existing, id);
     return problem !== undefined ? { id, available: false, problem } : { id, available: true };
   }
 
@@ -146,12 +146,12 @@ export class TenantService {
     if (caller.email === undefined) {
       throw new ApiError(403, "email_required", "your account has no e-mail address; the Odoo administrator login needs one");
     }
-    const ops = this.options.platform.snapshot();
-    const parsed = parseStackConfig({ ...ops.platformRaw, tenants: [{ ...body, adminEmail: caller.email, ownerId: caller.sub }] });
+    const fleet = this.options.platform.snapshot();
+    const parsed = parseStackConfig({ ...fleet.platformRaw, tenants: [{ ...body, adminEmail: caller.email, ownerId: caller.sub }] });
     if (!parsed.ok) {
       const issue = parsed.issues.find((i) => i.tenant !== undefined);
       if (!issue) {
-        this.options.log.log("error", "the ops stack's platform keys are invalid", { file: ops.file });
+        this.options.log.log("error", "the fleet stack's platform keys are invalid", { file: fleet.file });
         throw new ApiError(503, "platform_config_invalid", PLATFORM_BUSY);
       }
       throw new ApiError(400, "invalid_tenant", issue.message, issue.field);
@@ -161,7 +161,7 @@ export class TenantService {
     const { plans } = parsed.config;
     const plan = Object.hasOwn(plans, input.plan) ? plans[input.plan] : undefined;
     if (!plan) throw new Error("parsed config lost its plan");
-    const conflict = this.opsConflict(input.id);
+    const conflict = this.fleetConflict(input.id);
     if (conflict) throw new ApiError(conflict.status, conflict.status === 409 ? "id_taken" : "invalid_tenant", conflict.message, "id");
     const kept = await this.namespaceConflict(caller, await this.options.records.tenant(input.id), input.id);
     if (kept !== undefined) throw new ApiError(409, "id_taken", kept, "id");
@@ -213,10 +213,10 @@ export class TenantService {
    */
   async usage(caller: Caller): Promise<{ used: number; max: number; storage?: StorageUse }> {
     const used = await this.options.records.ownedCount(caller.sub);
-    const ops = this.options.platform.snapshot();
-    if (!ops.platform.ok) return { used, max: this.options.tenantLimit };
+    const fleet = this.options.platform.snapshot();
+    if (!fleet.platform.ok) return { used, max: this.options.tenantLimit };
     const holding = (await this.options.records.tenants(caller.sub)).filter((t) => HOLDS_STORAGE.has(t.state));
-    const storage = storageUse(holding, ops.platform.config.plans, this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB);
+    const storage = storageUse(holding, fleet.platform.config.plans, this.options.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB);
     return { used, max: this.options.tenantLimit, storage };
   }
 

@@ -9,7 +9,7 @@ import type { Caller } from "./auth";
 import type { ClusterObservation, ClusterStatusReader } from "./cluster-status";
 import { customerError, type CustomerError } from "./customer-messages";
 import { customerStatus, type CustomerStatus } from "./customer-status";
-import type { OpsPlatform } from "./ops-platform";
+import type { FleetPlatform } from "./fleet-platform";
 import type { RecordsStore } from "./records/records-store";
 import type { OperationKind, OperationRecord, TenantRecord } from "./records/types";
 
@@ -77,7 +77,7 @@ const NOT_CHECKED: ClusterObservation = { reachable: false, reason: "not checked
 export class TenantViews {
   constructor(
     private readonly records: RecordsStore,
-    private readonly platform: OpsPlatform,
+    private readonly platform: FleetPlatform,
     private readonly cluster: ClusterStatusReader,
   ) {}
 

@@ -2,7 +2,7 @@
  * Which UploadRestorer the served server uses: with a cluster, restores run in the tenant's
  * namespace (kube-upload-restorer.ts), whatever the backup store; without one, uploads answer 503.
  */
-import { kubeConfigFromSetting } from "../ops/kube";
+import { kubeConfigFromSetting } from "../checks/kube";
 import { KubernetesUploadRestorer } from "./kube-upload-restorer";
 import { UnavailableUploadRestorer, type UploadRestorer } from "./upload-restorer";
 

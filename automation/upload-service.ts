@@ -28,7 +28,7 @@ import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import type { Logger } from "./log";
-import { readOpsStack } from "./ops-stack";
+import { readFleetStack } from "./fleet-stack";
 import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
 import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
 import { refuseIfInUse, uploadDeadlineMs, UploadSlots, userBusy } from "./upload-admission";
@@ -75,7 +75,7 @@ export interface UploadServiceOptions {
   backups: BackupService;
   restorer: UploadRestorer;
   records: UploadRecords;
-  opsStackFile: string;
+  fleetStackFile: string;
   log: Logger;
   /** Where uploads are received (a private folder per upload is made inside); default the OS temp folder. */
   workDir?: string;
@@ -123,8 +123,8 @@ export class UploadService {
 
   /** The plan's limits for this instance: the zip's size, the dump and files uncompressed, the version. */
   private limitsOf(tenant: { plan: string; odooVersion: string }): { maxBytes: number; check: UploadLimits } {
-    const ops = readOpsStack(this.options.opsStackFile);
-    const plan = ops.platform.ok ? planNamed(ops.platform.config, tenant.plan) : undefined;
+    const fleet = readFleetStack(this.options.fleetStackFile);
+    const plan = fleet.platform.ok ? planNamed(fleet.platform.config, tenant.plan) : undefined;
     const major = SUPPORTED_ODOO_VERSIONS.find((v) => v === tenant.odooVersion);
     if (!plan || !major) {
       this.options.log.log("error", "uploads: no plan or version for the tenant", { plan: tenant.plan, version: tenant.odooVersion });

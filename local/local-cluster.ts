@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import { repoRoot } from "../automation/engine/engine-env";
-import { loadKubeConfig } from "../ops/kube";
+import { loadKubeConfig } from "../checks/kube";
 
 export interface LocalCluster {
   dir: string;

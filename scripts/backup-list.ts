@@ -2,7 +2,7 @@
 // Lists the tenant's backups (newest first) by running a short `list` Job in its namespace.
 import { listTenantBackups } from "../backup/k8s";
 import { assertTenantId } from "../tenants/tenant-id";
-import { loadKubeConfig } from "../ops/kube";
+import { loadKubeConfig } from "../checks/kube";
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

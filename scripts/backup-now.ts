@@ -2,7 +2,7 @@
 // Starts an on-demand backup Job from the tenant's backup CronJob (kubeconfig from KUBECONFIG).
 import { startOnDemandBackup } from "../backup/k8s";
 import { assertTenantId } from "../tenants/tenant-id";
-import { loadKubeConfig } from "../ops/kube";
+import { loadKubeConfig } from "../checks/kube";
 
 async function main(): Promise<number> {
   const [tenant, flag] = process.argv.slice(2);

@@ -4,7 +4,7 @@
 // Odoo again (also when the restore failed). Prints a JSON report.
 import { restoreTenant, RestoreRefusedError } from "../backup/k8s";
 import { assertTenantId } from "../tenants/tenant-id";
-import { loadKubeConfig } from "../ops/kube";
+import { loadKubeConfig } from "../checks/kube";
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

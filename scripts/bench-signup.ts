@@ -25,7 +25,7 @@ import { workerCount } from "../automation/queue/worker-count";
 import { startSignupApp, type SignupApp } from "../automation/signup-app";
 import { startLocalCluster } from "../local/local-cluster";
 import { startPostgres } from "../local/local-postgres";
-import { samplePeaks } from "../ops/process-rss";
+import { samplePeaks } from "../checks/process-rss";
 
 interface Row {
   scenario: string;
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       },
     }));
     app = await startSignupApp({
-      host: "127.0.0.1", port: 0, opsStack: "dev", opsDir: dir, selfServiceStack: "dev-selfservice", storeDir: path.join(dir, "store"),
+      host: "127.0.0.1", port: 0, fleetStack: "dev", fleetDir: dir, selfServiceStack: "dev-selfservice", storeDir: path.join(dir, "store"),
       databaseUrl, workers, supabaseUrl: auth.url, supabaseAnonKey: "bench", issuer: auth.issuer, audience: auth.audience, hs256Secret: auth.hs256Secret,
       adminClaim: "app_metadata.role=admin", allowAnonymous: false, tenantLimit: 3, kubeconfig: cluster.kubeconfig,
     }, { engine: { backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home") }, log: jsonLogger(new Redactor(), { write: () => undefined }) });

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { TenantChangeSummary } from "../automation/engine/change-summary";
 import { deployStack, previewStack, type DeployOptions } from "../automation/engine/deploy";
-import { table } from "../ops/cluster-view";
+import { table } from "../checks/cluster-view";
 import { startLocalCluster } from "../local/local-cluster";
 import { PROJECT_NAME } from "../tenants/config-source";
 

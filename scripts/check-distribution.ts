@@ -3,9 +3,9 @@
  * tenants than an even spread allows (ceil(running tenants / schedulable nodes)) or a
  * running tenant's Odoo pod is unscheduled.
  */
-import { table } from "../ops/cluster-view";
-import { gatherDistribution } from "../ops/gather-distribution";
-import { loadKubeConfig } from "../ops/kube";
+import { table } from "../checks/cluster-view";
+import { gatherDistribution } from "../checks/gather-distribution";
+import { loadKubeConfig } from "../checks/kube";
 
 async function main(): Promise<number> {
   const report = await gatherDistribution(loadKubeConfig());

@@ -7,9 +7,9 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { tenantNames } from "../components/naming";
-import { table } from "../ops/cluster-view";
-import { isSimulated, judge, parseProbeLog, probePod, probeTargets, PROBE_NAME } from "../ops/isolation-probe";
-import { isNotFound, loadKubeConfig } from "../ops/kube";
+import { table } from "../checks/cluster-view";
+import { isSimulated, judge, parseProbeLog, probePod, probeTargets, PROBE_NAME } from "../checks/isolation-probe";
+import { isNotFound, loadKubeConfig } from "../checks/kube";
 import { tenantIdProblem } from "../tenants/schema";
 
 const SIMULATED_MESSAGE = "This is the local simulated cluster: KWOK nodes run no containers and no CNI enforces NetworkPolicies here, so a probe would prove nothing. Use `npm run check:policies` (the analyser) here; run this probe on a real cluster.";

@@ -4,10 +4,10 @@
  * broken rule) and exits 1 on any violation. Works on any cluster, CNI or not, because it
  * reads the policies rather than sending traffic (see check:isolation for that).
  */
-import { allNetworkPolicies, tenantEndpoints } from "../ops/cluster-inventory";
-import { table } from "../ops/cluster-view";
-import { analyse, matrix } from "../ops/isolation-analysis";
-import { loadKubeConfig } from "../ops/kube";
+import { allNetworkPolicies, tenantEndpoints } from "../checks/cluster-inventory";
+import { table } from "../checks/cluster-view";
+import { analyse, matrix } from "../checks/isolation-analysis";
+import { loadKubeConfig } from "../checks/kube";
 import { rawConfigFromStackFile, stackArgument, stackFilePath } from "../tenants/config-source";
 import { requireStackConfig } from "../tenants/validate";
 

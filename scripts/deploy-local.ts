@@ -12,8 +12,8 @@ import * as path from "node:path";
 import { formatChangeTable, hasChanges } from "../automation/engine/change-summary";
 import { deployStack } from "../automation/engine/deploy";
 import { repoRoot } from "../automation/engine/engine-env";
-import { table, waitForPods, type TenantPod } from "../ops/cluster-view";
-import { loadKubeConfig } from "../ops/kube";
+import { table, waitForPods, type TenantPod } from "../checks/cluster-view";
+import { loadKubeConfig } from "../checks/kube";
 import { projectConfig, readStackConfigMap, stackArgument, stackFilePath } from "../tenants/config-source";
 import { formatIssues, parseStackConfig, tenantHost } from "../tenants/validate";
 

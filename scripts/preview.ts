@@ -13,7 +13,7 @@ import { formatChangeTable, hasChanges, summarizeChanges } from "../automation/e
 import { repoRoot } from "../automation/engine/engine-env";
 import { sanitizeDiagnostic } from "../automation/engine/engine-events";
 import { previewStack } from "../automation/engine/deploy";
-import { loadKubeConfig } from "../ops/kube";
+import { loadKubeConfig } from "../checks/kube";
 import { projectConfig, readStackConfigMap, stackArgument, stackFilePath } from "../tenants/config-source";
 import { formatIssues, parseStackConfig } from "../tenants/validate";
 

@@ -7,7 +7,9 @@
  *
  * A self-service tenant also has its own stack `<stack>-tenant-<id>`: purge refuses while that
  * stack still deploys it (delete it through the signup server first), then removes the stack,
- * and with DATABASE_URL set forgets the retired tenant's record, which frees its id.
+ * and with DATABASE_URL set forgets the retired tenant's record, which frees its id. The stack
+ * is opened and recovered as every stack is (open-stack.ts): purge refuses while a live engine
+ * runs on it.
  *
  * Backups go first: with the S3 store (`backup.store`), every object and unfinished upload
  * below `<prefix>/<id>/` is deleted (backup/store/s3-purge.ts says why deleting, not never
@@ -19,14 +21,15 @@
 import * as k8s from "@kubernetes/client-node";
 import { openStore } from "../backup/store/open-store";
 import { S3BackupStore } from "../backup/store/s3-store";
+import { releaseDeadLocks } from "../automation/engine/open-stack";
 import { tenantIdsInState } from "../automation/engine/program-stack";
 import { RecordsStore } from "../automation/records/records-store";
 import { StackLocks } from "../automation/engine/stack-lock";
 import { TenantStacks } from "../automation/engine/tenant-stacks";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { tenantNames } from "../components/naming";
-import { tenantNamespaces } from "../ops/cluster-view";
-import { isNotFound, loadKubeConfig } from "../ops/kube";
+import { tenantNamespaces } from "../checks/cluster-view";
+import { isNotFound, loadKubeConfig } from "../checks/kube";
 import { rawConfigFromStackFile, stackFilePath } from "../tenants/config-source";
 import { tenantIdProblem } from "../tenants/schema";
 import type { BackupStore } from "../tenants/schema";
@@ -97,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
   if (parsed.config.tenants.some((t) => t.id === id)) {
     stop(`refusing: tenant "${id}" is still in Pulumi.${stack}.yaml; remove it (retire) and deploy first`);
   }
-  const stacks = new TenantStacks({ opsStackName: stack });
+  const stacks = new TenantStacks({ fleetStackName: stack });
   const own = await stacks.find(id);
   const databaseUrl = process.env.DATABASE_URL;
   // One engine per stack: no server may run an operation on the tenant's stack while purge
@@ -109,6 +112,9 @@ async function main(argv: string[]): Promise<void> {
     stop(`refusing: an engine is running on stack ${own.name} (an operation of the signup server); run purge again once it has finished; nothing was removed`);
   }
   try {
+    // The one recovery policy (open-stack.ts): a dead engine's lock is removed, a live one's never.
+    const holder = own ? await releaseDeadLocks(own, { engine: stacks.engine, progress: (line) => console.log(line), acrossHosts: lease !== undefined }) : undefined;
+    if (own && holder !== undefined) stop(`refusing: an engine is running on stack ${own.name} (${holder}); run purge again once it has finished; nothing was removed`);
     await purge(id, parsed.config.backup.store, own, databaseUrl);
   } finally {
     await lease?.release();

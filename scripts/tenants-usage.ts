@@ -1,7 +1,7 @@
 /** `npm run tenants:usage`: per-tenant CPU and memory (metrics API), quota used/hard, storage. */
-import { table } from "../ops/cluster-view";
-import { loadKubeConfig } from "../ops/kube";
-import { collectUsage, formatBytes, formatCores } from "../ops/usage";
+import { table } from "../checks/cluster-view";
+import { loadKubeConfig } from "../checks/kube";
+import { collectUsage, formatBytes, formatCores } from "../checks/usage";
 
 async function main(): Promise<number> {
   const report = await collectUsage(loadKubeConfig());

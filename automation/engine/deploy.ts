@@ -2,7 +2,8 @@
  * One `up` or `preview` of a stack of the real program, with the checks that must come
  * first: the config is valid (the one schema), no configured id belongs to a namespace this
  * stack does not manage (a retired tenant's kept data), and a previous engine's crash is
- * cleaned up. Shared by `npm start`, `npm run preview`, the integration tests and the bench.
+ * cleaned up (the recovery policy of open-stack.ts). Shared by `npm start`, `npm run
+ * preview`, the integration tests and the bench.
  *
  * The live cluster is the truth: every up and preview refreshes the state from the cluster
  * first, so a Deployment deleted by hand, a namespace removed or a recreated (empty) cluster is
@@ -10,11 +11,12 @@
  */
 import type { EngineEvent, PreviewResult, UpResult } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
-import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../ops/cluster-view";
+import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../checks/cluster-view";
 import { projectConfig } from "../../tenants/config-source";
 import { formatIssues, parseStackConfig } from "../../tenants/validate";
 import { summarizeChanges, type TenantChangeSummary } from "./change-summary";
-import { clearPendingOperations, openProgramStack, tenantIdsInState, type ProgramStack, type ProgramStackOptions } from "./program-stack";
+import { recoverStack } from "./open-stack";
+import { openProgramStack, tenantIdsInState, type ProgramStack, type ProgramStackOptions } from "./program-stack";
 
 export interface DeployOptions extends ProgramStackOptions {
   /** The cluster to check for namespaces held outside the stack (the one the provider uses). */
@@ -57,8 +59,9 @@ async function run<R>(options: DeployOptions, operation: (opened: ProgramStack, 
 
 export function deployStack(options: DeployOptions): Promise<DeployOutcome<UpResult>> {
   const progress = options.progress ?? (() => undefined);
-  return run(options, async ({ stack }, onEvent) => {
-    await clearPendingOperations(stack, progress);
+  return run(options, async ({ stack, engine }, onEvent) => {
+    // The one recovery policy (open-stack.ts): a killed update's pending operations are cleared.
+    await recoverStack(stack, { engine, progress });
     return stack.up({ refresh: true, onEvent, ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
   });
 }

@@ -1,6 +1,6 @@
 /**
- * Moves the tenants of the old shared self-service stack `<opsStack>-selfservice` into their
- * own stacks (`<opsStack>-tenant-<id>`) without touching a Kubernetes object: `pulumi state
+ * Moves the tenants of the old shared self-service stack `<fleetStack>-selfservice` into their
+ * own stacks (`<fleetStack>-tenant-<id>`) without touching a Kubernetes object: `pulumi state
  * move` rewrites the state (the component with its children, and the provider they use), so
  * the next update of the tenant's stack finds everything as it is (same uids, no replace).
  *
@@ -11,22 +11,22 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { ODOO_TENANT_TYPE } from "../../components/odoo-tenant";
 import { odooSaasProgram } from "../../components/platform";
-import { PROJECT_NAME } from "../../tenants/config-source";
 import type { TenantInput } from "../../tenants/schema";
-import { backendUrl, cliRoot, pulumiCommand, workspaceDir } from "./engine-env";
+import { cliRoot, workspaceDir } from "./engine-env";
 import { parseUrn } from "./engine-events";
-import { TENANTS_KEY, readOpsStack } from "../ops-stack";
+import { TENANTS_KEY, readFleetStack } from "../fleet-stack";
+import { findStack, releaseDeadLocks, StackLockedError } from "./open-stack";
 import { tenantIdsInState } from "./program-stack";
 import type { TenantStacks } from "./tenant-stacks";
 
 const run = promisify(execFile);
 
 export interface MigrationOptions {
-  opsStackName: string;
-  opsStackFile: string;
+  fleetStackName: string;
+  fleetStackFile: string;
   stacks: TenantStacks;
   progress: (line: string) => void;
 }
@@ -38,27 +38,17 @@ export interface MigrationResult {
   oldStackRemoved: boolean;
 }
 
-export function selfServiceStackName(opsStackName: string): string {
-  return `${opsStackName}-selfservice`;
+export function selfServiceStackName(fleetStackName: string): string {
+  return `${fleetStackName}-selfservice`;
 }
 
+/** The old stack, opened and recovered as every stack is (open-stack.ts); undefined once it is gone. */
 async function openOldStack(options: MigrationOptions): Promise<Stack | undefined> {
-  const name = selfServiceStackName(options.opsStackName);
-  const { engine, root, envVars } = options.stacks;
-  try {
-    return await LocalWorkspace.selectStack(
-      { stackName: name, projectName: PROJECT_NAME, program: async () => odooSaasProgram() },
-      {
-        pulumiCommand: await pulumiCommand(root),
-        envVars,
-        workDir: workspaceDir(engine, name),
-        projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backendUrl(engine) } },
-      },
-    );
-  } catch (err) {
-    if (/no stack named|not found/i.test((err as Error).message)) return undefined;
-    throw err;
-  }
+  const old = await findStack(options.stacks.site, selfServiceStackName(options.fleetStackName), async () => odooSaasProgram(), options.progress);
+  if (!old) return undefined;
+  const holder = await releaseDeadLocks(old, { engine: options.stacks.engine, progress: options.progress });
+  if (holder !== undefined) throw new StackLockedError(old.name, holder);
+  return old;
 }
 
 /** The tenant inputs the old stack last applied, by id (its workspace's config). */
@@ -90,7 +80,7 @@ async function componentUrns(stack: Stack): Promise<Map<string, string>> {
 export async function migrateSelfServiceStack(options: MigrationOptions, inputOf: (id: string) => Promise<TenantInput | undefined> = async () => undefined): Promise<MigrationResult> {
   const old = await openOldStack(options);
   if (!old) return { moved: [], oldStackRemoved: false };
-  const ops = readOpsStack(options.opsStackFile);
+  const fleet = readFleetStack(options.fleetStackFile);
   const inputs = await appliedInputs(old);
   const urns = await componentUrns(old);
   const moved: string[] = [];
@@ -99,7 +89,7 @@ export async function migrateSelfServiceStack(options: MigrationOptions, inputOf
     const input = inputs.get(id) ?? (await inputOf(id));
     if (!input) throw new Error(`tenant "${id}" of ${old.name}: its config is neither in the old stack's workspace nor in the records; nothing was moved for it`);
     const target = await options.stacks.stack(id);
-    await options.stacks.configure(target, ops.platformConfig, input);
+    await options.stacks.configure(target, fleet.platformConfig, input);
     if ((await tenantIdsInState(target)).has(id)) {
       options.progress(`tenant "${id}" is already in ${target.name}; skipping the move`);
       continue;

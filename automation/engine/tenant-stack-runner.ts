@@ -8,34 +8,34 @@
  * - One engine per stack: the stack's lock (stack-lock.ts, a PostgreSQL session lock across
  *   servers) is held for the whole run; when it cannot be taken the operation is tried again
  *   later, and when its connection is lost the stack's engine is ended (engine-command.ts).
- * - A Pulumi lock found while holding that lock was left by an engine that died: engines of
- *   dead owners on this host are ended, the file backend's stale lock files removed, and with
- *   the lock across hosts `pulumi cancel` run; a retry clears the pending operations.
+ * - A Pulumi lock found while holding that lock is handled by the one recovery policy
+ *   (open-stack.ts): only a dead engine's lock is removed, never a live one's; a retry also
+ *   clears the pending operations.
  * - A failed create is rolled back (its partial objects removed) so the stack converges.
  * - Before a create, a `tenant-<id>` namespace its own stack did not make is refused (someone's
  *   kept data: tenant-namespace.ts), and a rolled-back create deletes the namespace it made.
  * - Every update refreshes from the cluster first: objects deleted by hand, or a recreated
  *   cluster, are found and made again.
  */
-import * as os from "node:os";
 import { CommandError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
 import { formatIssue, parseStackConfig } from "../../tenants/validate";
 import { UpdateTracker } from "./engine-events";
 import type { Logger, Redactor } from "../log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "../operation-runner";
-import { readOpsStack, type OpsStackSnapshot } from "../ops-stack";
-import { endEngines, endOrphanedEngines, runningEngines } from "./engine-command";
-import { clearPendingOperations, isStaleLock, readLocks, removeStaleLock, repairStateSidecars } from "./program-stack";
+import { readFleetStack, type FleetStackSnapshot } from "../fleet-stack";
+import { endEngines } from "./engine-command";
+import { recoverStack, releaseDeadLocks } from "./open-stack";
 import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
 import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "../tenant-namespace";
 import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
+import type { EngineLocation } from "./engine-env";
 import { tenantNames } from "../../components/naming";
-import { loadKubeConfig } from "../../ops/kube";
+import { loadKubeConfig } from "../../checks/kube";
 
 export interface TenantStackRunnerOptions extends Omit<TenantStacksOptions, "progress"> {
-  /** `Pulumi.<opsStack>.yaml`: the platform keys every tenant stack copies. */
-  opsStackFile: string;
+  /** `Pulumi.<fleetStack>.yaml`: the platform keys every tenant stack copies. */
+  fleetStackFile: string;
   log: Logger;
   redactor: Redactor;
   /** One engine per stack; default: within this process only (no database). */
@@ -106,11 +106,11 @@ export class TenantStackRunner implements OperationRunner {
   private async runLocked(run: OperationRun): Promise<RunResult> {
     const { operation, tenant } = run;
     const code = FAILURE_CODE.get(operation.kind) ?? "operation_failed";
-    let ops: OpsStackSnapshot;
+    let ops: FleetStackSnapshot;
     try {
-      ops = readOpsStack(this.options.opsStackFile);
+      ops = readFleetStack(this.options.fleetStackFile);
     } catch (err) {
-      this.options.log.log("error", `cannot read the ops stack file: ${(err as Error).message}`);
+      this.options.log.log("error", `cannot read the fleet stack file: ${(err as Error).message}`);
       return { ok: false, retryable: true, error: { code: "platform_unavailable", message: "the platform configuration cannot be read; an operator has been notified" } };
     }
     const desired = tenantAfter(tenant, operation.kind);
@@ -202,46 +202,31 @@ export class TenantStackRunner implements OperationRunner {
   }
 
   /**
-   * A Pulumi lock on a tenant stack while this run holds the stack's lock was left by an engine
-   * that stopped. Returns false (retry later) when it may still be running: an engine of this
-   * process, a live one on this host, or, without a lock across hosts, one elsewhere. Never
-   * `pulumi cancel` without the lock across hosts: it only deletes the lock of a running engine.
+   * A Pulumi lock on a tenant stack while this run holds the stack's lock: removed only when
+   * its engine is proven gone (open-stack.ts); false means retry later. Never without this
+   * run's lease: a lost lease proves nothing about other engines.
    */
   private async unlock(stack: Stack): Promise<boolean> {
     const lease = this.leases.get(stack.name);
-    if (!lease || lease.lost !== undefined || runningEngines(stack.name) > 0) return false;
-    const ended = endOrphanedEngines();
-    if (ended.length > 0) this.options.log.log("warn", "ended engine processes whose server stopped", { pids: ended.join(",") });
-    const locks = readLocks(this.stacks.engine, stack.name);
-    for (const lock of locks) {
-      if (isStaleLock(lock)) {
-        removeStaleLock(this.stacks.engine, stack.name, lock, (line) => this.options.log.log("warn", line, { stack: stack.name }));
-      } else if (lock.hostname !== undefined && lock.hostname === os.hostname()) {
-        this.options.log.log("warn", "the tenant stack is still locked by a running engine on this host; retrying later", { stack: stack.name, pid: String(lock.pid) });
-        return false;
-      }
-    }
-    if (locks.length > 0 && locks.every((lock) => isStaleLock(lock))) return true;
-    if (!this.locks.acrossHosts) return false;
-    // This run holds the stack's lock across hosts: no other engine runs on it, and any
-    // Pulumi lock (e.g. in an object store, unreadable here) is a dead engine's.
-    await stack.cancel().catch((err: Error) => this.options.log.log("debug", `no update to cancel: ${err.message.split("\n")[0] ?? ""}`));
-    return true;
+    if (!lease || lease.lost !== undefined) return false;
+    const holder = await releaseDeadLocks(stack, { ...this.recovery(stack.name), lockReported: true });
+    if (holder !== undefined) this.options.log.log("warn", `the tenant stack is still locked by ${holder}; retrying later`, { stack: stack.name });
+    return holder === undefined;
   }
 
   /** Before a retry: engines of dead servers, locks and pending operations a killed run left behind. */
   private async recover(stack: Stack, tenantId: string): Promise<void> {
-    const log = (line: string): void => this.options.log.log("warn", line, { tenant: tenantId });
-    const ended = endOrphanedEngines();
-    if (ended.length > 0) log(`ended engine processes whose server stopped (pids ${ended.join(", ")})`);
-    repairStateSidecars(this.stacks.engine, stack.name, log);
-    for (const lock of readLocks(this.stacks.engine, stack.name)) {
-      if (isStaleLock(lock)) removeStaleLock(this.stacks.engine, stack.name, lock, log);
-    }
-    await clearPendingOperations(stack, log).catch(async (err: Error) => {
-      if (!isLockError(err) || !(await this.unlock(stack))) throw err;
-      await clearPendingOperations(stack, log);
-    });
+    await recoverStack(stack, { ...this.recovery(stack.name), progress: (line) => this.options.log.log("warn", line, { tenant: tenantId }) });
+  }
+
+  private recovery(stackName: string): { engine: EngineLocation; progress: (line: string) => void; acrossHosts: boolean } {
+    const lease = this.leases.get(stackName);
+    return {
+      engine: this.stacks.engine,
+      progress: (line) => this.options.log.log("warn", line, { stack: stackName }),
+      // Only a held lease across hosts proves that no other engine runs on the stack.
+      acrossHosts: this.locks.acrossHosts && lease !== undefined && lease.lost === undefined,
+    };
   }
 
   /**
@@ -251,7 +236,7 @@ export class TenantStackRunner implements OperationRunner {
    * that never succeeded holds no customer data, so the namespace its own stack made (seen
    * in the state before the update) is deleted too. Best effort.
    */
-  private async rollBack(stack: Stack, tenantId: string, ops: OpsStackSnapshot): Promise<void> {
+  private async rollBack(stack: Stack, tenantId: string, ops: FleetStackSnapshot): Promise<void> {
     // Without the stack's lock another engine may run on it: the retry rolls back instead.
     if (this.leases.get(stack.name)?.lost !== undefined) return;
     try {

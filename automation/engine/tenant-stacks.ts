@@ -1,20 +1,19 @@
 /**
- * One stack per self-service tenant, of the same program as `pulumi up`: `<opsStack>-tenant-<id>`,
- * each with its own workspace folder (parallel createStack/selectStack in one workspace can
- * corrupt workspace.json, pulumi/pulumi#8186). Opening a stack is cached per tenant; the
- * config is written before every run: the ops stack's platform keys and this tenant alone.
+ * One stack per self-service tenant, of the same program as `pulumi up`: `<fleetStack>-tenant-<id>`,
+ * opened as every stack is (open-stack.ts: a workspace folder of its own, plugins installed
+ * once per site). Opening a stack is cached per tenant; the config is written before every
+ * run: the fleet stack's platform keys and this tenant alone.
  */
-import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { odooSaasProgram } from "../../components/platform";
-import { PROJECT_NAME } from "../../tenants/config-source";
 import type { TenantInput } from "../../tenants/schema";
-import { backendUrl, defaultEngineLocation, engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
-import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
-import { TENANTS_KEY } from "../ops-stack";
+import type { EngineLocation } from "./engine-env";
+import { engineSite, findStack, openStack, type EngineSite } from "./open-stack";
+import { TENANTS_KEY } from "../fleet-stack";
 
 export interface TenantStacksOptions {
-  /** The ops stack's name: tenant stacks are named after it. */
-  opsStackName: string;
+  /** The fleet stack's name: tenant stacks are named after it. */
+  fleetStackName: string;
   /** Default: the real program (`odooSaasProgram`). */
   program?: PulumiFn;
   engine?: EngineLocation;
@@ -25,30 +24,29 @@ export interface TenantStacksOptions {
 }
 
 /** Stack names are derived, never random: the tenant id is a DNS-1123 label, valid in a stack name. */
-export function tenantStackName(opsStackName: string, tenantId: string): string {
-  return `${opsStackName}-tenant-${tenantId}`;
+export function tenantStackName(fleetStackName: string, tenantId: string): string {
+  return `${fleetStackName}-tenant-${tenantId}`;
 }
 
 export class TenantStacks {
+  readonly site: EngineSite;
   readonly engine: EngineLocation;
   readonly root: string;
   readonly envVars: Record<string, string>;
-  private readonly plugins: PluginPlan;
   private readonly program: PulumiFn;
   private readonly open = new Map<string, Promise<Stack>>();
-  private pluginsInstalled: Promise<void> | undefined;
+  private readonly progress = (line: string): void => this.options.progress?.(line);
 
   constructor(private readonly options: TenantStacksOptions) {
-    this.root = options.root ?? repoRoot();
-    this.engine = options.engine ?? defaultEngineLocation(this.root);
+    this.site = engineSite(options);
+    this.engine = this.site.engine;
+    this.root = this.site.root;
+    this.envVars = this.site.envVars;
     this.program = options.program ?? (async () => odooSaasProgram());
-    this.plugins = planPlugins(this.root, this.engine.pulumiHome);
-    for (const source of this.plugins.sources) options.progress?.(`plugin ${describePlugin(source)}`);
-    this.envVars = { ...engineEnv(this.engine, this.root, this.plugins), ...(options.extraEnv ?? {}) };
   }
 
   stackName(tenantId: string): string {
-    return tenantStackName(this.options.opsStackName, tenantId);
+    return tenantStackName(this.options.fleetStackName, tenantId);
   }
 
   /** The tenant's stack, created on first use. */
@@ -56,7 +54,7 @@ export class TenantStacks {
     const name = this.stackName(tenantId);
     let opening = this.open.get(name);
     if (!opening) {
-      opening = this.openStack(name);
+      opening = openStack(this.site, name, this.program, this.progress);
       this.open.set(name, opening);
       // A failed open (CLI gone, backend away) is tried again next time, not cached.
       opening.catch(() => this.open.delete(name));
@@ -65,30 +63,8 @@ export class TenantStacks {
   }
 
   /** The tenant's stack if it exists (never creates one): for purge and reads. */
-  async find(tenantId: string): Promise<Stack | undefined> {
-    try {
-      return await this.openStack(this.stackName(tenantId), "select");
-    } catch (err) {
-      if (/no stack named|not found/i.test((err as Error).message)) return undefined;
-      throw err;
-    }
-  }
-
-  private async openStack(stackName: string, mode: "create-or-select" | "select" = "create-or-select"): Promise<Stack> {
-    const args = { stackName, projectName: PROJECT_NAME, program: this.program };
-    const opts = {
-      pulumiCommand: await pulumiCommand(this.root),
-      envVars: this.envVars,
-      workDir: workspaceDir(this.engine, stackName),
-      // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own.
-      ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
-      projectSettings: { name: PROJECT_NAME, runtime: "nodejs" as const, backend: { url: backendUrl(this.engine) } },
-    };
-    const stack = mode === "select" ? await LocalWorkspace.selectStack(args, opts) : await LocalWorkspace.createOrSelectStack(args, opts);
-    // Plugins are per PULUMI_HOME, shared by every tenant stack: install (if needed) once.
-    this.pluginsInstalled ??= installPlugins(stack.workspace, this.plugins, this.options.progress ?? (() => undefined));
-    await this.pluginsInstalled;
-    return stack;
+  find(tenantId: string): Promise<Stack | undefined> {
+    return findStack(this.site, this.stackName(tenantId), this.program, this.progress);
   }
 
   /** Writes the stack's config: the platform keys plus this tenant (or none, to retire it). */

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { repoRoot } from "../../automation/engine/engine-env";
 import type { OperationView } from "../../automation/tenant-views";
-import { databaseOf, engineLocation, readEventStream, request, userId, waitForEvent, writeOpsStackFile } from "../support/signup-harness";
+import { databaseOf, engineLocation, readEventStream, request, userId, waitForEvent, writeFleetStackFile } from "../support/signup-harness";
 import { killGroup, killTagged, spawnServer, taggedPids, type ServerProcess } from "../support/processes";
 import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 
@@ -49,7 +49,7 @@ describe("signup server durability: kill -9 mid-operation, restart (real engine,
   before(async () => {
     auth = await startAuthStandIn();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-durability-"));
-    writeOpsStackFile(dir);
+    writeFleetStackFile(dir);
     fs.mkdirSync(path.join(dir, "world"));
     const engine = engineLocation(dir);
     const databaseUrl = await databaseOf(dir);

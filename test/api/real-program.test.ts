@@ -15,7 +15,7 @@ import { jsonLogger, Redactor } from "../../automation/log";
 import { startSignupApp, type SignupApp } from "../../automation/signup-app";
 import type { OperationView } from "../../automation/tenant-views";
 import { tenantNames } from "../../components/naming";
-import { waitForPods } from "../../ops/cluster-view";
+import { waitForPods } from "../../checks/cluster-view";
 import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 import { databaseOf, engineLocation, harnessConfig, QUEUE_TIMINGS, request, userId } from "../support/signup-harness";
 

@@ -18,7 +18,7 @@ import type { OperationKind } from "../../automation/records/types";
 import { StackLocks } from "../../automation/engine/stack-lock";
 import { TenantStackRunner } from "../../automation/engine/tenant-stack-runner";
 import { taggedPids } from "../support/processes";
-import { engineLocation, standInEnv, writeOpsStackFile } from "../support/signup-harness";
+import { engineLocation, standInEnv, writeFleetStackFile } from "../support/signup-harness";
 import { standInProgram } from "../support/standin-program";
 import { freshDatabase } from "../support/test-postgres";
 
@@ -49,14 +49,14 @@ describe("one engine per stack, with the real engine (stand-in program)", functi
   let url: string;
 
   const runner = (locks: StackLocks): TenantStackRunner => new TenantStackRunner({
-    opsStackName: "dev", opsStackFile: path.join(dir, "Pulumi.dev.yaml"), program: standInProgram(), engine: engineLocation(dir),
+    fleetStackName: "dev", fleetStackFile: path.join(dir, "Pulumi.dev.yaml"), program: standInProgram(), engine: engineLocation(dir),
     extraEnv: standInEnv(path.join(dir, "world"), 4_000, marker), log: jsonLogger(redactor, { write: (line) => logged.push(line) }), redactor, locks,
   });
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-stack-lock-"));
     fs.mkdirSync(path.join(dir, "world"));
-    writeOpsStackFile(dir);
+    writeFleetStackFile(dir);
     url = await freshDatabase("stacklockengine");
   });
   after(() => {

@@ -19,7 +19,7 @@ import { repoRoot } from "../../automation/engine/engine-env";
 import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 import type { OperationView } from "../../automation/tenant-views";
 import { killGroup, killTagged, spawnServer, type ServerProcess } from "../support/processes";
-import { databaseOf, request, userId, writeOpsStackFile } from "../support/signup-harness";
+import { databaseOf, request, userId, writeFleetStackFile } from "../support/signup-harness";
 import { startMoto, type MotoServer } from "../support/moto";
 
 describe("a stalled server never runs an engine beside the one that took its operation over (S3 backend, two servers)", function () {
@@ -39,7 +39,7 @@ describe("a stalled server never runs an engine beside the one that took its ope
     s3 = new S3Client({ endpoint: moto.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
     await s3.send(new CreateBucketCommand({ Bucket: "pulumi-state" }));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-stall-"));
-    writeOpsStackFile(dir);
+    writeFleetStackFile(dir);
     fs.mkdirSync(path.join(dir, "world"));
     const databaseUrl = await databaseOf(dir);
     db = new Client({ connectionString: databaseUrl });

@@ -1,7 +1,7 @@
 /**
  * The tenant API on the real server and engine (STAND-IN program, which fails on demand for
  * the retry cases; the real program's signup is test/api/real-program.test.ts): validation
- * through the one schema, ids the ops stack owns,
+ * through the one schema, ids the fleet stack owns,
  * limits, request hygiene, ownership, credentials, suspend/resume/delete.
  */
 import * as fs from "node:fs";
@@ -11,7 +11,7 @@ import * as yaml from "js-yaml";
 import { tenantIdProblem } from "../../tenants/schema";
 import { parseStackConfig } from "../../tenants/validate";
 import type { OperationView, TenantView } from "../../automation/tenant-views";
-import { Harness, OPS_TENANTS, userId } from "../support/signup-harness";
+import { Harness, FLEET_TENANTS, userId } from "../support/signup-harness";
 
 interface Created {
   tenant: TenantView;
@@ -143,13 +143,13 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
   });
 
   describe("ids the platform already uses (409)", () => {
-    it("refuses an id the ops stack (pull-request tenants) uses", async () => {
-      const res = await create(alice, { id: (OPS_TENANTS[0] as { id: string }).id, plan: "starter" });
+    it("refuses an id the fleet stack (pull-request tenants) uses", async () => {
+      const res = await create(alice, { id: (FLEET_TENANTS[0] as { id: string }).id, plan: "starter" });
       expect(res.status).to.equal(409);
       expect(res.body.error).to.include({ code: "id_taken", field: "id" });
     });
 
-    it("refuses an id whose host an ops tenant serves as a custom domain", async () => {
+    it("refuses an id whose host an fleet tenant serves as a custom domain", async () => {
       const res = await create(alice, { id: "shop", plan: "starter" });
       expect(res.status).to.equal(409);
     });
@@ -222,7 +222,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       const own = await h.request<{ tenants: TenantView[] }>("GET", "/api/tenants", { token: admin });
       expect(own.body.tenants).to.deep.equal([]);
       const res = await h.request<{ tenants: Array<{ id: string; owner: string | null; source: string }> }>("GET", "/api/admin/overview", { token: admin });
-      // The ops stack's tenants block customers' names, so they are listed too (no cluster: status unknown).
+      // The fleet stack's tenants block customers' names, so they are listed too (no cluster: status unknown).
       expect(res.body.tenants.map((t) => [t.id, t.source, t.owner])).to.deep.equal([
         ["acme", "pull-request", null], ["alpha", "self-service", "alice@example.com"],
         ["bravo", "self-service", "bob@example.com"], ["globex", "pull-request", null],
@@ -296,7 +296,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     const settingsFile = (id: string): string => path.join(h.dir, "engine", "workspaces", `dev-tenant-${id}`, `Pulumi.dev-tenant-${id}.yaml`);
     const settings = (id: string): { encryptionsalt?: string; config: Record<string, unknown> } => yaml.load(fs.readFileSync(settingsFile(id), "utf8")) as { encryptionsalt?: string; config: Record<string, unknown> };
 
-    it("each self-service tenant has its own stack: the ops stack's platform keys and that tenant alone", async () => {
+    it("each self-service tenant has its own stack: the fleet stack's platform keys and that tenant alone", async () => {
       await h.app.idle();
       for (const [id, owner] of [["alpha", "alice"], ["bravo", "bob"]] as const) {
         const { config, encryptionsalt } = settings(id);
@@ -310,9 +310,9 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       }
     });
 
-    it("never writes the ops stack file (pull-request tenants stay there, untouched)", () => {
-      const ops = yaml.load(fs.readFileSync(path.join(h.dir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-      expect(ops.config["odoo-saas:tenants"]).to.deep.equal(OPS_TENANTS);
+    it("never writes the fleet stack file (pull-request tenants stay there, untouched)", () => {
+      const fleet = yaml.load(fs.readFileSync(path.join(h.dir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+      expect(fleet.config["odoo-saas:tenants"]).to.deep.equal(FLEET_TENANTS);
     });
 
     const business = {
@@ -329,9 +329,9 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
     };
     const setPlans = (plans: Record<string, unknown>): void => {
       const file = path.join(h.dir, "Pulumi.dev.yaml");
-      const ops = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-      ops.config["odoo-saas:plans"] = plans;
-      fs.writeFileSync(file, yaml.dump(ops));
+      const fleet = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+      fleet.config["odoo-saas:plans"] = plans;
+      fs.writeFileSync(file, yaml.dump(fleet));
     };
 
     // What a plan gives, in the one size format of the page and the upload limit.
@@ -355,7 +355,7 @@ describe("signup API: tenants (real server and engine, stand-in program)", funct
       expect(copied.pro?.workers).to.equal(4);
     });
 
-    it("when the ops stack drops a plan a tenant uses: signups on it are refused, that tenant's operations fail, others go on, admins see why", async () => {
+    it("when the fleet stack drops a plan a tenant uses: signups on it are refused, that tenant's operations fail, others go on, admins see why", async () => {
       setPlans({ business, pro: { ...business, workers: 4 } });
       const carl = await h.token("carl");
       const refused = await create(carl, { id: "delta", plan: "starter" });

@@ -14,7 +14,7 @@ import { repoRoot } from "../../automation/engine/engine-env";
 import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 import type { OperationView } from "../../automation/tenant-views";
 import { killGroup, killTagged, spawnServer, type ServerProcess } from "../support/processes";
-import { databaseOf, engineLocation, readEventStream, request, userId, writeOpsStackFile } from "../support/signup-harness";
+import { databaseOf, engineLocation, readEventStream, request, userId, writeFleetStackFile } from "../support/signup-harness";
 
 describe("two signup servers on one database (real engine, stand-in program)", function () {
   this.timeout(300_000);
@@ -28,7 +28,7 @@ describe("two signup servers on one database (real engine, stand-in program)", f
   before(async () => {
     auth = await startAuthStandIn();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-two-servers-"));
-    writeOpsStackFile(dir);
+    writeFleetStackFile(dir);
     fs.mkdirSync(path.join(dir, "world"));
     databaseUrl = await databaseOf(dir);
     const engine = engineLocation(dir);

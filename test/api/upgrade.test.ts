@@ -1,6 +1,6 @@
 /**
  * Upgrading a server of the earlier model: its tenants lived in the shared stack
- * `<ops>-selfservice` and its records in `signups.json`. At the first start on PostgreSQL the
+ * `<fleet>-selfservice` and its records in `signups.json`. At the first start on PostgreSQL the
  * server imports the records and moves each tenant into its own stack before any job runs;
  * the owner then reads the same instance (credentials from its new stack, Kubernetes objects
  * untouched) and can change it. Real program, engine and local control plane.

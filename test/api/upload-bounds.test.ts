@@ -16,7 +16,7 @@ import * as yaml from "js-yaml";
 import type { UploadView } from "../../automation/upload-service";
 import { RESTARTED_BEFORE_RESTORE, RESTARTED_DURING_RESTORE } from "../../automation/upload-orphans";
 import { startPostgres, type PostgresServer } from "../../local/local-postgres";
-import { Harness, writeOpsStackFile } from "../support/signup-harness";
+import { Harness, writeFleetStackFile } from "../support/signup-harness";
 import { openUpload, paced, type Answer } from "../support/upload-client";
 import { FRESH_FINGERPRINT_SQL, UPLOAD_ROLE, uploadWorld, type UploadWorld } from "../support/upload-fixtures";
 import { deepName, zipWithNames } from "../support/upload-zips";
@@ -62,7 +62,7 @@ describe("signup API: what bounds an upload beyond its plan (real server, engine
     world = await uploadWorld(pg, work);
     const dir = path.join(work, "server");
     fs.mkdirSync(dir);
-    const file = writeOpsStackFile(dir);
+    const file = writeFleetStackFile(dir);
     const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
     const starter = {
       odoo: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1536Mi" } },

@@ -16,7 +16,7 @@ import { expect } from "chai";
 import type { UploadLimitView, UploadView } from "../../automation/upload-service";
 import { startPostgres, type PostgresServer } from "../../local/local-postgres";
 import { filestoreDigest, fingerprint } from "../backup/helpers";
-import { Harness, writeOpsStackFile } from "../support/signup-harness";
+import { Harness, writeFleetStackFile } from "../support/signup-harness";
 import { FRESH_FINGERPRINT_SQL, uploadWorld, type UploadWorld } from "../support/upload-fixtures";
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -80,10 +80,10 @@ describe("signup API: bring your own database (real server, engine and PostgreSQ
     uploadDir = path.join(work, "received");
     fs.mkdirSync(uploadDir);
     world = await uploadWorld(pg, work);
-    // The ops stack with one more plan whose uploads may be at most 1 MiB.
+    // The fleet stack with one more plan whose uploads may be at most 1 MiB.
     const dir = path.join(work, "server");
     fs.mkdirSync(dir);
-    const file = writeOpsStackFile(dir);
+    const file = writeFleetStackFile(dir);
     const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
     const starter = {
       odoo: { cpu: { request: "250m", limit: "1" }, memory: { request: "512Mi", limit: "1536Mi" } },

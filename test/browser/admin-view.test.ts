@@ -8,14 +8,14 @@
 import * as path from "node:path";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { waitForPods } from "../../ops/cluster-view";
+import { waitForPods } from "../../checks/cluster-view";
 import { deployStack } from "../../automation/engine/deploy";
 import { validConfig } from "../support/fixtures";
 import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 import { ARTIFACTS, launchChromium } from "../support/browser";
 import { checkView } from "../support/page-checks";
-import { Harness, OPS_TENANTS } from "../support/signup-harness";
+import { Harness, FLEET_TENANTS } from "../support/signup-harness";
 
 
 describe("admin view in Chromium (real server, real local control plane)", function () {
@@ -29,9 +29,9 @@ describe("admin view in Chromium (real server, real local control plane)", funct
 
   before(async () => {
     cluster = startLocalCluster(3);
-    // The ops stack's tenants, deployed by the real engine as `npm start` does.
-    const ops = await deployStack({ stackName: "dev", engine: tempEngine("admin-view"), kubeconfig: cluster.kubeconfig, kc: cluster.kc, config: stackConfigMap(validConfig(OPS_TENANTS)) });
-    if (!ops.ok) throw new Error(`ops stack deploy failed: ${ops.message}`);
+    // The fleet stack's tenants, deployed by the real engine as `npm start` does.
+    const fleet = await deployStack({ stackName: "dev", engine: tempEngine("admin-view"), kubeconfig: cluster.kubeconfig, kc: cluster.kc, config: stackConfigMap(validConfig(FLEET_TENANTS)) });
+    if (!fleet.ok) throw new Error(`fleet stack deploy failed: ${fleet.message}`);
     await waitForPods(cluster.kc, (p) => p.length === 4 && p.every((x) => x.ready), 120_000);
     h = await Harness.start({ modes: ["jwks"], kubeconfig: cluster.kubeconfig });
     h.auth.admins.add(admin);

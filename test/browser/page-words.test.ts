@@ -4,7 +4,7 @@
  * auth service's and the API's raw texts never reach the customer; a 401 and a dead refresh token
  * end the session with a message), the password reset end to end through the Auth stand-in's
  * recovery link, backups that keep their promises, the demo notice, one storage figure, and the
- * administrators' table (fits its card, lists the ops stack's tenants, no owner ids, actions).
+ * administrators' table (fits its card, lists the fleet stack's tenants, no owner ids, actions).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -167,7 +167,7 @@ for (const width of [1280, 390]) {
       await signOut(page);
     });
 
-    it("administrators: the table fits its card, lists the ops stack's tenants, says when none match, shows no owner id, and can pause", async () => {
+    it("administrators: the table fits its card, lists the fleet stack's tenants, says when none match, shows no owner id, and can pause", async () => {
       await signUp(page, admin, PASSWORD);
       await page.getByRole("heading", { name: "All tenants (administrators)" }).waitFor();
       await page.locator(`#admin-rows tr[data-tenant="${shop}"]`).waitFor();

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { engineEnv, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "../../automation/engine/engine-env";
 import { odooSaasProgram } from "../../components/platform";
-import { repairStateSidecars } from "../../automation/engine/program-stack";
+import { repairStateSidecars } from "../../automation/engine/open-stack";
 
 /** A resource whose value the provider generates from the OS CSPRNG on create, and keeps. */
 const tokenProvider: pulumi.dynamic.ResourceProvider = {

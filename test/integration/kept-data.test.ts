@@ -22,7 +22,7 @@ import { clusterReaderFromEnv } from "../../automation/cluster-status";
 import { repoRoot } from "../../automation/engine/engine-env";
 import { jsonLogger, Redactor } from "../../automation/log";
 import type { OperationRun, RunResult } from "../../automation/operation-runner";
-import { OpsPlatform } from "../../automation/ops-platform";
+import { FleetPlatform } from "../../automation/fleet-platform";
 import { BackupRequests } from "../../automation/records/backup-requests";
 import { RecordsStore } from "../../automation/records/records-store";
 import { newOperationId, type OperationKind, type TenantRecord } from "../../automation/records/types";
@@ -40,7 +40,7 @@ import { validConfig } from "../support/fixtures";
 import { startMoto, type MotoServer } from "../support/moto";
 import { StackLocks } from "../../automation/engine/stack-lock";
 
-const OPS = "dev";
+const FLEET = "dev";
 const BUCKET = "kept-backups";
 const AWS = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
 
@@ -67,7 +67,7 @@ describe("kept data: signup, retries and purge on a local control plane", functi
   let runner: TenantStackRunner;
   let service: TenantService;
   const engine = tempEngine("kept-data");
-  const opsFile = path.join(engine.dir, `Pulumi.${OPS}.yaml`);
+  const fleetFile = path.join(engine.dir, `Pulumi.${FLEET}.yaml`);
   const quiet = jsonLogger(new Redactor(), { quiet: true });
   const s3Store = () => ({ type: "s3", endpoint: moto.endpoint, bucket: BUCKET, region: "us-east-1", forcePathStyle: true, credentialsSecret: "backup-s3", prefix: "platform" });
   const storeOf = (tenant: string) => openStore({ kind: "s3", endpoint: moto.endpoint, bucket: BUCKET, region: "us-east-1", prefix: "platform", forcePathStyle: true, partSizeBytes: 5 * 2 ** 20 }, tenant);
@@ -81,7 +81,7 @@ describe("kept data: signup, retries and purge on a local control plane", functi
   const secretValue = async (namespace: string, name: string, key: string) =>
     Buffer.from((await core.readNamespacedSecret({ name, namespace })).data?.[key] ?? "", "base64").toString();
   const namespaceGone = async (name: string) => (await core.readNamespace({ name }).catch(() => undefined)) === undefined;
-  const purge = (id: string, stack = OPS) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "tenant-purge.js"), id, "--confirm", id, "--stack", stack], {
+  const purge = (id: string, stack = FLEET) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "tenant-purge.js"), id, "--confirm", id, "--stack", stack], {
     cwd: engine.dir, encoding: "utf8",
     env: {
       ...process.env, ...AWS, KUBECONFIG: cluster.kubeconfig, ODOO_SAAS_BACKEND_DIR: engine.backendDir, ODOO_SAAS_PULUMI_HOME: engine.pulumiHome,
@@ -103,9 +103,9 @@ describe("kept data: signup, retries and purge on a local control plane", functi
     pg = await startPostgres();
     pg.sql("postgres", "create database kept");
     records = await RecordsStore.open(`postgres://${pg.env.PGUSER}:${encodeURIComponent(pg.env.PGPASSWORD)}@${pg.env.PGHOST}:${pg.env.PGPORT}/kept`);
-    fs.writeFileSync(opsFile, yaml.dump({ config: stackConfigMap({ ...validConfig([]), backup: { store: s3Store() } }) }));
-    runner = new TenantStackRunner({ opsStackName: OPS, opsStackFile: opsFile, engine, extraEnv: { KUBECONFIG: cluster.kubeconfig }, log: quiet, redactor: new Redactor() });
-    const platform = new OpsPlatform(opsFile, quiet);
+    fs.writeFileSync(fleetFile, yaml.dump({ config: stackConfigMap({ ...validConfig([]), backup: { store: s3Store() } }) }));
+    runner = new TenantStackRunner({ fleetStackName: FLEET, fleetStackFile: fleetFile, engine, extraEnv: { KUBECONFIG: cluster.kubeconfig }, log: quiet, redactor: new Redactor() });
+    const platform = new FleetPlatform(fleetFile, quiet);
     service = new TenantService({
       records, platform, views: new TenantViews(records, platform, clusterReaderFromEnv("none")), runner, tenantLimit: 10, log: quiet,
       namespaces: new KubeTenantNamespaces(cluster.kc),
@@ -222,12 +222,12 @@ describe("kept data: signup, retries and purge on a local control plane", functi
 
     // While a server's engine holds the tenant stack's lock, purge touches nothing.
     const lease = await new StackLocks({ connectionString: `postgres://${pg.env.PGUSER}:${encodeURIComponent(pg.env.PGPASSWORD)}@${pg.env.PGHOST}:${pg.env.PGPORT}/kept` })
-      .tryAcquire(`${OPS}-tenant-${id}`, () => undefined);
+      .tryAcquire(`${FLEET}-tenant-${id}`, () => undefined);
     if (!lease) return expect.fail("the stack's lock could not be taken");
     const locked = purge(id);
     await lease.release();
     expect(locked.status, locked.stderr).to.equal(1);
-    expect(locked.stderr).to.include(`an engine is running on stack ${OPS}-tenant-${id}`);
+    expect(locked.stderr).to.include(`an engine is running on stack ${FLEET}-tenant-${id}`);
     expect(await namespaceGone(tenantNames(id).namespace)).to.equal(false);
 
     const done = purge(id);

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import * as k8s from "@kubernetes/client-node";
 import { repoRoot } from "../../automation/engine/engine-env";
-import { loadKubeConfig } from "../../ops/kube";
+import { loadKubeConfig } from "../../checks/kube";
 import { tempEngine } from "../support/engine-stack";
 import { taggedPids } from "../support/processes";
 

@@ -1,6 +1,6 @@
 /**
  * One stack per self-service tenant, through the real engine on the local control plane:
- * the runner the signup queue calls, the move of the old shared `<ops>-selfservice` stack's
+ * the runner the signup queue calls, the move of the old shared `<fleet>-selfservice` stack's
  * tenants into their own stacks (uids unchanged), the state in an S3-compatible backend, and
  * drift: an object deleted by hand is made again by the tenant's next operation.
  */
@@ -27,7 +27,7 @@ import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { tenant, validConfig } from "../support/fixtures";
 import { startMoto, type MotoServer } from "../support/moto";
 
-const OPS = "dev";
+const FLEET = "dev";
 
 function record(id: string, overrides: Partial<TenantRecord> = {}): TenantRecord {
   const at = new Date().toISOString();
@@ -57,13 +57,13 @@ describe("one stack per self-service tenant, through the engine on a local contr
   let objects: k8s.KubernetesObjectApi;
   let core: k8s.CoreV1Api;
   const engine = tempEngine("tenant-stacks");
-  const opsFile = path.join(engine.dir, "Pulumi.dev.yaml");
+  const fleetFile = path.join(engine.dir, "Pulumi.dev.yaml");
   const logged: string[] = [];
   const redactor = new Redactor();
   let runner: TenantStackRunner;
 
   const newRunner = (location = engine, extra: Record<string, string> = {}): TenantStackRunner =>
-    new TenantStackRunner({ opsStackName: OPS, opsStackFile: opsFile, engine: location, extraEnv: { KUBECONFIG: cluster.kubeconfig, ...extra }, log: jsonLogger(redactor, { write: (line) => logged.push(line) }), redactor });
+    new TenantStackRunner({ fleetStackName: FLEET, fleetStackFile: fleetFile, engine: location, extraEnv: { KUBECONFIG: cluster.kubeconfig, ...extra }, log: jsonLogger(redactor, { write: (line) => logged.push(line) }), redactor });
 
   const uids = async (namespace: string): Promise<Map<string, string>> => {
     const out = new Map<string, string>();
@@ -79,8 +79,8 @@ describe("one stack per self-service tenant, through the engine on a local contr
     cluster = startLocalCluster(2);
     objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
     core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-    // The ops stack: platform keys plus its own pull-request tenant.
-    fs.writeFileSync(opsFile, yaml.dump({ config: stackConfigMap(validConfig([tenant({ id: "opsco" })])) }));
+    // The fleet stack: platform keys plus its own pull-request tenant.
+    fs.writeFileSync(fleetFile, yaml.dump({ config: stackConfigMap(validConfig([tenant({ id: "opsco" })])) }));
     runner = newRunner();
   });
   after(() => {
@@ -164,6 +164,25 @@ describe("one stack per self-service tenant, through the engine on a local contr
     expect(fs.readdirSync(lockDir).filter((f) => f.endsWith(".json"))).to.deep.equal([]);
   });
 
+  it("never removes a live engine's lock: the run is tried again later, and applies once the lock is gone", async () => {
+    const lockDir = path.join(engine.backendDir, ".pulumi", "locks", "organization", "odoo-saas", "dev-tenant-solo");
+    fs.mkdirSync(lockDir, { recursive: true });
+    // A live pid on this host (this test process): an engine that may still be writing the state.
+    const live = path.join(lockDir, "live.json");
+    fs.writeFileSync(live, JSON.stringify({ pid: process.pid, username: "root", hostname: os.hostname(), timestamp: new Date().toISOString() }));
+    try {
+      for (const attempt of [1, 2]) {
+        const result = await runner.run(operation("resume", "solo", attempt));
+        expect(result.ok, `attempt ${attempt}`).to.equal(false);
+        if (!result.ok) expect(result.retryable, `attempt ${attempt}: retried later`).to.equal(true);
+        expect(fs.existsSync(live), `attempt ${attempt}: the live engine's lock is kept`).to.equal(true);
+      }
+    } finally {
+      fs.rmSync(live, { force: true });
+    }
+    expectOk(await runner.run(operation("resume", "solo", 3)));
+  });
+
   it("delete retires the tenant: its stack manages nothing of it, its namespace and database volume stay", async () => {
     const before = await uids(tenantNames("para-b").namespace);
     const result = expectOk(await runner.run(operation("delete", "para-b")));
@@ -174,7 +193,7 @@ describe("one stack per self-service tenant, through the engine on a local contr
   });
 
   it("tenant:purge refuses a deployed self-service tenant, and for a retired one deletes its namespace and removes its stack", async () => {
-    const purge = (id: string) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "tenant-purge.js"), id, "--confirm", id, "--stack", OPS], {
+    const purge = (id: string) => spawnSync(process.execPath, [path.join(repoRoot(), "dist", "scripts", "tenant-purge.js"), id, "--confirm", id, "--stack", FLEET], {
       cwd: engine.dir, encoding: "utf8",
       env: { ...process.env, KUBECONFIG: cluster.kubeconfig, ODOO_SAAS_BACKEND_DIR: engine.backendDir, ODOO_SAAS_PULUMI_HOME: engine.pulumiHome },
     });
@@ -182,6 +201,15 @@ describe("one stack per self-service tenant, through the engine on a local contr
     expect(refused.status, refused.stderr).to.equal(1);
     expect(refused.stderr).to.include("still deployed by its stack dev-tenant-para-a");
     await core.readNamespace({ name: tenantNames("para-a").namespace });
+    // A live engine on the retired tenant's stack: purge refuses and removes nothing.
+    const lockDir = path.join(engine.backendDir, ".pulumi", "locks", "organization", "odoo-saas", "dev-tenant-para-b");
+    fs.mkdirSync(lockDir, { recursive: true });
+    fs.writeFileSync(path.join(lockDir, "live.json"), JSON.stringify({ pid: process.pid, username: "root", hostname: os.hostname(), timestamp: new Date().toISOString() }));
+    const busy = purge("para-b");
+    fs.rmSync(path.join(lockDir, "live.json"), { force: true });
+    expect(busy.status, busy.stderr).to.equal(1);
+    expect(busy.stderr).to.include("an engine is running on stack dev-tenant-para-b");
+    await core.readNamespace({ name: tenantNames("para-b").namespace });
     const done = purge("para-b");
     expect(done.status, done.stderr).to.equal(0);
     expect(done.stdout).to.include("removed its stack dev-tenant-para-b");
@@ -191,10 +219,10 @@ describe("one stack per self-service tenant, through the engine on a local contr
     expect(ns === undefined || ns.status?.phase === "Terminating").to.equal(true);
   });
 
-  it("moves the tenants of the shared <ops>-selfservice stack into their own stacks, every object's uid unchanged", async () => {
+  it("moves the tenants of the shared <fleet>-selfservice stack into their own stacks, every object's uid unchanged", async () => {
     const inputs: TenantInput[] = [tenant({ id: "old-one", ownerId: "user-old-one" }), tenant({ id: "old-two", plan: "business", ownerId: "user-old-two" })];
     const { stack: shared } = await openProgramStack({
-      stackName: selfServiceStackName(OPS), engine, kubeconfig: cluster.kubeconfig,
+      stackName: selfServiceStackName(FLEET), engine, kubeconfig: cluster.kubeconfig,
       config: stackConfigMap(validConfig(inputs)),
     });
     const up = await shared.up();
@@ -203,7 +231,7 @@ describe("one stack per self-service tenant, through the engine on a local contr
     for (const id of ["old-one", "old-two"]) beforeUids.set(id, await uids(tenantNames(id).namespace));
 
     const lines: string[] = [];
-    const moved = await migrateSelfServiceStack({ opsStackName: OPS, opsStackFile: opsFile, stacks: runner.stacks, progress: (l) => lines.push(l) });
+    const moved = await migrateSelfServiceStack({ fleetStackName: FLEET, fleetStackFile: fleetFile, stacks: runner.stacks, progress: (l) => lines.push(l) });
     expect(moved.moved.sort()).to.deep.equal(["old-one", "old-two"]);
     expect(moved.oldStackRemoved).to.equal(true);
 
@@ -219,7 +247,7 @@ describe("one stack per self-service tenant, through the engine on a local contr
       expect(await uids(tenantNames(id).namespace)).to.deep.equal(beforeUids.get(id));
     }
     // Nothing left to do on the next start.
-    expect(await migrateSelfServiceStack({ opsStackName: OPS, opsStackFile: opsFile, stacks: runner.stacks, progress: () => undefined })).to.deep.equal({ moved: [], oldStackRemoved: false });
+    expect(await migrateSelfServiceStack({ fleetStackName: FLEET, fleetStackFile: fleetFile, stacks: runner.stacks, progress: () => undefined })).to.deep.equal({ moved: [], oldStackRemoved: false });
   });
 
   describe("with the state in an S3-compatible backend (moto)", () => {

@@ -13,7 +13,7 @@ import { ApiError } from "../../automation/api-error";
 import type { Caller } from "../../automation/auth";
 import { clusterReaderFromEnv } from "../../automation/cluster-status";
 import { jsonLogger, Redactor } from "../../automation/log";
-import { OpsPlatform } from "../../automation/ops-platform";
+import { FleetPlatform } from "../../automation/fleet-platform";
 import { RecordsStore } from "../../automation/records/records-store";
 import { heldGigabytes } from "../../automation/storage-limit";
 import { TenantService } from "../../automation/tenant-service";
@@ -52,9 +52,9 @@ describe("per-user storage limit (deleted instances' kept data counts)", functio
     const platform = { baseDomain: "odoo-saas.test", storageClassName: "local-pool", ingress: { awaitLoadBalancer: false } };
     fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), yaml.dump({ config: Object.fromEntries(Object.entries(platform).map(([k, v]) => [`${PROJECT_NAME}:${k}`, v])) }));
     records = await RecordsStore.open(await freshDatabase("storage"));
-    const ops = new OpsPlatform(path.join(dir, "Pulumi.dev.yaml"), quiet);
+    const fleet = new FleetPlatform(path.join(dir, "Pulumi.dev.yaml"), quiet);
     service = new TenantService({
-      records, platform: ops, views: new TenantViews(records, ops, clusterReaderFromEnv("none")), runner: new RecordingRunner(),
+      records, platform: fleet, views: new TenantViews(records, fleet, clusterReaderFromEnv("none")), runner: new RecordingRunner(),
       tenantLimit: 10, storageLimitGb: 30, log: quiet,
     });
   });

@@ -3,7 +3,7 @@
  * tests can show that our checks catch its defects (egress denied but never re-allowed
  * in-namespace; the ingress controller selected by a `name` label nobody sets).
  */
-import type { NetworkPolicyLike } from "../../ops/network-policy-eval";
+import type { NetworkPolicyLike } from "../../checks/network-policy-eval";
 
 export function designDocPolicies(namespace: string): NetworkPolicyLike[] {
   const meta = (name: string) => ({ name, namespace });

@@ -6,7 +6,7 @@
  */
 import type { ClusterAdminReader, ClusterSnapshot } from "../../automation/admin-overview";
 import type { ClusterObservation, ClusterStatusReader } from "../../automation/cluster-status";
-import { distribution } from "../../ops/distribution";
+import { distribution } from "../../checks/distribution";
 
 export class ObservedCluster implements ClusterStatusReader {
   /** Tenants whose Odoo pod is Running and Ready (its health check answers). */

@@ -26,13 +26,13 @@ import { standInProgram } from "./standin-program";
 import { startAuthStandIn, type AuthStandIn } from "../../local/local-supabase-auth";
 import { freshDatabase } from "./test-postgres";
 
-/** The ops stack's own (pull-request) tenants in every test: ids and a custom host the server must refuse. */
-export const OPS_TENANTS = [
+/** The fleet stack's own (pull-request) tenants in every test: ids and a custom host the server must refuse. */
+export const FLEET_TENANTS = [
   { id: "acme", adminEmail: "admin@acme.example", plan: "starter" },
   { id: "globex", adminEmail: "it@globex.example", plan: "business", customDomains: ["shop.odoo-saas.test"] },
 ];
 
-export function writeOpsStackFile(dir: string, tenants: unknown[] = OPS_TENANTS): string {
+export function writeFleetStackFile(dir: string, tenants: unknown[] = FLEET_TENANTS): string {
   const file = path.join(dir, "Pulumi.dev.yaml");
   const doc = {
     config: {
@@ -186,7 +186,7 @@ export class Harness {
     const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-signup-"));
     const worldDir = path.join(dir, "world");
     fs.mkdirSync(worldDir, { recursive: true });
-    if (!fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))) writeOpsStackFile(dir);
+    if (!fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))) writeFleetStackFile(dir);
     const modes = options.modes ?? ["jwks", "hs256"];
     const config = harnessConfig(dir, auth, modes, options, await databaseOf(dir));
     const redactor = new Redactor();
@@ -277,8 +277,8 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
   return {
     host: "127.0.0.1",
     port: 0,
-    opsStack: "dev",
-    opsDir: dir,
+    fleetStack: "dev",
+    fleetDir: dir,
     selfServiceStack: "dev-selfservice",
     storeDir: path.join(dir, "store"),
     supabaseUrl: auth.url,

@@ -1,12 +1,12 @@
 /**
  * The administrators' overview as built from the records and one cluster reading (a pure
- * function): the ops stack's tenants are listed even when the cluster cannot be read, an owner
+ * function): the fleet stack's tenants are listed even when the cluster cannot be read, an owner
  * is an e-mail or nothing (never the account's id), backup health comes from the CronJob's last
  * success, and the actions offered are the ones the API accepts.
  */
 import { expect } from "chai";
 import { buildOverview, type ClusterSnapshot, type SelfServiceTenant } from "../../automation/admin-overview";
-import { distribution } from "../../ops/distribution";
+import { distribution } from "../../checks/distribution";
 
 const UUID = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 
@@ -27,7 +27,7 @@ function snapshot(extra: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
 }
 
 describe("admin overview (pure)", () => {
-  it("lists the ops stack's tenants when the cluster cannot be read, and never an owner's id", () => {
+  it("lists the fleet stack's tenants when the cluster cannot be read, and never an owner's id", () => {
     const o = buildOverview(selfService, { unreachable: "no cluster" }, ["acme", "globex", "initech"]);
     expect(o.tenants.map((t) => [t.id, t.source, t.owner, t.status])).to.deep.equal([
       ["acme", "pull-request", null, "unknown"], ["cafe", "self-service", "ann@example.com", "failed"],
@@ -43,7 +43,7 @@ describe("admin overview (pure)", () => {
     expect(by.get("acme")?.backup).to.deep.equal({ lastSuccess: at });
     expect(by.get("shop")?.backup).to.deep.equal({ lastSuccess: null });
     expect(by.get("cafe")?.backup).to.equal(null);
-    // In the ops config, not (yet) in the cluster: listed, status unknown with the reason.
+    // In the fleet config, not (yet) in the cluster: listed, status unknown with the reason.
     expect(by.get("globex")).to.include({ source: "pull-request", status: "unknown" });
     expect(by.get("acme")?.owner).to.equal("admin@acme.example");
     expect(JSON.stringify(o.tenants)).to.not.contain(UUID);

@@ -11,7 +11,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { formatChangeTable, hasChanges, PLATFORM, summarizeChanges } from "../../automation/engine/change-summary";
 import { engineEnv } from "../../automation/engine/engine-env";
 import { choosePluginSource, installedKey, planPlugins, type PluginFacts } from "../../automation/engine/plugins";
-import { isStaleLock, readLocks, removeStaleLock } from "../../automation/engine/program-stack";
+import { isStaleLock, judgeLock, readLocks, removeStaleLock } from "../../automation/engine/open-stack";
 
 const fakeRoots: string[] = [];
 after(() => {
@@ -94,6 +94,19 @@ describe("stale stack locks", () => {
     expect(isStaleLock(lock, "here", () => true)).to.equal(false);
     expect(isStaleLock(lock, "elsewhere", () => false)).to.equal(false);
     expect(isStaleLock({ ...lock, pid: undefined }, "here", () => false)).to.equal(false);
+  });
+  it("the one policy: a live engine's lock is never removed, even by a holder of the lock across hosts", () => {
+    expect(judgeLock(lock, false, "here", () => true)).to.equal("live");
+    expect(judgeLock(lock, true, "here", () => true)).to.equal("live");
+    expect(judgeLock({ ...lock, pid: undefined }, true, "here", () => false)).to.equal("live");
+  });
+  it("a dead engine's lock on this host is removed by any caller", () => {
+    expect(judgeLock(lock, false, "here", () => false)).to.equal("dead");
+    expect(judgeLock(lock, true, "here", () => false)).to.equal("dead");
+  });
+  it("another host's lock is live unless the caller holds the stack's lock across hosts (fenced: that engine cannot run)", () => {
+    expect(judgeLock(lock, false, "elsewhere", () => false)).to.equal("live");
+    expect(judgeLock(lock, true, "elsewhere", () => true)).to.equal("fenced");
   });
 });
 

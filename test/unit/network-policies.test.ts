@@ -3,7 +3,7 @@ import { networkPolicies } from "../../components/specs/network-policies";
 import { odooDeployment } from "../../components/specs/odoo";
 import { postgresStatefulSet } from "../../components/specs/postgres";
 import { backupCronJob } from "../../components/specs/backup";
-import { connectionAllowed, type Endpoint, type NetworkPolicyLike } from "../../ops/network-policy-eval";
+import { connectionAllowed, type Endpoint, type NetworkPolicyLike } from "../../checks/network-policy-eval";
 import { designDocPolicies } from "../support/design-doc-policies";
 import { argsFor } from "../support/tenant-args";
 import type { OdooTenantArgs } from "../../components/tenant-args";

@@ -3,7 +3,7 @@
  * every JavaScript object has (constructor, toString, __proto__) must never meet Object.prototype.
  */
 import { expect } from "chai";
-import { connectionAllowed, selectorMatches, type Endpoint, type NetworkPolicyLike } from "../../ops/network-policy-eval";
+import { connectionAllowed, selectorMatches, type Endpoint, type NetworkPolicyLike } from "../../checks/network-policy-eval";
 
 describe("NetworkPolicy evaluation: label keys and port names are own data", () => {
   it("a selector key such as constructor matches only a label the pod has", () => {

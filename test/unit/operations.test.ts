@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import type { TenantPod } from "../../ops/cluster-view";
-import { distribution } from "../../ops/distribution";
-import { isSimulated, judge, parseProbeLog, probePod, probeTargets } from "../../ops/isolation-probe";
-import { formatBytes, formatCores, sumPodMetrics } from "../../ops/usage";
+import type { TenantPod } from "../../checks/cluster-view";
+import { distribution } from "../../checks/distribution";
+import { isSimulated, judge, parseProbeLog, probePod, probeTargets } from "../../checks/isolation-probe";
+import { formatBytes, formatCores, sumPodMetrics } from "../../checks/usage";
 
 const pod = (tenant: string, node?: string): TenantPod => ({ tenant, component: "odoo", name: `${tenant}-odoo-x`, namespace: `tenant-${tenant}`, node, phase: node ? "Running" : "Pending", ready: node !== undefined });
 

@@ -11,7 +11,7 @@ import type { TenantRecord } from "../../automation/records/types";
 import { isLockError, tenantAfter } from "../../automation/engine/tenant-stack-rules";
 import { tenantStackName } from "../../automation/engine/tenant-stacks";
 import { selfServiceStackName } from "../../automation/engine/stack-migration";
-import { descendants, rssOf, treeMemory } from "../../ops/process-rss";
+import { descendants, rssOf, treeMemory } from "../../checks/process-rss";
 
 const RECORD: TenantRecord = {
   id: "shop", ownerId: "u1", adminEmail: "a@shop.example", plan: "starter", odooVersion: "17.0", suspended: true,
@@ -19,7 +19,7 @@ const RECORD: TenantRecord = {
 };
 
 describe("per-tenant stack rules", () => {
-  it("derives the stack names from the ops stack and the tenant id", () => {
+  it("derives the stack names from the fleet stack and the tenant id", () => {
     expect(tenantStackName("dev", "shop")).to.equal("dev-tenant-shop");
     expect(selfServiceStackName("prod")).to.equal("prod-selfservice");
   });

@@ -1,4 +1,4 @@
-// The administrators' view: every tenant (deleted ones and the ops stack's too), owners by
+// The administrators' view: every tenant (deleted ones and the fleet stack's too), owners by
 // e-mail (never an account id), usage, what an operator can do (pause, send a failed operation
 // again) and the node distribution. Only shown when /api/me says the caller is an administrator.
 import { $, el, show } from "./dom.js";

@@ -1,5 +1,5 @@
 /**
- * The ops stack file `Pulumi.<opsStack>.yaml` as the signup server sees it: the source of
+ * The fleet stack file `Pulumi.<fleetStack>.yaml` as the signup server sees it: the source of
  * the platform keys (baseDomain, plans, images, ...) that the self-service stack copies at
  * every update, and of the ids and hosts pull-request tenants already use (refused, 409).
  * The server never writes this file; pull requests own its `odoo-saas:tenants`.
@@ -11,15 +11,15 @@ import { parseStackConfig, tenantHost, type ConfigIssue } from "../tenants/valid
 
 export const TENANTS_KEY = `${PROJECT_NAME}:tenants`;
 
-export interface OpsStackSnapshot {
+export interface FleetStackSnapshot {
   file: string;
-  /** Every config key of the ops stack except `odoo-saas:tenants`, as written (namespaced keys). */
+  /** Every config key of the fleet stack except `odoo-saas:tenants`, as written (namespaced keys). */
   platformConfig: Record<string, unknown>;
   /** The `odoo-saas:` platform keys without the prefix (and without tenants): input of the one schema. */
   platformRaw: Record<string, unknown>;
   /** The platform keys parsed by the one schema, or every problem when they are invalid. */
   platform: { ok: true; config: StackConfig } | { ok: false; issues: ConfigIssue[] };
-  /** Ids the ops stack's (pull-request) tenants use. */
+  /** Ids the fleet stack's (pull-request) tenants use. */
   tenantIds: ReadonlySet<string>;
   /** Hosts they are served at (`<id>.<baseDomain>` and custom domains). */
   hosts: ReadonlySet<string>;
@@ -29,10 +29,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-let cache: { file: string; mtimeMs: number; size: number; snapshot: OpsStackSnapshot } | undefined;
+let cache: { file: string; mtimeMs: number; size: number; snapshot: FleetStackSnapshot } | undefined;
 
-/** Reads (and caches by modification time) the ops stack file. Throws StackFileError. */
-export function readOpsStack(file: string): OpsStackSnapshot {
+/** Reads (and caches by modification time) the fleet stack file. Throws StackFileError. */
+export function readFleetStack(file: string): FleetStackSnapshot {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -47,7 +47,7 @@ export function readOpsStack(file: string): OpsStackSnapshot {
   for (const [key, value] of Object.entries(configMap)) {
     if (key === TENANTS_KEY) continue;
     if (isRecord(value) && Object.hasOwn(value, "secure")) {
-      // Encrypted with the ops stack's key; the self-service stack cannot decrypt it.
+      // Encrypted with the fleet stack's key; the self-service stack cannot decrypt it.
       throw new StackFileError(`${file}: "${key}" is a secret value; the self-service stack copies plain platform keys only`);
     }
     platformConfig[key] = value;
@@ -71,7 +71,7 @@ export function readOpsStack(file: string): OpsStackSnapshot {
       for (const host of tenant.customDomains) if (typeof host === "string") hosts.add(host);
     }
   }
-  const snapshot: OpsStackSnapshot = { file, platformConfig, platformRaw, platform, tenantIds, hosts };
+  const snapshot: FleetStackSnapshot = { file, platformConfig, platformRaw, platform, tenantIds, hosts };
   cache = { file, mtimeMs: stat.mtimeMs, size: stat.size, snapshot };
   return snapshot;
 }

@@ -1,5 +1,5 @@
 /**
- * The ops stack file as the API reads it (platform keys, the ids and hosts pull-request
+ * The fleet stack file as the API reads it (platform keys, the ids and hosts pull-request
  * tenants use): a file that cannot be read or whose platform keys are invalid answers 503 to
  * the caller, with the reason in the log only.
  */
@@ -8,16 +8,16 @@ import type { StackConfig } from "../tenants/schema";
 import { tenantHost } from "../tenants/validate";
 import { ApiError } from "./api-error";
 import type { Logger } from "./log";
-import { readOpsStack, type OpsStackSnapshot } from "./ops-stack";
+import { readFleetStack, type FleetStackSnapshot } from "./fleet-stack";
 
 export const PLATFORM_BUSY = "our platform cannot take requests right now; please try again later";
 
-export class OpsPlatform {
+export class FleetPlatform {
   constructor(readonly file: string, private readonly log: Logger) {}
 
-  snapshot(): OpsStackSnapshot {
+  snapshot(): FleetStackSnapshot {
     try {
-      return readOpsStack(this.file);
+      return readFleetStack(this.file);
     } catch (err) {
       if (err instanceof StackFileError) {
         this.log.log("error", err.message);
@@ -28,21 +28,21 @@ export class OpsPlatform {
   }
 
   config(): StackConfig {
-    const ops = this.snapshot();
-    if (!ops.platform.ok) {
-      this.log.log("error", "the ops stack's platform keys are invalid", { file: ops.file });
+    const fleet = this.snapshot();
+    if (!fleet.platform.ok) {
+      this.log.log("error", "the fleet stack's platform keys are invalid", { file: fleet.file });
       throw new ApiError(503, "platform_config_invalid", PLATFORM_BUSY);
     }
-    return ops.platform.config;
+    return fleet.platform.config;
   }
 
   /** The tenant's address by the component's rule (before its stack reported one). */
   address(tenantId: string): { url: string; host: string } {
-    const ops = this.snapshot();
-    // A broken ops file must not hide the list: fall back to its raw baseDomain.
-    const baseDomain = ops.platform.ok ? ops.platform.config.baseDomain : String(ops.platformRaw.baseDomain ?? "");
+    const fleet = this.snapshot();
+    // A broken fleet stack file must not hide the list: fall back to its raw baseDomain.
+    const baseDomain = fleet.platform.ok ? fleet.platform.config.baseDomain : String(fleet.platformRaw.baseDomain ?? "");
     const host = tenantHost({ baseDomain }, tenantId);
-    const scheme = ops.platform.ok && ops.platform.config.ingress.clusterIssuer !== undefined ? "https" : "http";
+    const scheme = fleet.platform.ok && fleet.platform.config.ingress.clusterIssuer !== undefined ? "https" : "http";
     return { url: `${scheme}://${host}`, host };
   }
 }
