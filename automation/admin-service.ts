@@ -52,7 +52,7 @@ export class AdminService {
       canSuspend: t.state === "active" && !t.suspended && (t.status === "ready" || t.status === "starting"),
       ...(retryable(t.lastOperation) ? { retry: t.lastOperation.kind } : {}),
     }));
-    const opsIds = this.options.platform.snapshot().tenantIds;
+    const opsIds = this.options.platform.tenantIds();
     if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" }, opsIds);
     try {
       return buildOverview(selfService, await this.options.admin.snapshot(), opsIds);

@@ -8,7 +8,7 @@
  * and manage every tenant; the Odoo admin password is for the owner only.
  */
 import { DEFAULT_ODOO_VERSION, RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS, SUPPORTED_ODOO_VERSIONS, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tenantIdProblem } from "../tenants/schema";
-import { parseStackConfig, tenantHost } from "../tenants/validate";
+import { parseStackConfig } from "../tenants/validate";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import { CredentialsCache } from "./credentials-cache";
@@ -117,10 +117,7 @@ export class TenantService {
   private opsConflict(id: string): { status: 400 | 409; message: string } | undefined {
     const problem = tenantIdProblem(id);
     if (problem) return { status: 400, message: problem };
-    const ops = this.options.platform.snapshot();
-    const baseDomain = ops.platform.ok ? ops.platform.config.baseDomain : undefined;
-    const hostTaken = baseDomain !== undefined && ops.hosts.has(tenantHost({ baseDomain }, id));
-    return ops.tenantIds.has(id) || hostTaken ? { status: 409, message: takenMessage(id) } : undefined;
+    return this.options.platform.takenByOpsTenant(id) ? { status: 409, message: takenMessage(id) } : undefined;
   }
 
   /**

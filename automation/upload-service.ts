@@ -22,13 +22,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { checkUploadedArchive, UploadRefusedError, type UploadLimits } from "../backup/import/check-upload";
 import { SUPPORTED_ODOO_VERSIONS } from "../tenants/schema";
-import { planNamed, planUploadLimit } from "../tenants/validate";
+import { planUploadLimit } from "../tenants/validate";
 import { quantityValue } from "../tenants/quantity";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import type { Logger } from "./log";
-import { readOpsStack } from "./ops-stack";
+import type { OpsPlatform } from "./ops-platform";
 import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
 import { audienceOf } from "./tenant-access";
 import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
@@ -76,7 +76,8 @@ export interface UploadServiceOptions {
   backups: BackupService;
   restorer: UploadRestorer;
   records: UploadRecords;
-  opsStackFile: string;
+  /** The ops stack: the plans' limits. */
+  platform: OpsPlatform;
   log: Logger;
   /** Where uploads are received (a private folder per upload is made inside); default the OS temp folder. */
   workDir?: string;
@@ -119,8 +120,7 @@ export class UploadService {
 
   /** The plan's limits for this instance: the zip's size, the dump and files uncompressed, the version. */
   private limitsOf(tenant: { plan: string; odooVersion: string }): { maxBytes: number; check: UploadLimits } {
-    const ops = readOpsStack(this.options.opsStackFile);
-    const plan = ops.platform.ok ? planNamed(ops.platform.config, tenant.plan) : undefined;
+    const plan = this.options.platform.plan(tenant.plan);
     const major = SUPPORTED_ODOO_VERSIONS.find((v) => v === tenant.odooVersion);
     if (!plan || !major) {
       this.options.log.log("error", "uploads: no plan or version for the tenant", { plan: tenant.plan, version: tenant.odooVersion });
