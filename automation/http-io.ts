@@ -1,7 +1,8 @@
 /**
- * What every route module of the signup server shares: the request context, the id patterns
- * (tenant ids by the schema's one rule), JSON answers and errors, the bounded JSON body reader
- * and the Server-Sent Events writer.
+ * What every route module of the signup server shares: the one way a route is declared
+ * (RouteTable: method, path pattern, handler), the request context, the id patterns (tenant ids
+ * by the schema's one rule), JSON answers and errors, the bounded JSON body reader and the
+ * Server-Sent Events writer. No handler parses the method or the path itself.
  */
 import type * as http from "node:http";
 import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
@@ -19,7 +20,7 @@ export interface RequestContext {
 }
 
 export interface Route {
-  method: string;
+  method: HttpMethod;
   pattern: RegExp;
   handler: Handler;
   /** The handler bounds how long its body may take (uploads); others get the server's request timeout. */
@@ -92,9 +93,38 @@ export function sseWrite(res: http.ServerResponse, entry: { seq: number; at: str
 }
 
 
+/** The methods routes are declared for; HEAD is served by the GET route (the handler sees req.method). */
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
 /** A route before registration: its pattern is a string of the path, anchored by the server. */
 export interface RouteDef {
-  method: string;
+  method: HttpMethod;
   pattern: string;
   handler: Handler;
+  /** The handler bounds how long its body may take (uploads); others get the server's request timeout. */
+  ownDeadline?: boolean;
+}
+
+/** Where routes are declared, by the server and by every route module, the same way. */
+export class RouteTable {
+  private readonly defs: RouteDef[] = [];
+
+  /** `pattern`: the path as a regular expression source, matched whole; its groups are ctx.params. */
+  add(method: HttpMethod, pattern: string, handler: Handler, options: { ownDeadline?: boolean } = {}): void {
+    this.defs.push({ method, pattern, handler, ...(options.ownDeadline === true ? { ownDeadline: true } : {}) });
+  }
+
+  /** Another module's routes, as they were declared. */
+  include(defs: readonly RouteDef[]): void {
+    this.defs.push(...defs);
+  }
+
+  declared(): RouteDef[] {
+    return [...this.defs];
+  }
+
+  /** For the server: each pattern anchored to the whole path. */
+  compiled(): Route[] {
+    return this.defs.map((d) => ({ method: d.method, pattern: new RegExp(`^${d.pattern}$`), handler: d.handler, ownDeadline: d.ownDeadline === true }));
+  }
 }
