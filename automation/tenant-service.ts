@@ -21,7 +21,7 @@ import type { RateLimits } from "./rate-limits";
 import type { RecordsStore } from "./records/records-store";
 import { DEFAULT_STORAGE_LIMIT_GB, HOLDS_STORAGE, planStorageBytes, storageLimitProblem, storageUse, type StorageUse } from "./storage-limit";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
-import { audienceOf, TenantAccess } from "./tenant-access";
+import { audienceOf, maySeeTenant, TenantAccess } from "./tenant-access";
 import type { TenantNamespaces } from "./tenant-namespace";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
 
@@ -223,7 +223,8 @@ export class TenantService {
     // Each suspend or resume is an engine run: bounded per user and per tenant; given back if refused below.
     const giveBack = kind !== "delete" && this.options.limits ? await this.options.limits.take("suspend-resume", caller, id) : undefined;
     const record = await this.options.records.request(op, (tenant, pending) => {
-      if (tenant.state === "retired") throw notFound(`tenant "${id}"`);
+      // The rule again, under the tenant's lock: a delete that finished meanwhile is 404.
+      if (!maySeeTenant(caller, tenant)) throw notFound(`tenant "${id}"`);
       if (pending.some((p) => p.kind === "delete")) throw new ApiError(409, "deleting", `"${id}" is being deleted`);
       if (kind !== "delete" && tenant.state === "failed") throw new ApiError(409, "tenant_failed", `"${id}" was never created; try again, or delete it`);
       const last = pending.at(-1);
