@@ -6,11 +6,11 @@
  */
 import { tenantHost } from "../tenants/validate";
 import { buildOverview, type AdminOverview, type ClusterAdminReader } from "./admin-overview";
-import { ApiError } from "./api-error";
 import type { Caller } from "./auth";
 import type { Logger } from "./log";
 import type { FleetPlatform } from "./fleet-platform";
 import type { RecordsStore } from "./records/records-store";
+import { requireAdmin } from "./tenant-access";
 import { operationView, type OperationView, type TenantViews } from "./tenant-views";
 
 export interface AdminServiceOptions {
@@ -27,10 +27,6 @@ export interface AdminServiceOptions {
 /** A failed pause, resume or delete can be sent again as it was; a failed create needs its owner. */
 function retryable(op: OperationView | null): op is OperationView & { kind: "suspend" | "resume" | "delete" } {
   return op !== null && op.status === "failed" && op.kind !== "create";
-}
-
-export function requireAdmin(caller: Caller): void {
-  if (!caller.isAdmin) throw new ApiError(403, "forbidden", "administrators only");
 }
 
 export class AdminService {
@@ -56,7 +52,7 @@ export class AdminService {
       canSuspend: t.state === "active" && !t.suspended && (t.status === "ready" || t.status === "starting"),
       ...(retryable(t.lastOperation) ? { retry: t.lastOperation.kind } : {}),
     }));
-    const opsIds = this.options.platform.snapshot().tenantIds;
+    const opsIds = this.options.platform.tenantIds();
     if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" }, opsIds);
     try {
       return buildOverview(selfService, await this.options.admin.snapshot(), opsIds);

@@ -15,21 +15,16 @@ import { openStore } from "../backup/store/open-store";
 import { kubeConfigFromSetting } from "../checks/kube";
 import { StoreBackupAccess, UnavailableBackupAccess, type BackupAccess } from "./backup-access";
 import { KubernetesBackupAccess } from "./kube-backup-access";
-import { readFleetStack } from "./fleet-stack";
+import type { FleetPlatform } from "./fleet-platform";
 
-export function backupAccessFromConfig(kubeconfig: string | undefined, fleetStackFile: string): BackupAccess {
+export function backupAccessFromConfig(kubeconfig: string | undefined, platform: FleetPlatform): BackupAccess {
   if (kubeconfig === "none") return new UnavailableBackupAccess("no cluster configured (KUBECONFIG=none)");
   const loaded = kubeConfigFromSetting(kubeconfig);
   if (!("kc" in loaded)) return new UnavailableBackupAccess(loaded.unusable);
   const { kc } = loaded;
-  let fleet;
-  try {
-    fleet = readFleetStack(fleetStackFile);
-  } catch (err) {
-    return new UnavailableBackupAccess(`the fleet stack file cannot be read: ${(err as Error).message}`);
-  }
-  if (!fleet.platform.ok) return new UnavailableBackupAccess("the fleet stack's platform keys are invalid");
-  const store = fleet.platform.config.backup.store;
+  const platformConfig = platform.tryConfig();
+  if (!platformConfig.ok) return new UnavailableBackupAccess(platformConfig.reason);
+  const store = platformConfig.config.backup.store;
   if (store.type === "pvc") return new KubernetesBackupAccess(kc);
   const s3 = { kind: "s3" as const, endpoint: store.endpoint, bucket: store.bucket, region: store.region, prefix: store.prefix, forcePathStyle: store.forcePathStyle, partSizeBytes: 16 * 1024 * 1024 };
   return new StoreBackupAccess({

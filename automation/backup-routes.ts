@@ -8,19 +8,16 @@ import { ApiError } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import { TICKET_SECONDS, type DownloadTickets } from "./download-tickets";
-import { API_HEADERS, BACKUP_NAME, ID, readJsonObject, send, type RouteDef } from "./http-io";
+import { API_HEADERS, BACKUP_NAME, ID, readJsonObject, send, RouteTable, type RouteDef } from "./http-io";
 import type { Logger } from "./log";
 import { rejectUnknownFields } from "./tenant-service";
 
 export function backupRoutes(backups: BackupService, tickets: DownloadTickets, log: Logger, maxBody = 16 * 1024): RouteDef[] {
-  const routes: RouteDef[] = [];
-  const route = (method: string, pattern: string, handler: RouteDef["handler"]): void => {
-    routes.push({ method, pattern, handler });
-  };
-  route("GET", `/api/tenants/${ID}/backups`, async ({ res, params, caller }) => {
+  const routes = new RouteTable();
+  routes.add("GET", `/api/tenants/${ID}/backups`, async ({ res, params, caller }) => {
     send(res, 200, await backups.list(await caller(), params[0] as string));
   });
-  route("POST", `/api/tenants/${ID}/backups`, async ({ req, res, params, caller }) => {
+  routes.add("POST", `/api/tenants/${ID}/backups`, async ({ req, res, params, caller }) => {
     const who = await caller();
     rejectUnknownFields(await readJsonObject(req, maxBody), new Set());
     send(res, 202, await backups.request(who, params[0] as string));
@@ -29,7 +26,7 @@ export function backupRoutes(backups: BackupService, tickets: DownloadTickets, l
   // `{url, expiresAt}`: S3's pre-signed URL, or this route with a short-lived `?ticket=`.
   // Otherwise (a token or a ticket): 302 to the pre-signed URL, or the zip streamed from here.
   // HEAD answers the same headers and opens nothing (no reader Job, the ticket is not spent).
-  route("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, url, caller }) => {
+  routes.add("GET", `/api/tenants/${ID}/backups/${BACKUP_NAME}/download`, async ({ req, res, params, url, caller }) => {
     const id = params[0] as string;
     const name = params[1] as string;
     const head = req.method === "HEAD";
@@ -77,5 +74,5 @@ export function backupRoutes(backups: BackupService, tickets: DownloadTickets, l
       res.destroy();
     });
   });
-  return routes;
+  return routes.declared();
 }

@@ -1,6 +1,6 @@
 /**
- * The owner's backups, without HTTP: who may see them (the owner or an admin; anyone else gets
- * 404, as for every tenant route), the daily limit on "back up now" (recorded durably in the
+ * The owner's backups, without HTTP: who may see them (tenant-access.ts, the one rule: the owner
+ * or an admin; anyone else gets 404, as for every tenant route), the daily limit on "back up now" (recorded durably in the
  * records before the cluster is asked), and names checked by the backup naming rule before
  * any reader sees them. The reading itself is a BackupAccess (backup-access.ts).
  */
@@ -13,6 +13,7 @@ import type { RateLimits } from "./rate-limits";
 import type { BackupRequests } from "./records/backup-requests";
 import type { RecordsStore } from "./records/records-store";
 import type { TenantRecord } from "./records/types";
+import { TenantAccess } from "./tenant-access";
 
 /** On-demand backups one tenant may request per UTC day, as Odoo.sh allows. */
 export const BACKUPS_PER_DAY = 5;
@@ -45,20 +46,18 @@ export class BackupService {
   private readonly perDay: number;
   private readonly now: () => Date;
 
+  /** The one owner rule, also for uploads (upload-service.ts). */
+  readonly access: TenantAccess;
+
   constructor(private readonly options: BackupServiceOptions) {
+    this.access = new TenantAccess(options.records);
     this.perDay = options.perDay ?? BACKUPS_PER_DAY;
     this.now = options.now ?? (() => new Date());
   }
 
-  /**
-   * The tenant if the caller may see it, else 404 as if missing; 409 before it exists in the
-   * cluster. The one owner check of the data routes (backups, downloads, uploads).
-   */
-  async tenant(caller: Caller, id: string): Promise<TenantRecord> {
-    const tenant = await this.options.records.tenant(id);
-    if (!tenant || tenant.state === "retired" || (tenant.ownerId !== caller.sub && !caller.isAdmin)) throw notFound(`tenant "${id}"`);
-    if (tenant.state !== "active") throw new ApiError(409, "not_ready", `"${id}" has no backups yet; they start once the instance is created`);
-    return tenant;
+  /** The tenant if the caller may see it, else 404 as if missing; 409 before it exists in the cluster. */
+  private tenant(caller: Caller, id: string): Promise<TenantRecord> {
+    return this.access.created(caller, id, `"${id}" has no backups yet; they start once the instance is created`);
   }
 
   private async limit(id: string, now: Date): Promise<BackupLimitView> {

@@ -1,14 +1,16 @@
 /**
- * What every route module of the signup server shares: the request context, the id patterns
- * (tenant ids by the schema's one rule), JSON answers and errors, the bounded JSON body reader
- * and the Server-Sent Events writer.
+ * What every route module of the signup server shares: the one way a route is declared
+ * (RouteTable: method, path pattern, handler), the request context, the id patterns (tenant ids
+ * by the schema's one rule), JSON answers and errors, the bounded JSON body reader and the
+ * Server-Sent Events writer. No handler parses the method or the path itself.
  */
 import type * as http from "node:http";
 import { TENANT_ID_PATTERN } from "../tenants/tenant-id";
 import { ApiError } from "./api-error";
 import type { Caller } from "./auth";
 
-export type Handler = (ctx: RequestContext) => Promise<void>;
+/** `C`: the request context; the signup server's by default (a stand-in server may have its own). */
+export type Handler<C = RequestContext> = (ctx: C) => Promise<void>;
 
 export interface RequestContext {
   req: http.IncomingMessage;
@@ -18,10 +20,10 @@ export interface RequestContext {
   caller: () => Promise<Caller>;
 }
 
-export interface Route {
-  method: string;
+export interface Route<C = RequestContext> {
+  method: HttpMethod;
   pattern: RegExp;
-  handler: Handler;
+  handler: Handler<C>;
   /** The handler bounds how long its body may take (uploads); others get the server's request timeout. */
   ownDeadline?: boolean;
 }
@@ -92,9 +94,38 @@ export function sseWrite(res: http.ServerResponse, entry: { seq: number; at: str
 }
 
 
+/** The methods routes are declared for; HEAD is served by the GET route (the handler sees req.method). */
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
 /** A route before registration: its pattern is a string of the path, anchored by the server. */
-export interface RouteDef {
-  method: string;
+export interface RouteDef<C = RequestContext> {
+  method: HttpMethod;
   pattern: string;
-  handler: Handler;
+  handler: Handler<C>;
+  /** The handler bounds how long its body may take (uploads); others get the server's request timeout. */
+  ownDeadline?: boolean;
+}
+
+/** Where routes are declared, by the server and by every route module, the same way. */
+export class RouteTable<C = RequestContext> {
+  private readonly defs: RouteDef<C>[] = [];
+
+  /** `pattern`: the path as a regular expression source, matched whole; its groups are ctx.params. */
+  add(method: HttpMethod, pattern: string, handler: Handler<C>, options: { ownDeadline?: boolean } = {}): void {
+    this.defs.push({ method, pattern, handler, ...(options.ownDeadline === true ? { ownDeadline: true } : {}) });
+  }
+
+  /** Another module's routes, as they were declared. */
+  include(defs: readonly RouteDef<C>[]): void {
+    this.defs.push(...defs);
+  }
+
+  declared(): RouteDef<C>[] {
+    return [...this.defs];
+  }
+
+  /** For the server: each pattern anchored to the whole path. */
+  compiled(): Route<C>[] {
+    return this.defs.map((d) => ({ method: d.method, pattern: new RegExp(`^${d.pattern}$`), handler: d.handler, ownDeadline: d.ownDeadline === true }));
+  }
 }

@@ -13,7 +13,7 @@ import type { Authenticator, Caller } from "./auth";
 import { backupRoutes } from "./backup-routes";
 import type { BackupService } from "./backup-service";
 import type { DownloadTickets } from "./download-tickets";
-import { ID, readJsonObject, send, sendError, type Handler, type RequestContext, type Route } from "./http-io";
+import { ID, readJsonObject, RouteTable, send, sendError, type Handler, type HttpMethod, type RequestContext, type Route } from "./http-io";
 import type { Logger } from "./log";
 import type { AdminService } from "./admin-service";
 import type { OperationEvents } from "./operation-events";
@@ -96,10 +96,8 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   };
   const configJs = `window.ODOO_SAAS_CONFIG = ${JSON.stringify({ supabaseUrl: options.page.supabaseUrl, supabaseAnonKey: options.page.supabaseAnonKey })};\n`;
 
-  const routes: Route[] = [];
-  const route = (method: string, pattern: string, handler: Handler, ownDeadline = false): void => {
-    routes.push({ method, pattern: new RegExp(`^${pattern}$`), handler, ownDeadline });
-  };
+  const table = new RouteTable();
+  const route = (method: HttpMethod, pattern: string, handler: Handler): void => table.add(method, pattern, handler);
 
   route("GET", "/healthz", async ({ res }) => send(res, 200, { status: "ok" }));
   route("GET", "/readyz", async ({ res }) => {
@@ -175,17 +173,18 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   route("GET", `/api/tenants/${ID}/credentials`, async ({ res, params, caller }) => {
     send(res, 200, await service.credentials(await caller(), params[0] as string));
   });
-  for (const r of backupRoutes(options.backups, options.tickets, log, maxBody)) route(r.method, r.pattern, r.handler);
-  for (const r of options.uploads ? uploadRoutes(options.uploads, ID) : []) route(r.method, r.pattern, r.handler, r.ownDeadline);
-  for (const r of operationRoutes({
+  table.include(backupRoutes(options.backups, options.tickets, log, maxBody));
+  if (options.uploads) table.include(uploadRoutes(options.uploads));
+  table.include(operationRoutes({
     service, events,
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.streams !== undefined ? { streams: options.streams } : {}),
-  })) route(r.method, r.pattern, r.handler);
+  }));
   route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, await options.admin.tenantIds(await caller())));
   route("GET", "/api/admin/operations", async ({ res, caller }) => send(res, 200, await options.admin.operations(await caller())));
   route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await options.admin.overview(await caller())));
 
+  const routes: Route[] = table.compiled();
   const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
   /** Node's requestTimeout answer, for one request: 408 if the body has not all arrived by then. */
   const bodyDeadline = (req: http.IncomingMessage, res: http.ServerResponse): void => {

@@ -19,15 +19,14 @@
  */
 import { createReadStream } from "node:fs";
 import { PassThrough } from "node:stream";
-import { AppsV1Api, BatchV1Api, CoreV1Api, Exec, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Status } from "@kubernetes/client-node";
+import { AppsV1Api, BatchV1Api, CoreV1Api, Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { backupContainer, jobFromCronJob } from "../backup/k8s/job-from-cronjob";
-import { labelSelectorString, waitForDeploymentReady, waitForPodsGone } from "../backup/k8s/kube-wait";
-import { BACKUP_CLI_COMMAND, jobName, REPLICAS_BEFORE_RESTORE_ANNOTATION, tenantObjects } from "../backup/k8s/names";
+import { BACKUP_CLI_COMMAND, jobName, tenantObjects } from "../backup/k8s/names";
+import { scaleBackRecorded, withOdooStopped } from "../backup/k8s/odoo-stopped";
 import type { UploadOutcome, UploadPhase, UploadRestoreInput, UploadRestorer } from "./upload-restorer";
 
 const IDLE_COMMAND = ["node", "-e", "setInterval(() => {}, 1 << 30)"];
 const PHASES = new Set<string>(["checking", "checking-empty", "loading-database", "copying-files", "switching", "done"]);
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /**
  * The client sends stdin without back-pressure (every chunk straight to the WebSocket): the file
@@ -90,7 +89,7 @@ export class KubernetesUploadRestorer implements UploadRestorer {
           detail: (err as Error).message,
         };
       }
-      const outcome = await this.withOdooStopped(apps, core, namespace, objects.deployment, () => this.exec(namespace, pod, container.name, input, onPhase, execStarted));
+      const outcome = await this.withOdooStopped(apps, core, objects, () => this.exec(namespace, pod, container.name, input, onPhase, execStarted));
       keepJob = outcome.state === "unknown" && execStarted.value;
       return outcome;
     } finally {
@@ -104,18 +103,8 @@ export class KubernetesUploadRestorer implements UploadRestorer {
    * the record removed. The importer Job is left alone: its restore may still be running, and
    * its activeDeadlineSeconds and ttlSecondsAfterFinished end it.
    */
-  async recover(tenant: string): Promise<string> {
-    const { namespace, deployment: name } = tenantObjects(tenant);
-    const apps = this.kc.makeApiClient(AppsV1Api);
-    const deployment = await apps.readNamespacedDeployment({ name, namespace });
-    const recorded = deployment.metadata?.annotations?.[REPLICAS_BEFORE_RESTORE_ANNOTATION];
-    if (recorded === undefined) return `Deployment ${namespace}/${name} was not scaled down by a restore (replicas ${deployment.spec?.replicas ?? "unset"})`;
-    const replicas = /^\d+$/.test(recorded) ? Number(recorded) : 1;
-    await apps.patchNamespacedDeployment(
-      { name, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: null } }, spec: { replicas } } },
-      mergePatch,
-    );
-    return `Deployment ${namespace}/${name} scaled back to ${replicas} replicas`;
+  recover(tenant: string): Promise<string> {
+    return scaleBackRecorded(this.kc.makeApiClient(AppsV1Api), tenantObjects(tenant));
   }
 
   private async runningPod(core: CoreV1Api, namespace: string, job: string): Promise<string> {
@@ -133,26 +122,21 @@ export class KubernetesUploadRestorer implements UploadRestorer {
     }
   }
 
-  /** Odoo at 0 replicas while `work` runs, then back to what it had, whatever happened. */
-  private async withOdooStopped(apps: AppsV1Api, core: CoreV1Api, namespace: string, deploymentName: string, work: () => Promise<UploadOutcome>): Promise<UploadOutcome> {
-    const deployment = await apps.readNamespacedDeployment({ name: deploymentName, namespace });
-    const recorded = deployment.metadata?.annotations?.[REPLICAS_BEFORE_RESTORE_ANNOTATION];
-    const replicas = recorded !== undefined && /^\d+$/.test(recorded) ? Number(recorded) : (deployment.spec?.replicas ?? 1);
-    const wait = { timeoutMs: this.options.scaleTimeoutMs ?? 600_000, pollMs: this.options.pollMs ?? 3000 };
-    await apps.patchNamespacedDeployment(
-      { name: deploymentName, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: String(replicas) } }, spec: { replicas: 0 } } },
-      mergePatch,
-    );
-    try {
-      await waitForPodsGone(core, namespace, labelSelectorString(deployment.spec?.selector), wait);
-      return await work();
-    } finally {
-      await apps.patchNamespacedDeployment(
-        { name: deploymentName, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: null } }, spec: { replicas } } },
-        mergePatch,
-      );
-      if (replicas > 0) await waitForDeploymentReady(apps, namespace, deploymentName, replicas, wait).catch(() => undefined);
-    }
+  /**
+   * Odoo at 0 replicas while `work` runs, then back to what it had, whatever happened
+   * (backup/k8s/odoo-stopped.ts, as for a backup restore). Odoo not ready again afterwards
+   * leaves the outcome as observed: a restored database is restored, and the instance's own
+   * status shows whether Odoo runs.
+   */
+  private async withOdooStopped(apps: AppsV1Api, core: CoreV1Api, target: { namespace: string; deployment: string }, work: () => Promise<UploadOutcome>): Promise<UploadOutcome> {
+    const stopped = await withOdooStopped({ apps, core }, target, work, {
+      ...(this.options.scaleTimeoutMs !== undefined ? { stopTimeoutMs: this.options.scaleTimeoutMs, readyTimeoutMs: this.options.scaleTimeoutMs } : {}),
+      pollMs: this.options.pollMs ?? 3000,
+    });
+    if (!stopped.outcome.ok) throw stopped.outcome.error;
+    const outcome = stopped.outcome.value;
+    if (stopped.scaleBackError === undefined || outcome.state !== "failed") return outcome;
+    return { state: "failed", detail: `${outcome.detail}; and Odoo did not come back: ${stopped.scaleBackError}` };
   }
 
   /** Runs a command that does nothing in the importer pod; resolves once it exited 0. */

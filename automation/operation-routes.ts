@@ -5,11 +5,11 @@
  * (stream-slots.ts). Customers get steps in their words
  * (CustomerProgress); the raw engine stream (`?view=admin`) is for administrators.
  */
-import { requireAdmin } from "./admin-service";
 import { CustomerProgress } from "./customer-progress";
-import { API_HEADERS, OP_ID, send, sseWrite, type RouteDef } from "./http-io";
+import { API_HEADERS, OP_ID, send, sseWrite, RouteTable, type RouteDef } from "./http-io";
 import { isTerminal, type OperationEvents, type ProgressEntry } from "./operation-events";
 import { StreamSlots } from "./stream-slots";
+import { audienceOf, requireAdmin } from "./tenant-access";
 import type { TenantService } from "./tenant-service";
 import { operationView } from "./tenant-views";
 
@@ -25,15 +25,12 @@ export interface OperationRoutesOptions {
 export function operationRoutes(options: OperationRoutesOptions): RouteDef[] {
   const { service, events } = options;
   const slots = options.streams ?? new StreamSlots();
-  const routes: RouteDef[] = [];
-  const route = (method: string, pattern: string, handler: RouteDef["handler"]): void => {
-    routes.push({ method, pattern, handler });
-  };
-  route("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
+  const routes = new RouteTable();
+  routes.add("GET", `/api/operations/${OP_ID}`, async ({ res, params, caller }) => {
     const who = await caller();
-    send(res, 200, operationView(await service.operation(who, params[0] as string), who.isAdmin ? "admin" : "customer"));
+    send(res, 200, operationView(await service.operation(who, params[0] as string), audienceOf(who)));
   });
-  route("GET", `/api/operations/${OP_ID}/events`, async ({ req, res, params, url, caller }) => {
+  routes.add("GET", `/api/operations/${OP_ID}/events`, async ({ req, res, params, url, caller }) => {
     const who = await caller();
     const op = await service.operation(who, params[0] as string);
     // Customers read steps in their words; the raw engine stream is for administrators.
@@ -75,5 +72,5 @@ export function operationRoutes(options: OperationRoutesOptions): RouteDef[] {
       req.on("close", stop);
     });
   });
-  return routes;
+  return routes.declared();
 }

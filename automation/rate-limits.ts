@@ -10,6 +10,7 @@
  * another customer's allowance. Time is the database's, the same for every process.
  */
 import type { Pool } from "pg";
+import { withTransaction } from "./records/transaction";
 import { ApiError } from "./api-error";
 import type { Caller } from "./auth";
 
@@ -69,37 +70,29 @@ export class RateLimits {
   async take(action: RateAction, caller: Caller, tenant: string): Promise<GiveBack> {
     const rule = this.rules[action];
     const keys = [`${action}:user:${caller.sub}`, `${action}:tenant:${tenant}`];
-    const client = await this.pool.connect();
-    let start: Date;
-    try {
-      await client.query("begin");
+    // A refusal (429) throws inside the transaction: it rolls back, so nothing is taken.
+    const start = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ at: number }>("select extract(epoch from now())::float8 as at");
       const at = rows[0]?.at ?? Date.now() / 1000;
       const startSeconds = Math.floor(at / rule.windowSeconds) * rule.windowSeconds;
-      start = new Date(startSeconds * 1000);
+      const windowStart = new Date(startSeconds * 1000);
       for (const key of keys) {
         const taken = await client.query(
           `insert into odoo_saas.rate_limits (key, window_start, used) values ($1, $2, 1)
            on conflict (key, window_start) do update set used = odoo_saas.rate_limits.used + 1
            where odoo_saas.rate_limits.used < $3
            returning used`,
-          [key, start, rule.limit],
+          [key, windowStart, rule.limit],
         );
         if (taken.rowCount === 0) {
-          await client.query("rollback");
           const retry = Math.max(1, Math.ceil(startSeconds + rule.windowSeconds - at));
           throw new ApiError(429, "too_many_requests",
             `too many ${WHAT[action]} in a short time (at most ${rule.limit} in ${waitWords(rule.windowSeconds)}); you can try again in ${waitWords(retry)}`,
             undefined, { "Retry-After": String(retry) });
         }
       }
-      await client.query("commit");
-    } catch (err) {
-      if (!(err instanceof ApiError)) await client.query("rollback").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return windowStart;
+    });
     await this.sweep();
     return async () => {
       await this.pool.query(

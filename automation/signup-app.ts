@@ -148,10 +148,10 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const backups = new BackupService({
       records, requests: new BackupRequests(records), log, limits,
-      access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, fleetStackFile(config)),
+      access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, platform),
     });
     const uploads = new UploadService({
-      backups, log, fleetStackFile: fleetStackFile(config), restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
+      backups, log, platform, restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
       records: new UploadRecords(records, queue.nodeId),
       ...(config.uploads !== undefined ? { settings: config.uploads } : {}),
       ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}),

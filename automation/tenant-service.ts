@@ -3,12 +3,12 @@
  * schema, ids and hosts reserved by the fleet stack, ownership, the per-user limit, each
  * request recorded, decided and queued in one database transaction, and the views returned.
  *
- * Ownership: a tenant belongs to the `sub` that signed it up. Another user's tenant (or
- * operation) answers 404, exactly as a missing one does. Admins (a claim in app_metadata)
- * see and manage every tenant; the Odoo admin password is for the owner only.
+ * Ownership (tenant-access.ts, the one rule): a tenant belongs to the `sub` that signed it up.
+ * Another user's tenant (or operation) answers 404, exactly as a missing one does. Admins see
+ * and manage every tenant; the Odoo admin password is for the owner only.
  */
 import { DEFAULT_ODOO_VERSION, RESERVED_TENANT_ID_PREFIXES, RESERVED_TENANT_IDS, SUPPORTED_ODOO_VERSIONS, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tenantIdProblem } from "../tenants/schema";
-import { parseStackConfig, tenantHost } from "../tenants/validate";
+import { parseStackConfig } from "../tenants/validate";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import { CredentialsCache } from "./credentials-cache";
@@ -21,6 +21,7 @@ import type { RateLimits } from "./rate-limits";
 import type { RecordsStore } from "./records/records-store";
 import { DEFAULT_STORAGE_LIMIT_GB, HOLDS_STORAGE, planStorageBytes, storageLimitProblem, storageUse, type StorageUse } from "./storage-limit";
 import { newOperationId, type OperationKind, type OperationRecord, type TenantRecord } from "./records/types";
+import { audienceOf, maySeeTenant, TenantAccess } from "./tenant-access";
 import type { TenantNamespaces } from "./tenant-namespace";
 import { operationView, type OperationView, type TenantView, type TenantViews } from "./tenant-views";
 
@@ -76,9 +77,11 @@ export function rejectUnknownFields(body: Record<string, unknown>, allowed: Read
 
 export class TenantService {
   private readonly credentialsCache: CredentialsCache;
+  private readonly access: TenantAccess;
 
   constructor(private readonly options: TenantServiceOptions) {
     this.credentialsCache = new CredentialsCache((id) => options.runner.credentials(id));
+    this.access = new TenantAccess(options.records);
   }
 
   publicConfig(): Record<string, unknown> {
@@ -114,10 +117,7 @@ export class TenantService {
   private fleetConflict(id: string): { status: 400 | 409; message: string } | undefined {
     const problem = tenantIdProblem(id);
     if (problem) return { status: 400, message: problem };
-    const fleet = this.options.platform.snapshot();
-    const baseDomain = fleet.platform.ok ? fleet.platform.config.baseDomain : undefined;
-    const hostTaken = baseDomain !== undefined && fleet.hosts.has(tenantHost({ baseDomain }, id));
-    return fleet.tenantIds.has(id) || hostTaken ? { status: 409, message: takenMessage(id) } : undefined;
+    return this.options.platform.takenByFleetTenant(id) ? { status: 409, message: takenMessage(id) } : undefined;
   }
 
   /**
@@ -187,18 +187,11 @@ export class TenantService {
       if (tooBig !== undefined) throw new ApiError(403, "storage_limit", tooBig);
     });
     this.options.log.log("info", "signup accepted", { tenant: record.id, operation: op.id });
-    return { tenant: await this.options.views.one(caller, record, false), operation: operationView(op, caller.isAdmin ? "admin" : "customer") };
-  }
-
-  /** The tenant if the caller may see it (owner or admin); otherwise 404, as if missing. */
-  private async visible(caller: Caller, id: string): Promise<TenantRecord> {
-    const tenant = await this.options.records.tenant(id);
-    if (!tenant || tenant.state === "retired" || (tenant.ownerId !== caller.sub && !caller.isAdmin)) throw notFound(`tenant "${id}"`);
-    return tenant;
+    return { tenant: await this.options.views.one(caller, record, false), operation: operationView(op, audienceOf(caller)) };
   }
 
   async get(caller: Caller, id: string): Promise<TenantView> {
-    return this.options.views.one(caller, await this.visible(caller, id));
+    return this.options.views.one(caller, await this.access.tenant(caller, id));
   }
 
   /** The caller's own instances (administrators too: everyone's are in the admin overview). */
@@ -222,7 +215,7 @@ export class TenantService {
 
   /** suspend, resume or delete: decided, recorded and queued in one transaction; the caller gets 202. */
   async request(caller: Caller, id: string, kind: Exclude<OperationKind, "create">): Promise<{ tenant: TenantView; operation: OperationView; note?: string }> {
-    const visible = await this.visible(caller, id);
+    const visible = await this.access.tenant(caller, id);
     const op: OperationRecord = {
       id: newOperationId(), kind, tenantId: id, ownerId: visible.ownerId, requestedBy: caller.sub,
       status: "queued", createdAt: new Date().toISOString(), attempts: 0,
@@ -230,7 +223,8 @@ export class TenantService {
     // Each suspend or resume is an engine run: bounded per user and per tenant; given back if refused below.
     const giveBack = kind !== "delete" && this.options.limits ? await this.options.limits.take("suspend-resume", caller, id) : undefined;
     const record = await this.options.records.request(op, (tenant, pending) => {
-      if (tenant.state === "retired") throw notFound(`tenant "${id}"`);
+      // The rule again, under the tenant's lock: a delete that finished meanwhile is 404.
+      if (!maySeeTenant(caller, tenant)) throw notFound(`tenant "${id}"`);
       if (pending.some((p) => p.kind === "delete")) throw new ApiError(409, "deleting", `"${id}" is being deleted`);
       if (kind !== "delete" && tenant.state === "failed") throw new ApiError(409, "tenant_failed", `"${id}" was never created; try again, or delete it`);
       const last = pending.at(-1);
@@ -243,7 +237,7 @@ export class TenantService {
     });
     this.options.log.log("info", `${kind} accepted`, { tenant: id, operation: op.id });
     const tenant = await this.options.views.one(caller, record, false);
-    const operation = operationView(op, caller.isAdmin ? "admin" : "customer");
+    const operation = operationView(op, audienceOf(caller));
     if (kind !== "delete") return { tenant, operation };
     return {
       tenant,
@@ -258,8 +252,7 @@ export class TenantService {
    * operation (CredentialsCache): owner only (admins and others get 404); rate-limited.
    */
   async credentials(caller: Caller, id: string): Promise<{ id: string; url: string; login: string; password: string }> {
-    const tenant = await this.options.records.tenant(id);
-    if (!tenant || tenant.ownerId !== caller.sub || tenant.state === "retired") throw notFound(`tenant "${id}"`);
+    const tenant = await this.access.tenant(caller, id, { ownerOnly: true });
     const giveBack = tenant.state === "active" && this.options.limits ? await this.options.limits.take("credentials", caller, id) : undefined;
     const found = tenant.state === "active" ? await this.credentialsCache.get(tenant).catch(async (err: unknown) => {
       await giveBack?.();
@@ -273,9 +266,7 @@ export class TenantService {
     return { id, url: found.url, login: found.login, password: found.password };
   }
 
-  async operation(caller: Caller, id: string): Promise<OperationRecord> {
-    const op = await this.options.records.operation(id);
-    if (!op || (op.ownerId !== caller.sub && !caller.isAdmin)) throw notFound(`operation "${id}"`);
-    return op;
+  operation(caller: Caller, id: string): Promise<OperationRecord> {
+    return this.access.operation(caller, id);
   }
 }

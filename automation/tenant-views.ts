@@ -10,6 +10,7 @@ import type { ClusterObservation, ClusterStatusReader } from "./cluster-status";
 import { customerError, type CustomerError } from "./customer-messages";
 import { customerStatus, type CustomerStatus } from "./customer-status";
 import type { FleetPlatform } from "./fleet-platform";
+import { audienceOf } from "./tenant-access";
 import type { RecordsStore } from "./records/records-store";
 import type { OperationKind, OperationRecord, TenantRecord } from "./records/types";
 
@@ -119,7 +120,8 @@ export class TenantViews {
 
   private view(caller: Caller, tenant: Readonly<TenantRecord>, cluster: ClusterObservation, pending: readonly OperationRecord[], last: OperationRecord | undefined): TenantView {
     const derived = customerStatus({ tenant, pending, ...(last ? { lastOperation: last } : {}), cluster });
-    const audience = caller.isAdmin ? "admin" : "customer";
+    const audience = audienceOf(caller);
+    const admin = audience === "admin";
     const address = this.platform.address(tenant.id);
     return {
       id: tenant.id,
@@ -135,9 +137,9 @@ export class TenantViews {
       ...(derived.reference !== undefined ? { reference: derived.reference } : {}),
       createdAt: tenant.createdAt,
       // The reason names operator things (kubeconfig, API server): administrators only.
-      cluster: cluster.reachable ? { reachable: true } : caller.isAdmin ? { reachable: false, reason: cluster.reason } : { reachable: false },
+      cluster: cluster.reachable ? { reachable: true } : admin ? { reachable: false, reason: cluster.reason } : { reachable: false },
       lastOperation: last ? operationView(last, audience) : null,
-      ...(caller.isAdmin ? { ownerId: tenant.ownerId, ownerEmail: tenant.adminEmail, detail: derived.detail } : {}),
+      ...(admin ? { ownerId: tenant.ownerId, ownerEmail: tenant.adminEmail, detail: derived.detail } : {}),
     };
   }
 }

@@ -1,6 +1,6 @@
 /**
  * "Bring your own database", without HTTP: the owner (or an admin; anyone else gets 404, by the
- * same check as backups and downloads, BackupService.tenant) sends an Odoo database zip. It is
+ * one rule of tenant-access.ts, as for backups and downloads) sends an Odoo database zip. It is
  * received into a private temporary file within the plan's uploadLimit, checked
  * (backup/import/check-upload.ts) against the plan's volumes and the instance's Odoo version,
  * and only then handed to the UploadRestorer, which also requires the instance to be new or
@@ -22,14 +22,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { checkUploadedArchive, UploadRefusedError, type UploadLimits } from "../backup/import/check-upload";
 import { SUPPORTED_ODOO_VERSIONS } from "../tenants/schema";
-import { planNamed, planUploadLimit } from "../tenants/validate";
+import { planUploadLimit } from "../tenants/validate";
 import { quantityValue } from "../tenants/quantity";
 import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import type { Logger } from "./log";
-import { readFleetStack } from "./fleet-stack";
+import type { FleetPlatform } from "./fleet-platform";
 import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
+import { audienceOf } from "./tenant-access";
 import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
 import { refuseIfInUse, uploadDeadlineMs, UploadSlots, userBusy } from "./upload-admission";
 import { UPLOAD_DIR_PREFIX, UploadOrphans } from "./upload-orphans";
@@ -75,7 +76,8 @@ export interface UploadServiceOptions {
   backups: BackupService;
   restorer: UploadRestorer;
   records: UploadRecords;
-  fleetStackFile: string;
+  /** The fleet stack: the plans' limits. */
+  platform: FleetPlatform;
   log: Logger;
   /** Where uploads are received (a private folder per upload is made inside); default the OS temp folder. */
   workDir?: string;
@@ -112,19 +114,13 @@ export class UploadService {
     return this.orphans.stop();
   }
 
-  private async tenant(caller: Caller, id: string): Promise<{ id: string; plan: string; odooVersion: string }> {
-    try {
-      return await this.options.backups.tenant(caller, id);
-    } catch (err) {
-      if (err instanceof ApiError && err.code === "not_ready") throw new ApiError(409, "not_ready", `"${id}" is still being created; upload your database once it is ready`);
-      throw err;
-    }
+  private tenant(caller: Caller, id: string): Promise<{ id: string; plan: string; odooVersion: string }> {
+    return this.options.backups.access.created(caller, id, `"${id}" is still being created; upload your database once it is ready`);
   }
 
   /** The plan's limits for this instance: the zip's size, the dump and files uncompressed, the version. */
   private limitsOf(tenant: { plan: string; odooVersion: string }): { maxBytes: number; check: UploadLimits } {
-    const fleet = readFleetStack(this.options.fleetStackFile);
-    const plan = fleet.platform.ok ? planNamed(fleet.platform.config, tenant.plan) : undefined;
+    const plan = this.options.platform.plan(tenant.plan);
     const major = SUPPORTED_ODOO_VERSIONS.find((v) => v === tenant.odooVersion);
     if (!plan || !major) {
       this.options.log.log("error", "uploads: no plan or version for the tenant", { plan: tenant.plan, version: tenant.odooVersion });
@@ -144,7 +140,7 @@ export class UploadService {
 
   private view(record: UploadRecord, caller: Caller): UploadView {
     const { requestedBy: _by, detail, ...view } = record;
-    return { ...view, phase: view.phase as UploadView["phase"], phases: [...view.phases], ...(caller.isAdmin && detail !== undefined ? { detail } : {}) };
+    return { ...view, phase: view.phase as UploadView["phase"], phases: [...view.phases], ...(audienceOf(caller) === "admin" && detail !== undefined ? { detail } : {}) };
   }
 
   /** One upload's writes, in order (the restorer reports phases without waiting). */

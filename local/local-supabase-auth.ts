@@ -21,6 +21,19 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from "jose";
+import { RouteTable } from "../automation/http-io";
+
+/** One request to the stand-in: its body read (JSON, lenient as GoTrue), GoTrue's answer shapes. */
+interface AuthRequest {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  /** `email` is body.email trimmed and lower-cased; both "" when absent. */
+  body: Record<string, unknown>; email: string; password: string;
+  cors: Record<string, string>;
+  reply: (status: number, body?: unknown) => void;
+  fail: (status: number, errorCode: string, msg: string) => void;
+}
 
 export interface SignOptions {
   sub: string;
@@ -145,6 +158,82 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
 
   const hash = (password: string, salt: Buffer): Buffer => crypto.scryptSync(password, salt, 32);
 
+  // GoTrue's endpoints, declared as the signup server declares its own (automation/http-io.ts).
+  const routes = new RouteTable<AuthRequest>();
+  const bearer = (req: http.IncomingMessage): string => /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+  routes.add("GET", "/auth/v1/\\.well-known/jwks\\.json", async ({ reply }) => reply(200, { keys: [publicJwk] }));
+  routes.add("POST", "/auth/v1/signup", async ({ email, password, reply, fail }) => {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return fail(400, "validation_failed", "Unable to validate email address: invalid format");
+    if (password.length < 6) return fail(422, "weak_password", "Password should be at least 6 characters.");
+    if (users.has(email)) return fail(422, "user_already_exists", "User already registered");
+    const salt = crypto.randomBytes(16);
+    const user: User = { id: crypto.randomUUID(), email, salt, hash: hash(password, salt), createdAt: new Date().toISOString() };
+    users.set(email, user);
+    reply(200, await session(user));
+  });
+  routes.add("POST", "/auth/v1/token", async ({ url, body, email, password, reply, fail }) => {
+    const grant = url.searchParams.get("grant_type");
+    if (grant === "password") {
+      const user = users.get(email);
+      if (!user || !crypto.timingSafeEqual(user.hash, hash(password, user.salt))) return fail(400, "invalid_credentials", "Invalid login credentials");
+      reply(200, await session(user));
+    } else if (grant === "refresh_token") {
+      const token = typeof body.refresh_token === "string" ? body.refresh_token : "";
+      const owner = refreshTokens.get(token);
+      const user = owner !== undefined ? users.get(owner) : undefined;
+      if (!user) return fail(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+      refreshTokens.delete(token);
+      reply(200, await session(user));
+    } else {
+      fail(400, "unsupported_grant_type", "unsupported grant_type");
+    }
+  });
+  routes.add("GET", "/auth/v1/user", async ({ req, reply, fail }) => {
+    try {
+      const { payload } = await jwtVerify(bearer(req), publicKey, { issuer: issuer(), audience: "authenticated" });
+      const user = [...users.values()].find((u) => u.id === payload.sub);
+      if (!user) return fail(403, "user_not_found", "User from sub claim in JWT does not exist");
+      reply(200, userJson(user));
+    } catch {
+      fail(403, "bad_jwt", "invalid JWT");
+    }
+  });
+  routes.add("POST", "/auth/v1/recover", async ({ url, email, reply, fail }) => {
+    // GoTrue answers 200 whether or not the address has an account (no account probing).
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return fail(400, "validation_failed", "Unable to validate email address: invalid format");
+    recoveries.push(email);
+    const user = users.get(email);
+    const redirect = url.searchParams.get("redirect_to") ?? `${base}/`;
+    if (user) {
+      const s = await session(user);
+      const params = new URLSearchParams({
+        access_token: String(s.access_token), expires_at: String(s.expires_at), expires_in: String(s.expires_in),
+        refresh_token: String(s.refresh_token), token_type: "bearer", type: "recovery",
+      });
+      recoveryLinks.set(email, `${redirect}#${params.toString()}`);
+    }
+    reply(200, {});
+  });
+  routes.add("PUT", "/auth/v1/user", async ({ req, password, reply, fail }) => {
+    let sub: string | undefined;
+    try {
+      sub = (await jwtVerify(bearer(req), publicKey, { issuer: issuer(), audience: "authenticated" })).payload.sub;
+    } catch {
+      return fail(403, "bad_jwt", "invalid JWT");
+    }
+    const user = [...users.values()].find((u) => u.id === sub);
+    if (!user) return fail(403, "user_not_found", "User from sub claim in JWT does not exist");
+    if (password !== "") {
+      if (password.length < 6) return fail(422, "weak_password", "Password should be at least 6 characters.");
+      if (crypto.timingSafeEqual(user.hash, hash(password, user.salt))) return fail(422, "same_password", "New password should be different from the old password.");
+      user.salt = crypto.randomBytes(16);
+      user.hash = hash(password, user.salt);
+    }
+    reply(200, userJson(user));
+  });
+  routes.add("POST", "/auth/v1/logout", async ({ res, cors }) => void res.writeHead(204, cors).end());
+  const table = routes.compiled();
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     requests.push(`${req.method ?? ""} ${url.pathname}`);
@@ -169,93 +258,22 @@ export async function startAuthStandIn(): Promise<AuthStandIn> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      void (async () => {
-        let body: Record<string, unknown> = {};
-        if (chunks.length > 0) {
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
-          } catch {
-            fail(400, "bad_json", "Could not parse request body as JSON");
-            return;
-          }
+      let body: Record<string, unknown> = {};
+      if (chunks.length > 0) {
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+        } catch {
+          fail(400, "bad_json", "Could not parse request body as JSON");
+          return;
         }
-        const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
-        const password = typeof body.password === "string" ? body.password : "";
-        if (req.method === "GET" && url.pathname === "/auth/v1/.well-known/jwks.json") {
-          reply(200, { keys: [publicJwk] });
-        } else if (req.method === "POST" && url.pathname === "/auth/v1/signup") {
-          if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return fail(400, "validation_failed", "Unable to validate email address: invalid format");
-          if (password.length < 6) return fail(422, "weak_password", "Password should be at least 6 characters.");
-          if (users.has(email)) return fail(422, "user_already_exists", "User already registered");
-          const salt = crypto.randomBytes(16);
-          const user: User = { id: crypto.randomUUID(), email, salt, hash: hash(password, salt), createdAt: new Date().toISOString() };
-          users.set(email, user);
-          reply(200, await session(user));
-        } else if (req.method === "POST" && url.pathname === "/auth/v1/token") {
-          const grant = url.searchParams.get("grant_type");
-          if (grant === "password") {
-            const user = users.get(email);
-            if (!user || !crypto.timingSafeEqual(user.hash, hash(password, user.salt))) return fail(400, "invalid_credentials", "Invalid login credentials");
-            reply(200, await session(user));
-          } else if (grant === "refresh_token") {
-            const token = typeof body.refresh_token === "string" ? body.refresh_token : "";
-            const owner = refreshTokens.get(token);
-            const user = owner !== undefined ? users.get(owner) : undefined;
-            if (!user) return fail(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
-            refreshTokens.delete(token);
-            reply(200, await session(user));
-          } else {
-            fail(400, "unsupported_grant_type", "unsupported grant_type");
-          }
-        } else if (req.method === "GET" && url.pathname === "/auth/v1/user") {
-          const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-          try {
-            const { payload } = await jwtVerify(token, publicKey, { issuer: issuer(), audience: "authenticated" });
-            const user = [...users.values()].find((u) => u.id === payload.sub);
-            if (!user) return fail(403, "user_not_found", "User from sub claim in JWT does not exist");
-            reply(200, userJson(user));
-          } catch {
-            fail(403, "bad_jwt", "invalid JWT");
-          }
-        } else if (req.method === "POST" && url.pathname === "/auth/v1/recover") {
-          // GoTrue answers 200 whether or not the address has an account (no account probing).
-          if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return fail(400, "validation_failed", "Unable to validate email address: invalid format");
-          recoveries.push(email);
-          const user = users.get(email);
-          const redirect = url.searchParams.get("redirect_to") ?? `${base}/`;
-          if (user) {
-            const s = await session(user);
-            const params = new URLSearchParams({
-              access_token: String(s.access_token), expires_at: String(s.expires_at), expires_in: String(s.expires_in),
-              refresh_token: String(s.refresh_token), token_type: "bearer", type: "recovery",
-            });
-            recoveryLinks.set(email, `${redirect}#${params.toString()}`);
-          }
-          reply(200, {});
-        } else if (req.method === "PUT" && url.pathname === "/auth/v1/user") {
-          const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-          let sub: string | undefined;
-          try {
-            sub = (await jwtVerify(token, publicKey, { issuer: issuer(), audience: "authenticated" })).payload.sub;
-          } catch {
-            return fail(403, "bad_jwt", "invalid JWT");
-          }
-          const user = [...users.values()].find((u) => u.id === sub);
-          if (!user) return fail(403, "user_not_found", "User from sub claim in JWT does not exist");
-          if (password !== "") {
-            if (password.length < 6) return fail(422, "weak_password", "Password should be at least 6 characters.");
-            if (crypto.timingSafeEqual(user.hash, hash(password, user.salt))) return fail(422, "same_password", "New password should be different from the old password.");
-            user.salt = crypto.randomBytes(16);
-            user.hash = hash(password, user.salt);
-          }
-          reply(200, userJson(user));
-        } else if (req.method === "POST" && url.pathname === "/auth/v1/logout") {
-          res.writeHead(204, cors);
-          res.end();
-        } else {
-          fail(404, "not_found", "stand-in: endpoint not implemented");
-        }
-      })();
+      }
+      const route = table.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+      if (!route) return fail(404, "not_found", "stand-in: endpoint not implemented");
+      const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+      const password = typeof body.password === "string" ? body.password : "";
+      route.handler({ req, res, url, body, email, password, cors, reply, fail }).catch((err: unknown) => {
+        if (!res.headersSent) fail(500, "unexpected_failure", `stand-in: ${err instanceof Error ? err.message : String(err)}`);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));

@@ -10,6 +10,7 @@
 import type { Pool } from "pg";
 import type { Logger } from "../log";
 import type { RunRecords } from "../records/run-records";
+import { withTransaction } from "../records/transaction";
 import type { OperationRecord } from "../records/types";
 import { OPERATION_COLUMNS, operationFromRow, type OperationRow } from "../records/rows";
 import { OPERATION_TASK } from "./enqueue";
@@ -73,10 +74,7 @@ export class WorkerRegistry {
   async sweep(): Promise<string[]> {
     const { pool, log } = this.options;
     const stale = `${Math.ceil(this.options.staleAfterMs)} milliseconds`;
-    const client = await pool.connect();
-    let released: string[] = [];
-    try {
-      await client.query("begin");
+    const released = await withTransaction(pool, async (client) => {
       const dead = await client.query<{ worker_id: string }>(
         "delete from odoo_saas.workers where heartbeat_at < now() - $1::interval returning worker_id",
         [stale],
@@ -87,15 +85,10 @@ export class WorkerRegistry {
            and not exists (select 1 from odoo_saas.workers w where w.worker_id = j.locked_by)`,
         [stale],
       );
-      released = [...new Set([...dead.rows.map((r) => r.worker_id), ...orphans.rows.map((r) => r.locked_by)])];
-      if (released.length > 0) await client.query("select graphile_worker.force_unlock_workers($1::text[])", [released]);
-      await client.query("commit");
-    } catch (err) {
-      await client.query("rollback").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      const ids = [...new Set([...dead.rows.map((r) => r.worker_id), ...orphans.rows.map((r) => r.locked_by)])];
+      if (ids.length > 0) await client.query("select graphile_worker.force_unlock_workers($1::text[])", [ids]);
+      return ids;
+    });
     if (released.length > 0) log.log("warn", "released the jobs of stopped workers; they run again", { workers: released.join(","), node: this.options.nodeId });
     await this.failExhausted();
     return released;

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_ATTEMPTS, enqueueOperation } from "../queue/enqueue";
 import { appendEvent } from "./event-log";
 import { OPERATION_COLUMNS, operationFromRow, TENANT_COLUMNS, tenantFromRow, type OperationRow, type TenantRow } from "./rows";
 import { LOCK_CLASS, migrate } from "./schema";
+import { withTransaction } from "./transaction";
 import type { OperationRecord, TenantRecord } from "./types";
 
 export interface RecordsStoreOptions {
@@ -60,19 +61,8 @@ export class RecordsStore {
     await this.pool.end();
   }
 
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("begin");
-      const result = await work(client);
-      await client.query("commit");
-      return result;
-    } catch (err) {
-      await client.query("rollback").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, work);
   }
 
   /** For /readyz. */

@@ -4,6 +4,7 @@
  * one database migrate it once. graphile-worker migrates its own schema (`graphile_worker`).
  */
 import type { Pool } from "pg";
+import { withTransaction } from "./transaction";
 
 export const SCHEMA = "odoo_saas";
 /** Advisory lock classes of this project, (class, key) with key = hashtext of an id; `stack` is a session lock (stack-lock.ts). */
@@ -108,10 +109,8 @@ const STEPS: readonly string[] = [
   `alter table odoo_saas.tenants add column storage_bytes bigint check (storage_bytes >= 0);`,
 ];
 
-export async function migrate(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+export function migrate(pool: Pool): Promise<void> {
+  return withTransaction(pool, async (client) => {
     await client.query("select pg_advisory_xact_lock($1, 0)", [LOCK_CLASS.migrate]);
     await client.query(`create schema if not exists ${SCHEMA}`);
     await client.query(`create table if not exists ${SCHEMA}.migrations (version integer primary key, applied_at timestamptz not null default now())`);
@@ -123,11 +122,5 @@ export async function migrate(pool: Pool): Promise<void> {
       await client.query(step);
       await client.query(`insert into ${SCHEMA}.migrations (version) values ($1)`, [version]);
     }
-    await client.query("commit");
-  } catch (err) {
-    await client.query("rollback").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -7,8 +7,9 @@
 // 3. dump.sql is loaded into a new database under a temporary name by psql with ON_ERROR_STOP=1,
 //    inside psql's own `\restrict` when this psql has it (restricted-sql.ts);
 // 4. the filestore is written into a temporary folder beside the live one;
-// 5. emptiness is observed once more, then the switch: folders renamed, the database name moved
-//    in one transaction (swapDatabases). The previous (empty) database and folder are dropped.
+// 5. emptiness is observed once more, then the switch (restore/staged-switch.ts, the backup
+//    restore's own): folders renamed, the database name moved in one transaction. The previous
+//    (empty) database and folder are dropped.
 //
 // Any refusal or failure before the switch removes the temporary database and folder and leaves
 // the live ones exactly as they were.
@@ -19,10 +20,11 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { formatCompactUtc } from "../backup-name";
 import { PgConnection } from "../config";
-import { createDatabase, databaseExists, dropDatabase, fitDatabaseName, swapDatabases } from "../pg/database-admin";
+import { databaseExists } from "../pg/database-admin";
 import { pgProgramPath } from "../pg/pg-process";
 import { loadSqlStream, runPsqlScript } from "../pg/psql";
 import { LogFn, ProgressCounter, silentLog } from "../progress";
+import { StagedSwitch } from "../restore/staged-switch";
 import { UploadCheck, UploadLimits, UploadRefusedError, checkUploadedArchive } from "./check-upload";
 import { observeEmptiness } from "./emptiness";
 import { psqlSupportsRestrict, RestrictedSql } from "./restricted-sql";
@@ -48,10 +50,6 @@ export interface UploadRestoreResult {
   /** psql ran the dump inside its own \restrict (false only with a psql older than 15.14/16.10/17.6). */
   restricted: boolean;
   warnings: string[];
-}
-
-async function pathExists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
 }
 
 async function psqlVersion(pg: PgConnection): Promise<string> {
@@ -83,12 +81,6 @@ export async function restoreUpload(zipPath: string, settings: UploadRestoreSett
   const live = pg.database;
   const stamp = formatCompactUtc(settings.now ?? new Date());
   const liveDir = settings.filestoreDir;
-  const parentDir = path.dirname(liveDir);
-  const baseName = path.basename(liveDir);
-  const scratchDb = fitDatabaseName(live, `_upload_${stamp}`);
-  const previousDb = fitDatabaseName(live, `_pre_upload_${stamp}`);
-  const scratchDir = path.join(parentDir, `.${baseName}.upload-${stamp}`);
-  const previousDir = path.join(parentDir, `${baseName}_pre_upload_${stamp}`);
 
   phase("checking");
   const check = await checkUploadedArchive(zipPath, settings.limits);
@@ -110,79 +102,46 @@ export async function restoreUpload(zipPath: string, settings: UploadRestoreSett
   };
   await requireEmpty();
 
-  for (const db of [scratchDb, previousDb]) {
-    if (await databaseExists(pg, db)) throw new Error(`database ${JSON.stringify(db)} already exists (left by an earlier upload?); remove it first`);
-  }
-  for (const dir of [scratchDir, previousDir]) {
-    if (await pathExists(dir)) throw new Error(`${dir} already exists (left by an earlier upload?); remove it first`);
-  }
+  const staged = await StagedSwitch.prepare({ pg, filestoreDir: liveDir, label: "upload", stamp, log });
   const restricted = psqlSupportsRestrict(await psqlVersion(pg));
   if (!restricted) log("warning: this psql has no \\restrict; the dump checks alone keep meta-commands out");
 
   const archive = await openUploadArchive(zipPath);
-  let scratchDbCreated = false;
-  let scratchDirOurs = false;
-  let switched = false;
   try {
     phase("loading-database");
-    const liveExists = await databaseExists(pg, live);
-    await createDatabase(pg, scratchDb, await databaseSettings(pg, live, liveExists));
-    scratchDbCreated = true;
+    await staged.createDatabase(await databaseSettings(pg, live, await databaseExists(pg, live)));
     const progress = new ProgressCounter("dump.sql loaded", log);
     const dump = await archive.openDump();
     dump.on("data", (chunk: Buffer) => progress.add(chunk.length));
     const sql = restricted ? dump.pipe(new RestrictedSql()) : dump;
     if (restricted) dump.on("error", (err: Error) => sql.destroy(err));
     try {
-      await loadSqlStream(pg, scratchDb, sql);
+      await loadSqlStream(pg, staged.database, sql);
     } catch (err) {
       throw loadFailure(err as Error);
     }
     progress.finish();
 
     phase("copying-files");
-    await fsp.mkdir(parentDir, { recursive: true });
-    scratchDirOurs = true; // checked absent above: what appears there is ours
-    await fsp.mkdir(scratchDir, { recursive: false });
-    for (const relative of archive.filestoreFiles()) {
-      const target = path.join(scratchDir, ...relative.split("/"));
-      const inside = path.relative(scratchDir, target);
-      if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside)) throw new Error(`filestore/${relative} points outside the filestore`);
-      await fsp.mkdir(path.dirname(target), { recursive: true });
-      await pipeline(await archive.openFilestoreFile(relative), createWriteStream(target, { flags: "wx", mode: 0o640 }));
-    }
+    await staged.writeFilestore(async (dir) => {
+      await fsp.mkdir(dir, { recursive: false });
+      for (const relative of archive.filestoreFiles()) {
+        const target = path.join(dir, ...relative.split("/"));
+        const inside = path.relative(dir, target);
+        if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside)) throw new Error(`filestore/${relative} points outside the filestore`);
+        await fsp.mkdir(path.dirname(target), { recursive: true });
+        await pipeline(await archive.openFilestoreFile(relative), createWriteStream(target, { flags: "wx", mode: 0o640 }));
+      }
+    });
 
     phase("switching");
     await requireEmpty();
-    const liveDbExists = await databaseExists(pg, live);
-    const liveDirExists = await pathExists(liveDir);
-    if (liveDirExists) await fsp.rename(liveDir, previousDir);
-    try {
-      await fsp.rename(scratchDir, liveDir);
-      try {
-        await swapDatabases(pg, { live, incoming: scratchDb, previous: previousDb, liveExists: liveDbExists });
-      } catch (err) {
-        await fsp.rename(liveDir, scratchDir);
-        throw err;
-      }
-    } catch (err) {
-      if (liveDirExists) await fsp.rename(previousDir, liveDir);
-      throw err;
-    }
-    switched = true;
-    log(`switched: ${JSON.stringify(live)} and ${liveDir} now hold the uploaded database`);
-
-    const warnings: string[] = [];
-    if (liveDbExists) await dropDatabase(pg, previousDb).catch((e: Error) => warnings.push(`could not drop ${JSON.stringify(previousDb)}: ${e.message}`));
-    if (liveDirExists) await fsp.rm(previousDir, { recursive: true, force: true }).catch((e: Error) => warnings.push(`could not remove ${previousDir}: ${e.message}`));
-    for (const w of warnings) log(`warning: ${w}`);
+    // The previous (empty) database and folder are dropped.
+    const { warnings } = await staged.switchLive("the uploaded database");
     phase("done");
     return { check, database: live, filestoreDir: liveDir, restricted, warnings };
   } catch (err) {
-    if (!switched) {
-      if (scratchDbCreated) await dropDatabase(pg, scratchDb).catch((e: Error) => log(`warning: could not drop ${JSON.stringify(scratchDb)}: ${e.message}`));
-      if (scratchDirOurs) await fsp.rm(scratchDir, { recursive: true, force: true }).catch((e: Error) => log(`warning: could not remove ${scratchDir}: ${e.message}`));
-    }
+    await staged.discard();
     throw err;
   } finally {
     archive.close();

@@ -1,13 +1,14 @@
 // Restore orchestration from outside the tenant: confirm the backup exists (a read-only list
-// Job), stop Odoo, (optionally) take a safety backup, run the restore Job, and start Odoo again
-// whatever happened. The data-level work and its
+// Job), stop Odoo (odoo-stopped.ts), (optionally) take a safety backup, run the restore Job, and
+// start Odoo again whatever happened. The data-level work and its
 // safety rule live in backup/restore/restore-backup.ts, inside the Job.
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1Deployment } from "@kubernetes/client-node";
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { parseBackupName } from "../backup-name";
 import { listTenantBackups } from "./backup-jobs";
 import { jobFromCronJob } from "./job-from-cronjob";
-import { jobLog, labelSelectorString, waitForDeploymentReady, waitForJob, waitForPodsGone } from "./kube-wait";
-import { jobName, REPLICAS_BEFORE_RESTORE_ANNOTATION, tenantObjects } from "./names";
+import { jobLog, waitForJob } from "./kube-wait";
+import { jobName, tenantObjects } from "./names";
+import { withOdooStopped } from "./odoo-stopped";
 
 export interface RestoreTenantOptions {
   /**
@@ -43,15 +44,6 @@ export class RestoreRefusedError extends Error {
   override readonly name = "RestoreRefusedError";
 }
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
-function replicasToRestore(deployment: V1Deployment): number {
-  // A restore that died half-way left the original count here; never take its 0 for the truth.
-  const recorded = deployment.metadata?.annotations?.[REPLICAS_BEFORE_RESTORE_ANNOTATION];
-  if (recorded !== undefined && /^\d+$/.test(recorded)) return Number(recorded);
-  return deployment.spec?.replicas ?? 1;
-}
-
 export async function restoreTenant(kc: KubeConfig, tenant: string, backupName: string, options: RestoreTenantOptions = {}): Promise<RestoreTenantReport> {
   const objects = tenantObjects(tenant);
   if (!parseBackupName(tenant, backupName)) throw new Error(`${JSON.stringify(backupName)} is not a backup name of tenant ${tenant}`);
@@ -82,56 +74,36 @@ export async function restoreTenant(kc: KubeConfig, tenant: string, backupName: 
   log(`${backupName} is in the store (${found.size} bytes, complete)`);
 
   const cronJob = await batch.readNamespacedCronJob({ name: objects.cronJob, namespace });
-  const deployment = await apps.readNamespacedDeployment({ name: objects.deployment, namespace });
-  const selector = labelSelectorString(deployment.spec?.selector);
-  const previousReplicas = replicasToRestore(deployment);
-  report.previousReplicas = previousReplicas;
+  const runJob = async (action: "backup" | "restore", args: string[], env?: Record<string, string>): Promise<string> => {
+    const name = jobName(objects.cronJob, action, now());
+    const body = jobFromCronJob(cronJob, { name, action, args, backoffLimit: 0, writableVolumes: action === "restore", ...(env ? { env } : {}) });
+    await batch.createNamespacedJob({ namespace, body });
+    log(`started Job ${namespace}/${name}: ${args.join(" ")}`);
+    const outcome = await waitForJob(batch, namespace, name, { timeoutMs: options.jobTimeoutMs ?? 6 * 3600_000, pollMs });
+    if (!outcome.succeeded) {
+      const tail = await jobLog(core, namespace, name, 30);
+      throw new Error(`Job ${name} failed (${outcome.reason})${tail ? `:\n${tail}` : ""}`);
+    }
+    return name;
+  };
 
-  log(`scaling ${namespace}/${objects.deployment} from ${previousReplicas} to 0`);
-  await apps.patchNamespacedDeployment(
-    { name: objects.deployment, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: String(previousReplicas) } }, spec: { replicas: 0 } } },
-    mergePatch,
-  );
-  try {
-    await waitForPodsGone(core, namespace, selector, { timeoutMs: options.scaleDownTimeoutMs ?? 10 * 60_000, pollMs });
-
-    const runJob = async (action: "backup" | "restore", args: string[], env?: Record<string, string>): Promise<string> => {
-      const name = jobName(objects.cronJob, action, now());
-      const body = jobFromCronJob(cronJob, { name, action, args, backoffLimit: 0, writableVolumes: action === "restore", ...(env ? { env } : {}) });
-      await batch.createNamespacedJob({ namespace, body });
-      log(`started Job ${namespace}/${name}: ${args.join(" ")}`);
-      const outcome = await waitForJob(batch, namespace, name, { timeoutMs: options.jobTimeoutMs ?? 6 * 3600_000, pollMs });
-      if (!outcome.succeeded) {
-        const tail = await jobLog(core, namespace, name, 30);
-        throw new Error(`Job ${name} failed (${outcome.reason})${tail ? `:\n${tail}` : ""}`);
-      }
-      return name;
-    };
-
+  // Odoo comes back in every case: after a failure the restore left the previous data in place.
+  const stopped = await withOdooStopped({ apps, core }, objects, async () => {
     if (options.safetyBackup ?? true) {
       report.safetyBackupJob = await runJob("backup", ["backup", "--kind", "on-demand", "--no-prune"], { BACKUP_KIND: "on-demand" });
     }
     report.restoreJob = await runJob("restore", ["restore", backupName]);
-    report.ok = true;
-  } catch (err) {
-    report.error = (err as Error).message;
+  }, {
+    pollMs, log,
+    ...(options.scaleDownTimeoutMs !== undefined ? { stopTimeoutMs: options.scaleDownTimeoutMs } : {}),
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+  });
+  report.previousReplicas = stopped.replicas;
+  report.ok = stopped.outcome.ok && stopped.scaleBackError === undefined;
+  if (!stopped.outcome.ok) {
+    report.error = stopped.outcome.error.message;
     log(`restore failed: ${report.error}`);
-  } finally {
-    // Odoo comes back in every case: after a failure the restore left the previous data in place.
-    try {
-      log(`scaling ${namespace}/${objects.deployment} back to ${previousReplicas}`);
-      await apps.patchNamespacedDeployment(
-        { name: objects.deployment, namespace, body: { metadata: { annotations: { [REPLICAS_BEFORE_RESTORE_ANNOTATION]: null } }, spec: { replicas: previousReplicas } } },
-        mergePatch,
-      );
-      if (previousReplicas > 0) {
-        await waitForDeploymentReady(apps, namespace, objects.deployment, previousReplicas, { timeoutMs: options.readyTimeoutMs ?? 10 * 60_000, pollMs });
-      }
-    } catch (err) {
-      report.ok = false;
-      report.scaleBackError = (err as Error).message;
-      log(`Odoo did not come back: ${report.scaleBackError}`);
-    }
   }
+  if (stopped.scaleBackError !== undefined) report.scaleBackError = stopped.scaleBackError;
   return report;
 }
