@@ -28,6 +28,7 @@ import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import type { Logger } from "./log";
+import type { ServerMetrics } from "./metrics";
 import { readOpsStack } from "./ops-stack";
 import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
 import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
@@ -77,6 +78,8 @@ export interface UploadServiceOptions {
   records: UploadRecords;
   opsStackFile: string;
   log: Logger;
+  /** Counts finished uploads by outcome. */
+  metrics?: Pick<ServerMetrics, "uploads">;
   /** Where uploads are received (a private folder per upload is made inside); default the OS temp folder. */
   workDir?: string;
   settings?: UploadSettings;
@@ -166,6 +169,7 @@ export class UploadService {
   }
 
   private async finish(record: UploadRecord, state: UploadState, fields: { code?: string; message?: string; detail?: string } = {}): Promise<void> {
+    this.options.metrics?.uploads.inc({ outcome: state });
     record.state = state;
     record.finishedAt = new Date().toISOString();
     Object.assign(record, fields);
