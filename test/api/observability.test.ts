@@ -159,6 +159,37 @@ describe("signup API: metrics and logs an operator can watch (real server, engin
     for (const secret of [creds.body.password, alice, TOKEN, h.config.hs256Secret as string]) expect(all).to.not.include(secret);
   });
 
+  it("shows an engine run in flight, its memory and the running operation's age, and none once it is done", async () => {
+    // A second server on its own database whose stand-in program takes 1.5 s per resource.
+    const slow = await Harness.start({ auth: h.auth, metricsToken: TOKEN, delayMs: 1_500 });
+    try {
+      const read = async () => samples((await slow.request<string>("GET", "/metrics", { headers: { Authorization: `Bearer ${TOKEN}` } })).text);
+      const res = await slow.request<{ operation: { id: string } }>("POST", "/api/tenants", { token: alice, body: { id: "obs-slow", plan: "starter" } });
+      expect(res.status, res.text).to.equal(202);
+      let during = await read();
+      // Until the update itself runs (the short workspace commands before it hold little memory).
+      for (let i = 0; i < 300 && !((during.get("odoo_saas_engine_rss_bytes") ?? 0) > 20 * 1024 * 1024); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        during = await read();
+      }
+      expect(during.get("odoo_saas_engine_runs_in_flight")).to.equal(1);
+      expect(during.get("odoo_saas_engine_commands_running")).to.be.at.least(1);
+      // The CLI and its plugins: tens of MiB at least.
+      expect(during.get("odoo_saas_engine_rss_bytes")).to.be.greaterThan(20 * 1024 * 1024);
+      expect(during.get("odoo_saas_engine_rss_bytes")).to.be.below(4 * 1024 ** 3);
+      expect(during.get('odoo_saas_queue_operations{status="running"}')).to.equal(1);
+      expect(during.get('odoo_saas_queue_oldest_age_seconds{status="running"}')).to.be.greaterThan(0);
+      expect((await slow.waitForOperation(alice, res.body.operation.id)).status).to.equal("succeeded");
+      await slow.app.idle();
+      const after = await read();
+      expect(after.get("odoo_saas_engine_runs_in_flight")).to.equal(0);
+      expect(after.get("odoo_saas_engine_rss_bytes")).to.equal(0);
+      expect(after.get('odoo_saas_queue_operations{status="running"}')).to.equal(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("refuses to serve /metrics on a server without ODOO_SAAS_METRICS_TOKEN (503), whatever is sent", async () => {
     const bare = await Harness.start({ auth: h.auth });
     try {
