@@ -11,6 +11,7 @@ import { BACKUP_NAME, ID, OP_ID } from "../../automation/http-io";
 import { jsonLogger, Redactor, requestIdFrom, withLogContext } from "../../automation/log";
 import { ServerMetrics } from "../../automation/metrics";
 import { bearerMatches, routeLabel } from "../../automation/metrics-route";
+import { ConfigProblem, configFromEnv, describeConfig } from "../../automation/server-config";
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 
@@ -53,6 +54,19 @@ describe("observability: alert rules, labels, tokens and logs", () => {
     expect(bearerMatches(`Bearer ${token}`, token)).to.equal(true);
     for (const header of [undefined, "", token, `bearer ${token}`, `Bearer ${token} `, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, "Bearer "]) {
       expect(bearerMatches(header, token), String(header)).to.equal(false);
+    }
+  });
+
+  it("takes ODOO_SAAS_METRICS_TOKEN of 32 characters or more, never prints it, and refuses a short one", () => {
+    const env = { SUPABASE_URL: "https://ref.supabase.co" };
+    const token = "m".repeat(31) + "Z";
+    const set = configFromEnv({ ...env, ODOO_SAAS_METRICS_TOKEN: token }, ROOT);
+    expect(set.metricsToken).to.equal(token);
+    expect(describeConfig(set).join("\n")).to.include("GET /metrics with the bearer token (set)").and.not.include(token);
+    expect(configFromEnv(env, ROOT).metricsToken).to.equal(undefined);
+    expect(describeConfig(configFromEnv(env, ROOT)).join("\n")).to.include("metrics: off");
+    for (const bad of ["short", "x".repeat(31), `${"x".repeat(32)} y`]) {
+      expect(() => configFromEnv({ ...env, ODOO_SAAS_METRICS_TOKEN: bad }, ROOT), bad).to.throw(ConfigProblem, /ODOO_SAAS_METRICS_TOKEN/);
     }
   });
 
