@@ -1,9 +1,9 @@
 /**
  * What an operator watches (issue 23, section 4), on the real server, engine and PostgreSQL
  * (stand-in program): GET /metrics behind its token, counters that move with a signup, a failed
- * signup and an on-demand backup, no tenant id or e-mail in any label; JSON log lines of one
- * signup joined by its request id from the HTTP request through the queue to the engine run,
- * and no secret in them. The backups are read from a real folder in the PVC store's layout; the
+ * signup, an on-demand backup and a refused upload, no tenant id or e-mail in any label; JSON
+ * log lines of one signup joined by its request id from the HTTP request through the queue to
+ * the engine run, and no secret in them. The backups are read from a real folder in the PVC store's layout; the
  * one stand-in is the start of the backup Job (no cluster in this suite, as in backups.test.ts).
  */
 import * as crypto from "node:crypto";
@@ -12,8 +12,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
 import { StoreBackupAccess } from "../../automation/backup-access";
+import { PgUploadRestorer } from "../../automation/upload-restorer";
 import { PvcBackupStore } from "../../backup/store/pvc-store";
 import { Harness } from "../support/signup-harness";
+import { connectionString } from "../support/test-postgres";
 
 const TOKEN = crypto.randomBytes(32).toString("hex");
 const SHOP = "obs-shop";
@@ -59,7 +61,17 @@ describe("signup API: metrics and logs an operator can watch (real server, engin
         return { reference: `ref-${started.length}` };
       },
     });
-    h = await Harness.start({ backups, metricsToken: TOKEN });
+    // Uploads go to the real restorer against the run's PostgreSQL (a database that does not exist
+    // yet reads as empty); the upload below is refused by its checks before anything is restored.
+    const server = new URL(connectionString("postgres"));
+    const uploads = new PgUploadRestorer((tenant) => ({
+      pg: {
+        host: server.hostname, port: Number(server.port), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password),
+        database: `obs_upload_${tenant.replace(/-/g, "_")}`, maintenanceDatabase: "postgres", passThrough: {},
+      },
+      filestoreDir: path.join(pvcDir, "filestore", tenant),
+    }));
+    h = await Harness.start({ backups, uploads, metricsToken: TOKEN });
     alice = await h.token("alice");
   });
   after(async () => {
@@ -81,7 +93,7 @@ describe("signup API: metrics and logs an operator can watch (real server, engin
     expect(res.text).to.include("# TYPE odoo_saas_operations_total counter");
   });
 
-  it("moves each counter with a signup, a failed signup and a backup; reads the queue and the tenants; no id or e-mail in a label", async () => {
+  it("moves each counter with a signup, a failed signup, a backup and a refused upload; reads the queue and the tenants; no id or e-mail in a label", async () => {
     const before = (await scrape()).values;
     expect((await signup(SHOP)).operation.status).to.equal("succeeded");
     expect((await signup(BROKEN)).operation.status).to.equal("failed");
@@ -89,6 +101,8 @@ describe("signup API: metrics and logs an operator can watch (real server, engin
     expect(backup.status, backup.text).to.equal(202);
     const refused = await h.request("POST", "/api/tenants/no-such-shop/backups", { token: alice });
     expect(refused.status).to.equal(404);
+    const upload = await h.request("POST", `/api/tenants/${SHOP}/uploads`, { token: alice, raw: Buffer.from("not a zip at all"), headers: { "Content-Type": "application/zip" } });
+    expect(upload.status, upload.text).to.equal(422);
     await h.app.idle();
 
     const { text, values } = await scrape();
@@ -97,6 +111,8 @@ describe("signup API: metrics and logs an operator can watch (real server, engin
     expect(moved('odoo_saas_operations_total{kind="create",outcome="failed"}')).to.equal(1);
     expect(moved('odoo_saas_backup_requests_total{outcome="accepted"}')).to.equal(1);
     expect(moved('odoo_saas_backup_requests_total{outcome="refused"}')).to.equal(1);
+    expect(moved('odoo_saas_uploads_total{outcome="refused"}')).to.equal(1);
+    expect(moved('odoo_saas_http_requests_total{method="POST",route="/api/tenants/:id/uploads",code="422"}')).to.equal(1);
     expect(moved('odoo_saas_http_requests_total{method="POST",route="/api/tenants",code="202"}')).to.equal(2);
     expect(moved('odoo_saas_http_requests_total{method="POST",route="/api/tenants/:id/backups",code="202"}')).to.equal(1);
     expect(moved('odoo_saas_http_requests_total{method="GET",route="/api/operations/:operation",code="200"}')).to.be.greaterThan(0);
