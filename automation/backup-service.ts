@@ -9,6 +9,7 @@ import { ApiError, notFound } from "./api-error";
 import type { Caller } from "./auth";
 import type { BackupAccess, BackupDownload, BackupEntry, DownloadMode } from "./backup-access";
 import type { Logger } from "./log";
+import type { ServerMetrics } from "./metrics";
 import type { RateLimits } from "./rate-limits";
 import type { BackupRequests } from "./records/backup-requests";
 import type { RecordsStore } from "./records/records-store";
@@ -30,6 +31,8 @@ export interface BackupServiceOptions {
   requests: BackupRequests;
   access: BackupAccess;
   log: Logger;
+  /** Counts on-demand requests by outcome. */
+  metrics?: Pick<ServerMetrics, "backupRequests">;
   perDay?: number;
   now?: () => Date;
   /** Bounds downloads per user and per tenant (rate-limits.ts); absent: unbounded. */
@@ -87,6 +90,17 @@ export class BackupService {
    * before the cluster is asked, so the limit holds across restarts; withdrawn if the cluster refuses.
    */
   async request(caller: Caller, id: string): Promise<{ backup: { requestedAt: string; reference: string }; limit: BackupLimitView }> {
+    try {
+      const result = await this.requestOnce(caller, id);
+      this.options.metrics?.backupRequests.inc({ outcome: "accepted" });
+      return result;
+    } catch (err) {
+      this.options.metrics?.backupRequests.inc({ outcome: err instanceof ApiError && err.status < 500 ? "refused" : "failed" });
+      throw err;
+    }
+  }
+
+  private async requestOnce(caller: Caller, id: string): Promise<{ backup: { requestedAt: string; reference: string }; limit: BackupLimitView }> {
     await this.tenant(caller, id);
     // A backup that cannot run must not spend one of the day's requests: when the tenant's
     // backups cannot even be read, the request is refused (503) before the count is touched.

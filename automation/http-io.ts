@@ -26,6 +26,8 @@ export interface Route<C = RequestContext> {
   handler: Handler<C>;
   /** The handler bounds how long its body may take (uploads); others get the server's request timeout. */
   ownDeadline?: boolean;
+  /** The pattern with named placeholders (metrics-route.ts), for metrics and logs: never the raw path. */
+  label?: string;
 }
 
 // Tenant routes match the schema's one id rule (its groups made non-capturing): params[0] is the id.

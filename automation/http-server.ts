@@ -14,7 +14,9 @@ import { backupRoutes } from "./backup-routes";
 import type { BackupService } from "./backup-service";
 import type { DownloadTickets } from "./download-tickets";
 import { ID, readJsonObject, RouteTable, send, sendError, type Handler, type HttpMethod, type RequestContext, type Route } from "./http-io";
-import type { Logger } from "./log";
+import { requestIdFrom, withLogContext, type Logger } from "./log";
+import type { ServerMetrics } from "./metrics";
+import { metricsRoute, routeLabel } from "./metrics-route";
 import type { AdminService } from "./admin-service";
 import type { OperationEvents } from "./operation-events";
 import { operationRoutes } from "./operation-routes";
@@ -60,6 +62,10 @@ export interface HttpServerOptions {
   tickets: DownloadTickets;
   /** Caps on open SSE streams; default DEFAULT_STREAM_CAPS. */
   streams?: StreamSlots;
+  /** Counts requests by route and code, and serves GET /metrics (behind `metricsToken`). */
+  metrics?: ServerMetrics;
+  /** ODOO_SAAS_METRICS_TOKEN; unset: /metrics refuses to serve. */
+  metricsToken?: string;
 }
 
 /** The page's ES modules (public/js/*.js), served as they are: no bundler. */
@@ -183,8 +189,13 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   route("GET", "/api/admin/tenant-ids", async ({ res, caller }) => send(res, 200, await options.admin.tenantIds(await caller())));
   route("GET", "/api/admin/operations", async ({ res, caller }) => send(res, 200, await options.admin.operations(await caller())));
   route("GET", "/api/admin/overview", async ({ res, caller }) => send(res, 200, await options.admin.overview(await caller())));
+  if (options.metrics) {
+    table.include([metricsRoute(options.metrics, options.metricsToken)]);
+  }
 
-  const routes: Route[] = table.compiled();
+  // Metrics and logs name a route by its pattern with placeholders, never by the raw path.
+  const declared = table.declared();
+  const routes: Route[] = table.compiled().map((r, i) => ({ ...r, label: routeLabel(declared[i]!.pattern) }));
   const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
   /** Node's requestTimeout answer, for one request: 408 if the body has not all arrived by then. */
   const bodyDeadline = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -202,23 +213,29 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     res.once("close", () => clearTimeout(timer));
   };
 
-  let requestCounter = 0;
   return http.createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     const started = Date.now();
-    const reference = `req-${process.pid}-${++requestCounter}`;
+    // Follows the request's operation through the queue to the engine (log.ts); also the 500's reference.
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    res.setHeader("X-Request-Id", requestId);
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");
     } catch {
       bodyDeadline(req, res);
+      options.metrics?.httpRequests.inc({ method: methodLabel(req.method), route: "malformed", code: "400" });
       sendError(res, new ApiError(400, "bad_request", "malformed request target"));
       return;
     }
     const matching = routes.filter((r) => r.pattern.test(url.pathname));
     const found = matching.find((r) => r.method === req.method || (req.method === "HEAD" && r.method === "GET"));
     if (found?.ownDeadline !== true) bodyDeadline(req, res);
+    const routeName = (found ?? matching[0])?.label ?? "unmatched";
     res.on("finish", () => {
-      log.log(res.statusCode >= 500 ? "warn" : "debug", "request", { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started, ref: reference });
+      options.metrics?.httpRequests.inc({ method: methodLabel(req.method), route: routeName, code: String(res.statusCode) });
+      log.log(res.statusCode >= 500 ? "warn" : found?.method === "GET" || !found ? "debug" : "info", "request", {
+        method: req.method, route: routeName, path: url.pathname, status: res.statusCode, ms: Date.now() - started, requestId,
+      });
     });
     if (!found) {
       req.resume();
@@ -238,15 +255,22 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
       params: (found.pattern.exec(url.pathname) ?? []).slice(1),
       caller: () => (cached ??= auth.authenticate(req.headers.authorization)),
     };
-    found.handler(ctx).catch((err: unknown) => {
+    withLogContext({ requestId }, () => found.handler(ctx)).catch((err: unknown) => {
       if (err instanceof ApiError) {
         // A rejected body may still be arriving: read it so the client receives the answer.
         if (!req.complete) req.resume();
         sendError(res, err);
         return;
       }
-      log.log("error", `unhandled error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { ref: reference });
-      sendError(res, new ApiError(500, "internal_error", `something went wrong on our side (reference ${reference})`));
+      log.log("error", `unhandled error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { requestId });
+      sendError(res, new ApiError(500, "internal_error", `something went wrong on our side (reference ${requestId})`));
     });
   });
+}
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/** A bounded label: the standard methods, else "other". */
+function methodLabel(method: string | undefined): string {
+  return method !== undefined && METHODS.has(method) ? method : "other";
 }

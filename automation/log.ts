@@ -1,8 +1,16 @@
 /**
- * Structured log lines (JSON, one per line) with every known secret redacted: the engine
- * passphrase, the HS256 secret, generated admin passwords. Tokens and request bodies are
- * never passed to the logger in the first place.
+ * Structured log lines: pino, one JSON object per line, with
+ * - the context of the work in progress (`withLogContext`): the request id of the HTTP request
+ *   that asked for an operation, carried by the operation's record through the queue to the
+ *   engine run, so one signup's lines are joined by `requestId`;
+ * - secrets kept out twice: pino removes fields named like secrets (authorization, password,
+ *   token, passphrase, DATABASE_URL, ...), and the Redactor replaces every registered secret
+ *   value (engine passphrase, HS256 secret, database password) and anything shaped like a JWT
+ *   wherever it appears. Tokens and request bodies are never passed to the logger anyway.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+import * as crypto from "node:crypto";
+import pino from "pino";
 
 /** Replaces every registered secret (and anything shaped like a JWT) with "[secret]". */
 export class Redactor {
@@ -29,17 +37,59 @@ export interface Logger {
   log(level: LogLevel, message: string, fields?: LogFields): void;
 }
 
+/** What every line logged inside `withLogContext` carries. */
+export interface LogContext {
+  requestId?: string;
+  operation?: string;
+}
+
+const context = new AsyncLocalStorage<LogContext>();
+
+/** Runs `work` with `fields` added to every line it logs (nested contexts add to the outer one). */
+export function withLogContext<T>(fields: LogContext, work: () => T): T {
+  return context.run({ ...(context.getStore() ?? {}), ...fields }, work);
+}
+
+export function logContext(): LogContext {
+  return context.getStore() ?? {};
+}
+
+/** An incoming X-Request-Id is kept when it is short and plain (it goes into logs and records); otherwise a new one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  return typeof header === "string" && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(header) ? header : crypto.randomUUID();
+}
+
+/** Field names whose values never reach a line, at the top level or one object down. */
+const SECRET_FIELDS = [
+  "authorization", "Authorization", "cookie", "password", "adminPassword", "token", "accessToken", "ticket",
+  "passphrase", "secret", "hs256Secret", "DATABASE_URL", "databaseUrl", "PULUMI_CONFIG_PASSPHRASE", "SUPABASE_JWT_SECRET",
+  "ODOO_SAAS_METRICS_TOKEN", "metricsToken",
+];
+export const REDACT_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`), "headers.authorization", "*.headers.authorization", "req.headers.authorization"];
+
 /** JSON lines on a stream (stdout by default); `quiet` drops debug and info. */
 export function jsonLogger(redactor: Redactor, options: { write?: (line: string) => void; quiet?: boolean } = {}): Logger {
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const logger = pino(
+    {
+      level: options.quiet ? "warn" : "debug",
+      base: undefined,
+      messageKey: "msg",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: "[secret]" },
+      mixin: () => ({ ...logContext() }),
+    },
+    // A synchronous destination: a line is written (and a test sees it) when log() returns.
+    { write },
+  );
   return {
     log(level, message, fields = {}) {
-      if (options.quiet && (level === "debug" || level === "info")) return;
-      const entry: Record<string, unknown> = { time: new Date().toISOString(), level, msg: redactor.redact(message) };
+      const entry: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(fields)) {
         if (value !== undefined) entry[key] = typeof value === "string" ? redactor.redact(value) : value;
       }
-      write(`${JSON.stringify(entry)}\n`);
+      logger[level](entry, redactor.redact(message));
     },
   };
 }

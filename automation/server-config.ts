@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseAdminClaim } from "./auth";
 import { repoRoot } from "./engine/engine-env";
 import { DEFAULT_STORAGE_LIMIT_GB } from "./storage-limit";
+import { MIN_METRICS_TOKEN_LENGTH } from "./metrics-route";
 import { workerCount, WorkerCountProblem } from "./queue/worker-count";
 import { DEFAULT_RATE_RULES, parseRateRule, RATE_ENV, type RateAction, type RateRule, type RateRules } from "./rate-limits";
 import { DEFAULT_STREAM_CAPS, type StreamCaps } from "./stream-slots";
@@ -53,6 +54,8 @@ export interface SignupServerConfig {
   rateRules?: RateRules;
   /** Caps on open SSE streams (ODOO_SAAS_SSE_PER_USER, ODOO_SAAS_SSE_PER_SERVER); absent: DEFAULT_STREAM_CAPS. */
   streamCaps?: StreamCaps;
+  /** ODOO_SAAS_METRICS_TOKEN: the bearer token of GET /metrics (never printed); unset: /metrics refuses to serve. */
+  metricsToken?: string;
 }
 
 export interface UploadSettings {
@@ -127,6 +130,14 @@ function webhook(value: string | undefined): { failureWebhookUrl?: string } {
   return { failureWebhookUrl: url.toString() };
 }
 
+function metricsToken(value: string | undefined): { metricsToken?: string } {
+  if (value === undefined || value === "") return {};
+  if (value.length < MIN_METRICS_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new ConfigProblem(`ODOO_SAAS_METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} printable characters without spaces (e.g. openssl rand -hex 32)`);
+  }
+  return { metricsToken: value };
+}
+
 function rateRulesFrom(env: NodeJS.ProcessEnv): RateRules {
   const rules: Record<RateAction, RateRule> = { ...DEFAULT_RATE_RULES };
   for (const action of Object.keys(RATE_ENV) as RateAction[]) {
@@ -183,7 +194,8 @@ export function fleetStackFile(config: Pick<SignupServerConfig, "fleetDir" | "fl
  * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes),
  * ODOO_SAAS_RATE_DOWNLOAD (20/600), ODOO_SAAS_RATE_CREDENTIALS (30/600),
  * ODOO_SAAS_RATE_SUSPEND_RESUME (6/3600): "<requests>/<seconds>" per user and per tenant,
- * ODOO_SAAS_SSE_PER_USER (10), ODOO_SAAS_SSE_PER_SERVER (500).
+ * ODOO_SAAS_SSE_PER_USER (10), ODOO_SAAS_SSE_PER_SERVER (500),
+ * ODOO_SAAS_METRICS_TOKEN (unset: GET /metrics refuses; at least 32 characters).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoRoot()): SignupServerConfig {
   const supabaseUrl = env.SUPABASE_URL;
@@ -230,6 +242,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
     demo: flag("ODOO_SAAS_DEMO", env.ODOO_SAAS_DEMO, false),
     ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
+    ...metricsToken(env.ODOO_SAAS_METRICS_TOKEN),
     uploads: {
       perUser: integer("ODOO_SAAS_UPLOADS_PER_USER", env.ODOO_SAAS_UPLOADS_PER_USER, DEFAULT_UPLOAD_SETTINGS.perUser, 1, 1000),
       perServer: integer("ODOO_SAAS_UPLOADS_PER_SERVER", env.ODOO_SAAS_UPLOADS_PER_SERVER, DEFAULT_UPLOAD_SETTINGS.perServer, 1, 1000),
@@ -261,5 +274,6 @@ export function describeConfig(config: SignupServerConfig): string[] {
     `rate limits per user and per tenant: ${Object.entries(config.rateRules ?? DEFAULT_RATE_RULES).map(([action, r]) => `${action} ${r.limit}/${r.windowSeconds} s`).join(", ")}; `
       + `open event streams: ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perUser} per user, ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perServer} per server`,
     `failed operations: ${config.failureWebhookUrl !== undefined ? "POSTed to a webhook (set)" : "not notified (no ODOO_SAAS_FAILURE_WEBHOOK_URL)"}`,
+    `metrics: ${config.metricsToken !== undefined ? "GET /metrics with the bearer token (set)" : "off (no ODOO_SAAS_METRICS_TOKEN)"}`,
   ];
 }

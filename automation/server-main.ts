@@ -23,11 +23,12 @@ async function main(): Promise<number> {
     throw err;
   }
   const app = await startSignupApp(config);
-  for (const line of describeConfig(config)) console.log(`signup server: ${line}`);
-  console.log(`signup server: engine secrets: ${secrets}`);
-  console.log(`signup server: listening on ${app.url}`);
+  // JSON lines from here on, as every other line of the server (log.ts).
+  for (const line of describeConfig(config)) app.log.log("info", line);
+  app.log.log("info", `engine secrets: ${secrets}`);
+  app.log.log("info", "listening", { url: app.url });
   const shutdown = (signal: string): void => {
-    console.log(`signup server: ${signal}, finishing the running operations (queued ones stay in the database for any server)`);
+    app.log.log("info", `${signal}, finishing the running operations (queued ones stay in the database for any server)`);
     app.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));

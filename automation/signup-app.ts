@@ -21,6 +21,8 @@ import { failureNotice, WebhookNotifier } from "./failure-notifier";
 import { DownloadTickets } from "./download-tickets";
 import { createHttpServer } from "./http-server";
 import { jsonLogger, Redactor, type Logger } from "./log";
+import { ServerMetrics } from "./metrics";
+import { recordsMetricsSources } from "./metrics-sources";
 import type { OperationRunner } from "./operation-runner";
 import { FleetPlatform } from "./fleet-platform";
 import { OperationQueue } from "./queue/operation-queue";
@@ -68,6 +70,8 @@ export interface SignupAppDeps {
   queue?: { pollIntervalMs?: number; heartbeatMs?: number; staleAfterMs?: number };
   /** Attempts per operation (default 5). */
   maxAttempts?: number;
+  /** This server's metrics (default a registry of its own). */
+  metrics?: ServerMetrics;
 }
 
 export interface SignupApp {
@@ -77,6 +81,7 @@ export interface SignupApp {
   queue: OperationQueue;
   events: PgOperationEvents;
   log: Logger;
+  metrics: ServerMetrics;
   /** Resolves when no operation is queued or running (tests, benchmark). */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -86,6 +91,9 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
   const root = deps.root ?? repoRoot();
   const redactor = deps.redactor ?? new Redactor();
   redactor.add(config.hs256Secret);
+  redactor.add(config.metricsToken);
+  redactor.add(databasePassword(config.databaseUrl));
+  const metrics = deps.metrics ?? new ServerMetrics();
   const log = deps.log ?? jsonLogger(redactor);
   const auth = new Authenticator({
     issuer: config.issuer,
@@ -122,6 +130,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       events,
       runner,
       log,
+      metrics,
       concurrency: config.workers,
       ...(deps.queue ?? {}),
       ...(notifier ? { onFailed: (op) => notifier.notify(failureNotice(op)) } : {}),
@@ -133,6 +142,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const platform = new FleetPlatform(fleetStackFile(config), log);
     const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
+    metrics.useSources(recordsMetricsSources(records, views));
     const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
     const cluster = kubeConfigFromSetting(config.kubeconfig);
     const service = new TenantService({
@@ -147,11 +157,11 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       ...(adminReader ? { admin: adminReader } : {}),
     });
     const backups = new BackupService({
-      records, requests: new BackupRequests(records), log, limits,
+      records, requests: new BackupRequests(records), log, limits, metrics,
       access: deps.backups ?? backupAccessFromConfig(config.kubeconfig, platform),
     });
     const uploads = new UploadService({
-      backups, log, platform, restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
+      backups, log, metrics, platform, restorer: deps.uploads ?? uploadRestorerFromConfig(config.kubeconfig),
       records: new UploadRecords(records, queue.nodeId),
       ...(config.uploads !== undefined ? { settings: config.uploads } : {}),
       ...(deps.uploadDir !== undefined ? { workDir: deps.uploadDir } : {}),
@@ -170,6 +180,8 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       streams: new StreamSlots(config.streamCaps ?? DEFAULT_STREAM_CAPS),
       databaseReady: () => records.ping(),
       log,
+      metrics,
+      ...(config.metricsToken !== undefined ? { metricsToken: config.metricsToken } : {}),
       page: { supabaseUrl: config.supabaseUrl, supabaseAnonKey: config.supabaseAnonKey },
       publicDir: path.join(root, "automation", "public"),
       supabaseUmdFile: path.join(root, "node_modules", "@supabase", "supabase-js", "dist", "umd", "supabase.js"),
@@ -192,6 +204,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       queue,
       events,
       log,
+      metrics,
       async idle(timeoutMs = 300_000) {
         const deadline = Date.now() + timeoutMs;
         while ((await records.pendingOperations()).size > 0) {
@@ -204,5 +217,14 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
   } catch (err) {
     await undo();
     throw err;
+  }
+}
+
+/** The password in DATABASE_URL, to redact wherever it would appear (a driver's error, say). */
+function databasePassword(url: string | undefined): string | undefined {
+  try {
+    return url === undefined ? undefined : decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
   }
 }

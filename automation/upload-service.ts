@@ -29,6 +29,7 @@ import type { Caller } from "./auth";
 import type { BackupService } from "./backup-service";
 import type { Logger } from "./log";
 import type { FleetPlatform } from "./fleet-platform";
+import type { ServerMetrics } from "./metrics";
 import type { UploadRecord, UploadRecords, UploadState } from "./records/upload-records";
 import { audienceOf } from "./tenant-access";
 import { DEFAULT_UPLOAD_SETTINGS, type UploadSettings } from "./server-config";
@@ -79,6 +80,8 @@ export interface UploadServiceOptions {
   /** The fleet stack: the plans' limits. */
   platform: FleetPlatform;
   log: Logger;
+  /** Counts finished uploads by outcome. */
+  metrics?: Pick<ServerMetrics, "uploads">;
   /** Where uploads are received (a private folder per upload is made inside); default the OS temp folder. */
   workDir?: string;
   settings?: UploadSettings;
@@ -162,6 +165,7 @@ export class UploadService {
   }
 
   private async finish(record: UploadRecord, state: UploadState, fields: { code?: string; message?: string; detail?: string } = {}): Promise<void> {
+    this.options.metrics?.uploads.inc({ outcome: state });
     record.state = state;
     record.finishedAt = new Date().toISOString();
     Object.assign(record, fields);

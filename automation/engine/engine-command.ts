@@ -140,6 +140,13 @@ export function runningEngines(stackName?: string): number {
   return count;
 }
 
+/** Process ids of the launchers this process runs now (each leads its engine's session), for metrics. */
+export function runningEnginePids(): number[] {
+  const pids: number[] = [];
+  for (const running of live.values()) for (const child of running.keys()) if (child.pid !== undefined) pids.push(child.pid);
+  return pids;
+}
+
 /** The owner mark in a process's environment, or undefined (gone, another user's, unmarked). */
 function markOf(pid: number): string | undefined {
   try {

@@ -166,6 +166,9 @@ export class TenantStackRunner implements OperationRunner {
       // No engine starts once the stack's lock is lost (run() says why).
       if (this.leases.get(stack.name)?.lost !== undefined) break;
       const tracker = new UpdateTracker([tenant.id], redact);
+      const started = Date.now();
+      // The engine's lines carry the operation's request id (the queue's log context).
+      this.options.log.log("info", "engine update started", { stack: stack.name, kind: run.operation.kind });
       try {
         // "started" (with the attempt) is the queue's: it sends it before calling the runner.
         const result = await stack.up({
@@ -177,6 +180,10 @@ export class TenantStackRunner implements OperationRunner {
           },
         });
         const changes = tracker.summary?.resourceChanges ?? {};
+        this.options.log.log("info", "engine update finished", {
+          stack: stack.name, kind: run.operation.kind, seconds: (Date.now() - started) / 1000,
+          changes: Object.entries(changes).map(([op, n]) => `${op}=${n}`).join(","),
+        });
         run.progress({ type: "summary", changes, ...(tracker.summary ? { durationSeconds: tracker.summary.durationSeconds } : {}) });
         return { ok: true, changes, outputs: this.applied(result.outputs, tenant.id) };
       } catch (err) {

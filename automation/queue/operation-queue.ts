@@ -17,11 +17,12 @@ import * as crypto from "node:crypto";
 import * as os from "node:os";
 import { EventEmitter } from "node:events";
 import { Logger as WorkerLogger, run, type JobHelpers, type Runner, type WorkerEvents } from "graphile-worker";
-import type { Logger } from "../log";
+import { withLogContext, type Logger } from "../log";
+import type { ServerMetrics } from "../metrics";
 import type { OperationRunner, RunResult } from "../operation-runner";
 import type { PgOperationEvents } from "../records/event-log";
 import type { RecordsStore } from "../records/records-store";
-import { RunRecords } from "../records/run-records";
+import { RunRecords, type Claim } from "../records/run-records";
 import type { OperationRecord } from "../records/types";
 import { OPERATION_TASK } from "./enqueue";
 import { WorkerRegistry } from "./worker-registry";
@@ -38,6 +39,8 @@ export interface OperationQueueOptions {
   staleAfterMs?: number;
   /** Told of every operation that failed for good (the failure webhook). */
   onFailed?: (op: OperationRecord) => void;
+  /** Operations by kind and outcome, phase durations, runs in flight. */
+  metrics?: ServerMetrics;
 }
 
 /** Thrown to graphile-worker so it runs the job again after its backoff. */
@@ -67,7 +70,10 @@ export class OperationQueue {
       nodeId: this.nodeId,
       heartbeatMs: options.heartbeatMs ?? 5_000,
       staleAfterMs: options.staleAfterMs ?? 30_000,
-      ...(options.onFailed ? { onFailed: options.onFailed } : {}),
+      onFailed: (op) => {
+        options.metrics?.operations.inc({ kind: op.kind, outcome: "failed" });
+        options.onFailed?.(op);
+      },
     });
   }
 
@@ -110,7 +116,7 @@ export class OperationQueue {
   }
 
   private async perform(payload: unknown, helpers: JobHelpers): Promise<void> {
-    const { events, log } = this.options;
+    const { log } = this.options;
     const id = operationIdOf(payload);
     if (id === undefined) {
       log.log("error", "a queued job has no operation id; dropped", { job: helpers.job.id });
@@ -123,14 +129,27 @@ export class OperationQueue {
       await this.runs.deferBehind({ id, tenantId: claim.tenantId }, claim.earlier);
       return;
     }
+    // Every line of this run, the engine's included, carries the request id of the request that asked for it.
+    const context = { operation: id, ...(claim.operation.requestId !== undefined ? { requestId: claim.operation.requestId } : {}) };
+    await withLogContext(context, () => this.runClaimed(claim, workerId, helpers));
+  }
+
+  private async runClaimed(claim: Extract<Claim, { type: "run" }>, workerId: string, helpers: JobHelpers): Promise<void> {
+    const { events, log, metrics } = this.options;
     const { operation, tenant, attempt } = claim;
+    const id = operation.id;
+    const kind = operation.kind;
     const fence = { attempt, workerId };
+    // The first claim's wait only: a retry's includes its backoff.
+    if (attempt === 1 && operation.startedAt !== undefined) metrics?.observePhase("queue_wait", kind, (Date.parse(operation.startedAt) - Date.parse(operation.createdAt)) / 1000);
     if (claim.interrupted) {
       await events.append(id, { type: "recovering", message: "the server running this operation stopped; it runs again" });
     }
     await events.append(id, { type: "started", attempt });
     log.log("info", "operation started", { operation: id, tenant: tenant.id, kind: operation.kind, attempt, job: helpers.job.id });
     let result: RunResult;
+    const engineStarted = process.hrtime.bigint();
+    metrics?.engineRunsInFlight.inc();
     try {
       result = await this.options.runner.run({ operation, tenant, attempt, progress: (event) => void events.append(id, event) });
     } catch (err) {
@@ -139,9 +158,19 @@ export class OperationQueue {
         ok: false, retryable: true, details: [(err as Error).message.split("\n")[0] ?? ""],
         error: { code: "update_failed", message: "the platform could not apply this change; an operator has been notified" },
       };
+    } finally {
+      metrics?.engineRunsInFlight.dec();
+      metrics?.observePhase("engine_run", kind, secondsSince(engineStarted));
     }
     await events.flush(id);
+    const writeStarted = process.hrtime.bigint();
+    const written = (outcome: "succeeded" | "failed" | "retrying"): void => {
+      metrics?.observePhase("status_write", kind, secondsSince(writeStarted));
+      metrics?.operations.inc({ kind, outcome });
+      if (outcome !== "retrying") metrics?.observePhase("total", kind, (Date.now() - Date.parse(operation.createdAt)) / 1000);
+    };
     const stale = (): never => {
+      metrics?.operations.inc({ kind, outcome: "stale" });
       log.log("warn", "a stale run's result was refused: another worker took this operation over", { operation: id, tenant: tenant.id, attempt });
       // Not completed: completing deletes the job another worker may hold; a failure is only
       // recorded by graphile-worker for the job's current holder, so this changes nothing.
@@ -149,18 +178,25 @@ export class OperationQueue {
     };
     if (result.ok) {
       if (!(await this.runs.succeeded(operation, result.outputs, fence))) stale();
+      written("succeeded");
       log.log("info", "operation succeeded", { operation: id, tenant: tenant.id, kind: operation.kind });
       return;
     }
     if (result.retryable && helpers.job.attempts < helpers.job.max_attempts) {
       if (!(await this.runs.retrying(operation, fence, result.error, result.details))) stale();
+      written("retrying");
       log.log("warn", "operation failed; it runs again after a pause", { operation: id, tenant: tenant.id, code: result.error.code, attempt });
       throw new RetryLater(`${result.error.code}: ${result.error.message}`);
     }
     if (!(await this.runs.failed(operation, fence, result.error, result.details))) stale();
+    written("failed");
     log.log("warn", "operation failed", { operation: id, tenant: tenant.id, code: result.error.code, attempt });
     this.options.onFailed?.({ ...operation, status: "failed", error: result.error });
   }
+}
+
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 /** graphile-worker's own messages into our log: warnings and errors only. */

@@ -8,6 +8,7 @@
 import { Pool, type PoolClient } from "pg";
 import { Logger as WorkerLogger, runMigrations } from "graphile-worker";
 import { DEFAULT_MAX_ATTEMPTS, enqueueOperation } from "../queue/enqueue";
+import { logContext } from "../log";
 import { appendEvent } from "./event-log";
 import { OPERATION_COLUMNS, operationFromRow, TENANT_COLUMNS, tenantFromRow, type OperationRow, type TenantRow } from "./rows";
 import { LOCK_CLASS, migrate } from "./schema";
@@ -154,11 +155,12 @@ export class RecordsStore {
     await client.query("select pg_advisory_xact_lock($1, hashtext($2))", [LOCK_CLASS[kind], key]);
   }
 
+  /** The request id comes from the operation, else from the request being served (log.ts's context). */
   private async insertOperation(client: PoolClient, op: OperationRecord): Promise<void> {
     await client.query(
-      `insert into odoo_saas.operations (id, kind, tenant_id, owner_id, requested_by, status, created_at, attempts)
-       values ($1, $2, $3, $4, $5, 'queued', $6, 0)`,
-      [op.id, op.kind, op.tenantId, op.ownerId, op.requestedBy, op.createdAt],
+      `insert into odoo_saas.operations (id, kind, tenant_id, owner_id, requested_by, status, created_at, attempts, request_id)
+       values ($1, $2, $3, $4, $5, 'queued', $6, 0, $7)`,
+      [op.id, op.kind, op.tenantId, op.ownerId, op.requestedBy, op.createdAt, op.requestId ?? logContext().requestId ?? null],
     );
     await appendEvent(client, op.id, { type: "queued" });
     await enqueueOperation(client, op, this.maxAttempts);

@@ -31,10 +31,11 @@ export interface OperationRow {
   attempts: number;
   error: unknown;
   details: unknown;
+  request_id: string | null;
 }
 
 export const TENANT_COLUMNS = "id, owner_id, admin_email, plan, odoo_version, suspended, state, url, created_at, updated_at, retired_at, last_operation_id, storage_bytes";
-export const OPERATION_COLUMNS = "id, kind, tenant_id, owner_id, requested_by, status, created_at, started_at, finished_at, attempts, error, details";
+export const OPERATION_COLUMNS = "id, kind, tenant_id, owner_id, requested_by, status, created_at, started_at, finished_at, attempts, error, details, request_id";
 
 export function tenantFromRow(row: TenantRow): TenantRecord {
   return {
@@ -82,5 +83,6 @@ export function operationFromRow(row: OperationRow): OperationRecord {
     attempts: row.attempts,
     ...(error !== undefined ? { error } : {}),
     ...(details !== undefined && details.length > 0 ? { details } : {}),
+    ...(row.request_id !== null ? { requestId: row.request_id } : {}),
   };
 }

@@ -107,6 +107,9 @@ const STEPS: readonly string[] = [
   // kept volumes hold, counted toward its owner's storage limit until purge. Null for older
   // rows: their plan's current size is counted instead.
   `alter table odoo_saas.tenants add column storage_bytes bigint check (storage_bytes >= 0);`,
+  // 5: the request id of the HTTP request that asked for an operation (log.ts): the queue's and
+  // the engine's log lines of its runs carry it, so one signup's lines can be joined. Null for older rows.
+  `alter table odoo_saas.operations add column request_id text;`,
 ];
 
 export function migrate(pool: Pool): Promise<void> {

@@ -59,6 +59,8 @@ export interface OperationRecord {
   error?: OperationError;
   /** Engine details for administrators (sanitised), never for customers. */
   details?: string[];
+  /** The X-Request-Id of the request that asked for it (log.ts), so its log lines can be joined. */
+  requestId?: string;
 }
 
 /** An owner's (or admin's) "back up now", kept for the per-tenant daily limit. */

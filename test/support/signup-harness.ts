@@ -81,6 +81,8 @@ export interface HarnessOptions {
   streamCaps?: StreamCaps;
   /** ODOO_SAAS_DEMO: the page shows the demo notice. */
   demo?: boolean;
+  /** ODOO_SAAS_METRICS_TOKEN (default unset: /metrics refuses). */
+  metricsToken?: string;
 }
 
 export interface Response<T = unknown> {
@@ -298,5 +300,6 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     uploads: { ...DEFAULT_UPLOAD_SETTINGS, ...(options.uploadSettings ?? {}) },
     ...(options.rateRules !== undefined ? { rateRules: options.rateRules } : {}),
     ...(options.streamCaps !== undefined ? { streamCaps: options.streamCaps } : {}),
+    ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
   };
 }
