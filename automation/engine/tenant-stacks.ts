@@ -4,7 +4,10 @@
  * corrupt workspace.json, pulumi/pulumi#8186). Opening a stack is cached per tenant; the
  * config is written before every run: the ops stack's platform keys and this tenant alone.
  */
+import { performance } from "node:perf_hooks";
+import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { timerOfStack } from "./phase-timer";
 import { odooSaasProgram } from "../../components/platform";
 import { PROJECT_NAME } from "../../tenants/config-source";
 import type { TenantInput } from "../../tenants/schema";
@@ -41,7 +44,7 @@ export class TenantStacks {
   constructor(private readonly options: TenantStacksOptions) {
     this.root = options.root ?? repoRoot();
     this.engine = options.engine ?? defaultEngineLocation(this.root);
-    this.program = options.program ?? (async () => odooSaasProgram());
+    this.program = timedProgram(options.program ?? (async () => odooSaasProgram()));
     this.plugins = planPlugins(this.root, this.engine.pulumiHome);
     for (const source of this.plugins.sources) options.progress?.(`plugin ${describePlugin(source)}`);
     this.envVars = { ...engineEnv(this.engine, this.root, this.plugins), ...(options.extraEnv ?? {}) };
@@ -105,4 +108,16 @@ export class TenantStacks {
   forget(tenantId: string): void {
     this.open.delete(this.stackName(tenantId));
   }
+}
+
+/** The program, its run (registering the resources, not awaiting them) timed for the stack's run. */
+function timedProgram(program: PulumiFn): PulumiFn {
+  return async () => {
+    const started = performance.now();
+    try {
+      return await program();
+    } finally {
+      timerOfStack(pulumi.getStack())?.record("program run", started);
+    }
+  };
 }

@@ -15,6 +15,7 @@
  */
 import * as crypto from "node:crypto";
 import * as os from "node:os";
+import { performance } from "node:perf_hooks";
 import { EventEmitter } from "node:events";
 import { Logger as WorkerLogger, run, type JobHelpers, type Runner, type WorkerEvents } from "graphile-worker";
 import type { Logger } from "../log";
@@ -24,6 +25,7 @@ import type { RecordsStore } from "../records/records-store";
 import { RunRecords } from "../records/run-records";
 import type { OperationRecord } from "../records/types";
 import { OPERATION_TASK } from "./enqueue";
+import { PhaseTimer } from "../engine/phase-timer";
 import { WorkerRegistry } from "./worker-registry";
 
 export interface OperationQueueOptions {
@@ -130,6 +132,9 @@ export class OperationQueue {
     }
     await events.append(id, { type: "started", attempt });
     log.log("info", "operation started", { operation: id, tenant: tenant.id, kind: operation.kind, attempt, job: helpers.job.id });
+    const timer = new PhaseTimer(id);
+    // From the request's record to its run: the queue's wait, the claim and the "started" event.
+    timer.record("queue pickup", performance.now() - Math.max(0, Date.now() - Date.parse(operation.createdAt)));
     let result: RunResult;
     try {
       result = await this.options.runner.run({ operation, tenant, attempt, progress: (event) => void events.append(id, event) });
@@ -140,6 +145,7 @@ export class OperationQueue {
         error: { code: "update_failed", message: "the platform could not apply this change; an operator has been notified" },
       };
     }
+    const writing = performance.now();
     await events.flush(id);
     const stale = (): never => {
       log.log("warn", "a stale run's result was refused: another worker took this operation over", { operation: id, tenant: tenant.id, attempt });
@@ -149,6 +155,7 @@ export class OperationQueue {
     };
     if (result.ok) {
       if (!(await this.runs.succeeded(operation, result.outputs, fence))) stale();
+      timer.record("status write", writing);
       log.log("info", "operation succeeded", { operation: id, tenant: tenant.id, kind: operation.kind });
       return;
     }
