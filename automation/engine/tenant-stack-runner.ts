@@ -23,9 +23,10 @@ import { CommandError, type OutputMap, type Stack } from "@pulumi/pulumi/automat
 import { formatIssue, parseStackConfig } from "../../tenants/validate";
 import { UpdateTracker } from "./engine-events";
 import { EnginePhases } from "./engine-phases";
+import { upFromEvents } from "./up-from-events";
 import { bindStack, phasesObserved, PhaseTimer } from "./phase-timer";
 import { watchStateWrites } from "./state-writes";
-import { stateFolder } from "./state-file";
+import { stateFolder, stateHasResources } from "./state-file";
 import type { Logger, Redactor } from "../log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "../operation-runner";
 import { readOpsStack, type OpsStackSnapshot } from "../ops-stack";
@@ -181,8 +182,9 @@ export class TenantStackRunner implements OperationRunner {
       const unwatch = phases ? watchStateWrites(stateFolder(this.stacks.engine), stack.name, timer) : () => undefined;
       try {
         // "started" (with the attempt) is the queue's: it sends it before calling the runner.
-        const result = await stack.up({
-          refresh: true,
+        const result = await upFromEvents(stack, {
+          // The live cluster is the truth: refreshed first, unless the state lists nothing to refresh.
+          refresh: stateHasResources(this.stacks.engine, stack.name) !== false,
           message: `${run.operation.kind} ${tenant.id} (operation ${run.operation.id})`,
           onEvent: (event) => {
             phases?.handle(event);

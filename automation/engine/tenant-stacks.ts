@@ -40,6 +40,8 @@ export class TenantStacks {
   private readonly program: PulumiFn;
   private readonly open = new Map<string, Promise<Stack>>();
   private pluginsInstalled: Promise<void> | undefined;
+  /** The CLI, checked once: getting it runs `pulumi version`, a process per stack opened otherwise. */
+  private command: ReturnType<typeof pulumiCommand> | undefined;
 
   constructor(private readonly options: TenantStacksOptions) {
     this.root = options.root ?? repoRoot();
@@ -77,10 +79,19 @@ export class TenantStacks {
     }
   }
 
+  private cli(): ReturnType<typeof pulumiCommand> {
+    if (!this.command) {
+      this.command = pulumiCommand(this.root);
+      // A CLI missing now may be built later: not cached.
+      this.command.catch(() => (this.command = undefined));
+    }
+    return this.command;
+  }
+
   private async openStack(stackName: string, mode: "create-or-select" | "select" = "create-or-select"): Promise<Stack> {
     const args = { stackName, projectName: PROJECT_NAME, program: this.program };
     const opts = {
-      pulumiCommand: await pulumiCommand(this.root),
+      pulumiCommand: await this.cli(),
       envVars: this.envVars,
       workDir: workspaceDir(this.engine, stackName),
       // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own.

@@ -7,8 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { onPhase, PhaseTimer, type PhaseSample } from "../../automation/engine/phase-timer";
 import { stateFolder, stateHasResources } from "../../automation/engine/state-file";
+import { stackOutputsOf } from "../../automation/engine/up-from-events";
 
 describe("signup path: state without the engine, outputs from events, phase timing", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "signup-path-"));
@@ -40,6 +42,19 @@ describe("signup path: state without the engine, outputs from events, phase timi
     fs.writeFileSync(path.join(folder, "dev-tenant-gz.json.gz"), "");
     expect(stateHasResources(engine, "dev-tenant-gz")).to.equal(undefined);
     expect(stateHasResources({ ...engine, backendUrl: "s3://bucket" }, "dev-tenant-none")).to.equal(undefined);
+  });
+
+  it("takes the stack's outputs from its stack resource's outputs event only, secrets marked", () => {
+    const outputsEvent = (urn: string, outputs: Record<string, unknown>, planning = false): EngineEvent =>
+      ({ sequence: 1, timestamp: 0, resOutputsEvent: { planning, metadata: { op: "same", urn, type: "", provider: "", new: { outputs } } } }) as unknown as EngineEvent;
+    const stackUrn = "urn:pulumi:dev-tenant-a::odoo-saas::pulumi:pulumi:Stack::odoo-saas-dev-tenant-a";
+    const tenants = { a: { url: "http://a.example", adminPassword: "[secret]" } };
+    expect(stackOutputsOf(outputsEvent(stackUrn, { tenants, token: "[secret]" }))).to.deep.equal({
+      tenants: { value: tenants, secret: false },
+      token: { value: "[secret]", secret: true },
+    });
+    expect(stackOutputsOf(outputsEvent("urn:pulumi:dev-tenant-a::odoo-saas::odoo-saas:index:OdooTenant::a", { tenants }))).to.equal(undefined);
+    expect(stackOutputsOf(outputsEvent(stackUrn, { tenants }, true))).to.equal(undefined);
   });
 
   it("tells listeners each phase with its operation, and nothing once they unsubscribe", async () => {
