@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { timerOfStack } from "./phase-timer";
+import { phasesObserved, timerOfStack } from "./phase-timer";
 import { msSinceBoot, sampleTreeCpu } from "./process-cpu";
 
 /** The environment mark of an engine: `<owner pid>:<owner start time>` (pids are reused). */
@@ -76,7 +76,7 @@ function launch(launcher: string, cli: string): RunFn {
     const child = spawn("/bin/sh", [launcher, cli, ...args], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     const stack = stackOf(args);
     // Timed only while someone listens to the run on this stack (phase-timer.ts).
-    const timer = timerOfStack(stack);
+    const timer = phasesObserved() ? timerOfStack(stack) : undefined;
     const started = performance.now();
     const cpu = timer && child.pid !== undefined ? sampleTreeCpu(child.pid) : undefined;
     const reasons: string[] = [];
