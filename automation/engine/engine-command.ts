@@ -56,7 +56,9 @@ function ownerMark(): string {
 
 function stackOf(args: readonly string[]): string {
   const at = args.indexOf("--stack");
-  return at >= 0 ? (args[at + 1] ?? "") : "";
+  if (at >= 0) return args[at + 1] ?? "";
+  // `stack init <name>` names its stack without --stack.
+  return args[0] === "stack" && args[1] === "init" ? (args[2] ?? "") : "";
 }
 
 function stripFinalNewline(text: string): string {

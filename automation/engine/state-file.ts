@@ -15,6 +15,14 @@ export function stateFolder(engine: EngineLocation): string | undefined {
   return backend === undefined ? undefined : path.join(backend, ".pulumi", "stacks", PROJECT_NAME);
 }
 
+/** Whether the stack has a state file: undefined when it cannot be told (an object store). */
+export function stateFileExists(engine: EngineLocation, stackName: string): boolean | undefined {
+  const folder = stateFolder(engine);
+  if (folder === undefined) return undefined;
+  const file = path.join(folder, `${stackName}.json`);
+  return fs.existsSync(file) || fs.existsSync(`${file}.gz`);
+}
+
 /** true: resources or pending operations in the state; false: none (or no state yet); undefined: unknown. */
 export function stateHasResources(engine: EngineLocation, stackName: string): boolean | undefined {
   const folder = stateFolder(engine);

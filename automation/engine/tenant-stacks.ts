@@ -6,7 +6,8 @@
  */
 import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, StackAlreadyExistsError, type InlineProgramArgs, type LocalWorkspaceOptions, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { stateFileExists } from "./state-file";
 import { timerOfStack } from "./phase-timer";
 import { odooSaasProgram } from "../../components/platform";
 import { PROJECT_NAME } from "../../tenants/config-source";
@@ -98,11 +99,27 @@ export class TenantStacks {
       ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
       projectSettings: { name: PROJECT_NAME, runtime: "nodejs" as const, backend: { url: backendUrl(this.engine) } },
     };
-    const stack = mode === "select" ? await LocalWorkspace.selectStack(args, opts) : await LocalWorkspace.createOrSelectStack(args, opts);
+    const stack = mode === "select" ? await LocalWorkspace.selectStack(args, opts) : await this.createOrSelect(stackName, args, opts);
     // Plugins are per PULUMI_HOME, shared by every tenant stack: install (if needed) once.
     this.pluginsInstalled ??= installPlugins(stack.workspace, this.plugins, this.options.progress ?? (() => undefined));
     await this.pluginsInstalled;
     return stack;
+  }
+
+  /**
+   * createOrSelectStack runs `stack select`, which fails for a new stack, then `stack init`: two
+   * engine processes. When the file backend shows no state for it, `stack init` alone (one
+   * process); should it exist after all, selected as before.
+   */
+  private async createOrSelect(stackName: string, args: InlineProgramArgs, opts: LocalWorkspaceOptions): Promise<Stack> {
+    if (stateFileExists(this.engine, stackName) === false) {
+      try {
+        return await LocalWorkspace.createStack(args, opts);
+      } catch (err) {
+        if (!(err instanceof StackAlreadyExistsError)) throw err;
+      }
+    }
+    return LocalWorkspace.createOrSelectStack(args, opts);
   }
 
   /** Writes the stack's config: the platform keys plus this tenant (or none, to retire it). */

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { onPhase, PhaseTimer, type PhaseSample } from "../../automation/engine/phase-timer";
-import { stateFolder, stateHasResources } from "../../automation/engine/state-file";
+import { stateFileExists, stateFolder, stateHasResources } from "../../automation/engine/state-file";
 import { stackOutputsOf } from "../../automation/engine/up-from-events";
 
 describe("signup path: state without the engine, outputs from events, phase timing", () => {
@@ -28,6 +28,13 @@ describe("signup path: state without the engine, outputs from events, phase timi
     expect(stateHasResources(engine, "dev-tenant-new")).to.equal(false);
     write("dev-tenant-empty", { version: 3, checkpoint: { latest: { resources: [] } } });
     expect(stateHasResources(engine, "dev-tenant-empty")).to.equal(false);
+  });
+
+  it("tells whether a stack has a state file, and that it cannot tell for an object store", () => {
+    expect(stateFileExists(engine, "dev-tenant-never")).to.equal(false);
+    write("dev-tenant-made", { version: 3, checkpoint: { latest: null } });
+    expect(stateFileExists(engine, "dev-tenant-made")).to.equal(true);
+    expect(stateFileExists({ ...engine, backendUrl: "s3://bucket" }, "dev-tenant-made")).to.equal(undefined);
   });
 
   it("resources or pending operations in the state, or a state it cannot read, mean refresh", () => {
