@@ -26,6 +26,7 @@ import { startSignupApp, type SignupApp } from "../automation/signup-app";
 import { startLocalCluster } from "../local/local-cluster";
 import { startPostgres } from "../local/local-postgres";
 import { samplePeaks } from "../checks/process-rss";
+import { breakdownTable, recordPhases, type Breakdown } from "./signup-breakdown";
 
 interface Row {
   scenario: string;
@@ -38,6 +39,12 @@ interface Row {
   peakServerMiB: number;
   peakEnginesMiB: number;
   peakEngines: number;
+  /** CPU seconds per signup: the server's own and its engines' and plugins' (reaped children). */
+  cpuPerSignup: { server: number; engines: number };
+  /** 1-minute load average at the start and the end (the machine is shared). */
+  load: [number, number];
+  /** The phases of a single signup. */
+  breakdown?: Breakdown;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -51,9 +58,11 @@ function arg(name: string, fallback: string): string {
 }
 
 const MiB = 1024 * 1024;
+const phases = recordPhases();
 let nextUser = 0;
 
-async function signups(app: SignupApp, auth: AuthStandIn, ids: readonly string[]): Promise<{ ms: number[]; failed: string[] }> {
+async function signups(app: SignupApp, auth: AuthStandIn, ids: readonly string[]): Promise<{ ms: number[]; failed: string[]; operations: string[] }> {
+  const operations: string[] = [];
   const one = async (id: string): Promise<{ ms: number; ok: boolean; why?: string }> => {
     const n = nextUser++;
     const token = await auth.sign({ sub: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`, email: `bench${n}@example.com`, alg: "HS256" });
@@ -62,8 +71,12 @@ async function signups(app: SignupApp, auth: AuthStandIn, ids: readonly string[]
     const res = await fetch(`${app.url}/api/tenants`, { method: "POST", headers, body: JSON.stringify({ id, plan: "starter" }) });
     const body = (await res.json()) as { operation?: { id: string }; error?: { message: string } };
     if (res.status !== 202 || !body.operation) return { ms: 0, ok: false, why: `HTTP ${res.status} ${body.error?.message ?? ""}` };
+    operations.push(body.operation.id);
     for (;;) {
-      const op = (await (await fetch(`${app.url}/api/operations/${body.operation.id}`, { headers })).json()) as { status: string; error?: { message: string } | null };
+      // A poll that fails (a reused connection reset under load) is polled again.
+      const op = await fetch(`${app.url}/api/operations/${body.operation.id}`, { headers })
+        .then(async (r) => (await r.json()) as { status: string; error?: { message: string } | null })
+        .catch(() => ({ status: "unknown", error: null }));
       if (op.status === "succeeded") return { ms: performance.now() - t0, ok: true };
       if (op.status === "failed") return { ms: performance.now() - t0, ok: false, why: op.error?.message ?? "failed" };
       await new Promise((r) => setTimeout(r, 250));
@@ -73,20 +86,27 @@ async function signups(app: SignupApp, auth: AuthStandIn, ids: readonly string[]
   return {
     ms: results.filter((r) => r.ok).map((r) => r.ms).sort((a, b) => a - b),
     failed: results.flatMap((r, i) => (r.ok ? [] : [`${ids[i] ?? "?"}: ${r.why ?? ""}`])),
+    operations,
   };
 }
 
 async function measure(app: SignupApp, auth: AuthStandIn, scenario: string, ids: string[], present: number): Promise<Row> {
   process.stderr.write(`bench: ${scenario} (${ids.length} signup(s), ${present} tenant(s) present)...\n`);
   const sampler = samplePeaks(process.pid);
+  const load0 = os.loadavg()[0] ?? 0;
+  phases.begin();
   const started = performance.now();
-  const { ms, failed } = await signups(app, auth, ids);
+  const { ms, failed, operations } = await signups(app, auth, ids);
   const wallMs = performance.now() - started;
   const peaks = sampler.stop();
+  const used = phases.finish(operations[0] ?? "");
   for (const f of failed) process.stderr.write(`bench: FAILED ${f}\n`);
   return {
     scenario, signups: ids.length, present, wallMs, p50: percentile(ms, 50), p95: percentile(ms, 95), failed: failed.length,
     peakServerMiB: (peaks.peakTotalBytes - peaks.peakChildrenBytes) / MiB, peakEnginesMiB: peaks.peakChildrenBytes / MiB, peakEngines: peaks.peakEngines,
+    cpuPerSignup: { server: used.serverCpuMs / 1000 / ids.length, engines: used.childrenCpuMs / 1000 / ids.length },
+    load: [load0, os.loadavg()[0] ?? 0],
+    ...(ids.length === 1 ? { breakdown: used } : {}),
   };
 }
 
@@ -153,8 +173,12 @@ async function main(): Promise<void> {
   }
 
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-  const header = ["scenario", "tenants present", "all applied", "p50", "p95", "failed", "peak RSS server", "peak RSS engines+plugins", "engines at peak"];
-  const lines = rows.map((r) => [r.scenario, String(r.present), s(r.wallMs), s(r.p50), s(r.p95), String(r.failed), `${r.peakServerMiB.toFixed(0)} MiB`, `${r.peakEnginesMiB.toFixed(0)} MiB`, String(r.peakEngines)]);
+  const header = ["scenario", "tenants present", "all applied", "p50", "p95", "failed", "signups/min", "CPU s/signup server", "CPU s/signup engines+plugins", "peak RSS server", "peak RSS engines+plugins", "engines at peak", "load avg"];
+  const lines = rows.map((r) => [
+    r.scenario, String(r.present), s(r.wallMs), s(r.p50), s(r.p95), String(r.failed), ((r.signups * 60_000) / r.wallMs).toFixed(1),
+    r.cpuPerSignup.server.toFixed(2), r.cpuPerSignup.engines.toFixed(2),
+    `${r.peakServerMiB.toFixed(0)} MiB`, `${r.peakEnginesMiB.toFixed(0)} MiB`, String(r.peakEngines), `${r.load[0].toFixed(1)}-${r.load[1].toFixed(1)}`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
   console.log(`Signup benchmark: real server, PostgreSQL queue (${workers} workers), real engine and plugins, one stack per tenant, real program into a local control plane (KWOK), ${os.cpus().length} cores`);
@@ -178,6 +202,10 @@ async function main(): Promise<void> {
     const perEngine = Math.max(...engines.map((r) => r.peakEnginesMiB / r.peakEngines));
     console.log(`resident memory per running update (engine + plugins), at most: ${perEngine.toFixed(0)} MiB`);
   }
+  for (const r of rows) {
+    if (r.breakdown) console.log(`\n${breakdownTable(`Phases of one signup: ${r.scenario}, ${r.present} tenant(s) present (load average ${r.load[0].toFixed(1)})`, r.breakdown, r.p50)}`);
+  }
+  console.log(`\nmachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`);
   if (rows.some((r) => r.failed > 0)) process.exitCode = 1;
 }
 

@@ -12,7 +12,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { performance } from "node:perf_hooks";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { phasesObserved, timerOfStack } from "./phase-timer";
+import { msSinceBoot, sampleTreeCpu } from "./process-cpu";
 
 /** The environment mark of an engine: `<owner pid>:<owner start time>` (pids are reused). */
 export const OWNER_VAR = "ODOO_SAAS_ENGINE_OWNER";
@@ -53,7 +56,9 @@ function ownerMark(): string {
 
 function stackOf(args: readonly string[]): string {
   const at = args.indexOf("--stack");
-  return at >= 0 ? (args[at + 1] ?? "") : "";
+  if (at >= 0) return args[at + 1] ?? "";
+  // `stack init <name>` names its stack without --stack.
+  return args[0] === "stack" && args[1] === "init" ? (args[2] ?? "") : "";
 }
 
 function stripFinalNewline(text: string): string {
@@ -72,6 +77,10 @@ function launch(launcher: string, cli: string): RunFn {
     };
     const child = spawn("/bin/sh", [launcher, cli, ...args], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     const stack = stackOf(args);
+    // Timed only while someone listens to the run on this stack (phase-timer.ts).
+    const timer = phasesObserved() ? timerOfStack(stack) : undefined;
+    const started = performance.now();
+    const cpu = timer && child.pid !== undefined ? sampleTreeCpu(child.pid) : undefined;
     const reasons: string[] = [];
     const running = live.get(stack) ?? new Map<ChildProcess, string[]>();
     running.set(child, reasons);
@@ -90,6 +99,16 @@ function launch(launcher: string, cli: string): RunFn {
     signal?.addEventListener("abort", () => child.kill("SIGINT"));
     return new Promise((resolve, reject) => {
       const done = (): void => {
+        if (timer && cpu) {
+          const ended = performance.now();
+          const used = cpu.stop();
+          // The verb only ("up", "stack output"): arguments may name the tenant.
+          const verb = args.slice(0, args[0] === "stack" ? 2 : 1).join(" ");
+          timer.record("engine process", started, ended, { detail: verb, cpuMs: used.engineMs });
+          timer.record("plugin processes", started, ended, { detail: verb, cpuMs: used.pluginMs });
+          const bootToPerf = performance.now() - msSinceBoot();
+          for (const plugin of used.pluginStarts) timer.record("plugin process start", plugin.startMsSinceBoot + bootToPerf, plugin.startMsSinceBoot + bootToPerf, { detail: plugin.name });
+        }
         running.delete(child);
         if (running.size === 0 && live.get(stack) === running) live.delete(stack);
       };

@@ -26,12 +26,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, type LocalWorkspaceOptions, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, StackAlreadyExistsError, type InlineProgramArgs, type LocalWorkspaceOptions, type PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_NAME } from "../../tenants/config-source";
 import { endOrphanedEngines, runningEngines } from "./engine-command";
 import { backendUrl, defaultEngineLocation, engineEnv, localBackendDir, pulumiCommand, repoRoot, workspaceDir, type EngineLocation } from "./engine-env";
 import { describePlugin, installPlugins, planPlugins, type PluginPlan } from "./plugins";
 import { processAlive } from "./process-alive";
+import { stateFileExists } from "./state-file";
 import { isLockError } from "./tenant-stack-rules";
 
 /** Where stacks are opened: the repository, the backend and home, the engine's environment and plugins. */
@@ -53,17 +54,47 @@ export function engineSite(options: { root?: string; engine?: EngineLocation; ex
 /** Plugins are per PULUMI_HOME, shared by every stack of a site: installed (if needed) once. */
 const pluginsInstalled = new WeakMap<EngineSite, Promise<void>>();
 
+/** The CLI of a site, checked once: getting it runs `pulumi version`, a process per stack opened otherwise. */
+const commands = new WeakMap<EngineSite, Promise<PulumiCommand>>();
+
+function siteCommand(site: EngineSite): Promise<PulumiCommand> {
+  let command = commands.get(site);
+  if (!command) {
+    command = pulumiCommand(site.root);
+    commands.set(site, command);
+    // A CLI missing now may be built later: not cached.
+    command.catch(() => commands.delete(site));
+  }
+  return command;
+}
+
+/**
+ * createOrSelectStack runs `stack select`, which fails for a new stack, then `stack init`: two
+ * engine processes. When the file backend shows no state for it, `stack init` alone (one
+ * process); should it exist after all, selected as before.
+ */
+async function createOrSelect(site: EngineSite, args: InlineProgramArgs, opts: LocalWorkspaceOptions): Promise<Stack> {
+  if (stateFileExists(site.engine, args.stackName) === false) {
+    try {
+      return await LocalWorkspace.createStack(args, opts);
+    } catch (err) {
+      if (!(err instanceof StackAlreadyExistsError)) throw err;
+    }
+  }
+  return LocalWorkspace.createOrSelectStack(args, opts);
+}
+
 async function open(site: EngineSite, stackName: string, program: PulumiFn, mode: "create-or-select" | "select", progress: (line: string) => void): Promise<Stack> {
   const args = { stackName, projectName: PROJECT_NAME, program };
   const opts: LocalWorkspaceOptions = {
-    pulumiCommand: await pulumiCommand(site.root),
+    pulumiCommand: await siteCommand(site),
     envVars: site.envVars,
     workDir: workspaceDir(site.engine, stackName),
     // A new stack's secrets provider (e.g. awskms://...); an existing stack keeps its own.
     ...(process.env.ODOO_SAAS_SECRETS_PROVIDER ? { secretsProvider: process.env.ODOO_SAAS_SECRETS_PROVIDER } : {}),
     projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backendUrl(site.engine) } },
   };
-  const stack = mode === "select" ? await LocalWorkspace.selectStack(args, opts) : await LocalWorkspace.createOrSelectStack(args, opts);
+  const stack = mode === "select" ? await LocalWorkspace.selectStack(args, opts) : await createOrSelect(site, args, opts);
   let installing = pluginsInstalled.get(site);
   if (!installing) {
     installing = installPlugins(stack.workspace, site.plugins, progress);

@@ -17,9 +17,15 @@
  * - Every update refreshes from the cluster first: objects deleted by hand, or a recreated
  *   cluster, are found and made again.
  */
+import { performance } from "node:perf_hooks";
 import { CommandError, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
 import { formatIssue, parseStackConfig } from "../../tenants/validate";
 import { UpdateTracker } from "./engine-events";
+import { EnginePhases } from "./engine-phases";
+import { upFromEvents } from "./up-from-events";
+import { bindStack, phasesObserved, PhaseTimer } from "./phase-timer";
+import { watchStateWrites } from "./state-writes";
+import { stateFolder, stateHasResources } from "./state-file";
 import type { Logger, Redactor } from "../log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "../operation-runner";
 import { readFleetStack, type FleetStackSnapshot } from "../fleet-stack";
@@ -82,9 +88,13 @@ export class TenantStackRunner implements OperationRunner {
     const code = FAILURE_CODE.get(run.operation.kind) ?? "operation_failed";
     const retry = (detail: string, errorCode = "stack_locked"): RunResult => ({ ok: false, retryable: true, details: [detail], error: { code: errorCode, message: "the platform could not apply this change yet; it is tried again" } });
     let result: RunResult | undefined;
+    const timer = new PhaseTimer(run.operation.id);
+    const locking = performance.now();
     try {
       result = await this.exclusive(run.tenant.id, async (lease) => {
-        const outcome = await this.runLocked(run);
+        timer.record("stack lock", locking);
+        const unbind = bindStack(this.stacks.stackName(run.tenant.id), timer);
+        const outcome = await this.runLocked(run, timer).finally(unbind);
         // A failure after the lock was lost is the engine's end, not the change's.
         return !outcome.ok && lease.lost !== undefined ? retry(`the stack's lock was lost: ${lease.lost}`) : outcome;
       });
@@ -103,9 +113,10 @@ export class TenantStackRunner implements OperationRunner {
     return this.stacks.stackName(tenantId);
   }
 
-  private async runLocked(run: OperationRun): Promise<RunResult> {
+  private async runLocked(run: OperationRun, timer: PhaseTimer): Promise<RunResult> {
     const { operation, tenant } = run;
     const code = FAILURE_CODE.get(operation.kind) ?? "operation_failed";
+    const reading = performance.now();
     let ops: FleetStackSnapshot;
     try {
       ops = readFleetStack(this.options.fleetStackFile);
@@ -125,25 +136,26 @@ export class TenantStackRunner implements OperationRunner {
         error: own.length > 0 ? { code, message: own.join("; ").slice(0, 1_000) } : { code: "platform_config_invalid", message: "the platform configuration does not fit this instance; an operator has been notified" },
       };
     }
+    timer.record("platform config read", reading);
 
     let stack: Stack;
     try {
       // A create may follow a purge by another process, which removed the stack this process
       // has open: it is opened (or made) again. Creates are once per tenant, so this is cheap.
       if (operation.kind === "create") this.stacks.forget(tenant.id);
-      stack = await this.stacks.stack(tenant.id);
-      if (run.attempt > 1) await this.recover(stack, tenant.id);
-      await this.stacks.configure(stack, ops.platformConfig, desired);
+      stack = await timer.time("workspace and stack selection", () => this.stacks.stack(tenant.id));
+      if (run.attempt > 1) await timer.time("recovery", () => this.recover(stack, tenant.id));
+      await timer.time("config writes", () => this.stacks.configure(stack, ops.platformConfig, desired));
     } catch (err) {
       const message = this.options.redactor.redact((err as Error).message.split("\n")[0] ?? "");
       this.options.log.log("error", `the tenant stack could not be opened: ${message}`, { tenant: tenant.id });
       return { ok: false, retryable: true, details: [message], error: { code, message: "the platform could not apply this change yet; it is tried again" } };
     }
     const namespaces = this.namespaces();
-    const kept = operation.kind === "create" && namespaces ? await checkBeforeCreate(namespaces, stack, tenant.id, code, this.options) : undefined;
+    const kept = operation.kind === "create" && namespaces ? await timer.time("namespace check", () => checkBeforeCreate(namespaces, stack, tenant.id, code, this.options)) : undefined;
     if (kept !== undefined) return kept;
-    const result = await this.up(stack, run, code);
-    if (!result.ok && !result.retryable && operation.kind === "create") await this.rollBack(stack, tenant.id, ops);
+    const result = await timer.time("engine run", () => this.up(stack, run, code, timer));
+    if (!result.ok && !result.retryable && operation.kind === "create") await timer.time("rollback", () => this.rollBack(stack, tenant.id, ops));
     return result;
   }
 
@@ -159,7 +171,7 @@ export class TenantStackRunner implements OperationRunner {
     return this.clusterNamespaces;
   }
 
-  private async up(stack: Stack, run: OperationRun, code: string): Promise<RunResult> {
+  private async up(stack: Stack, run: OperationRun, code: string, timer: PhaseTimer): Promise<RunResult> {
     const { tenant } = run;
     const redact = (value: string): string => this.options.redactor.redact(value);
     for (let attempt = 1; attempt <= 2; attempt++) {
@@ -169,16 +181,21 @@ export class TenantStackRunner implements OperationRunner {
       const started = Date.now();
       // The engine's lines carry the operation's request id (the queue's log context).
       this.options.log.log("info", "engine update started", { stack: stack.name, kind: run.operation.kind });
+      const phases = phasesObserved() ? new EnginePhases(timer) : undefined;
+      const unwatch = phases ? watchStateWrites(stateFolder(this.stacks.engine), stack.name, timer) : () => undefined;
       try {
         // "started" (with the attempt) is the queue's: it sends it before calling the runner.
-        const result = await stack.up({
-          refresh: true,
+        const result = await upFromEvents(stack, {
+          // The live cluster is the truth: refreshed first, unless the state lists nothing to refresh.
+          refresh: stateHasResources(this.stacks.engine, stack.name) !== false,
           message: `${run.operation.kind} ${tenant.id} (operation ${run.operation.id})`,
           onEvent: (event) => {
+            phases?.handle(event);
             // One tenant per stack: every attributed event is this tenant's own.
             for (const { tenant: owner, event: progress } of tracker.handle(event)) if (owner === tenant.id) run.progress(progress);
           },
         });
+        phases?.finish();
         const changes = tracker.summary?.resourceChanges ?? {};
         this.options.log.log("info", "engine update finished", {
           stack: stack.name, kind: run.operation.kind, seconds: (Date.now() - started) / 1000,
@@ -198,6 +215,8 @@ export class TenantStackRunner implements OperationRunner {
         // The customer sees their own resources' errors; stack-wide ones are the platform's.
         const message = own.length > 0 ? own.join("; ").slice(0, 1_000) : retryable ? "the platform could not apply this change yet; it is tried again" : "the platform could not apply this change; an operator has been notified";
         return { ok: false, retryable, details, error: { code: own.length > 0 ? code : "update_failed", message } };
+      } finally {
+        unwatch();
       }
     }
     return { ok: false, retryable: true, error: { code, message: "the instance's stack stayed locked; it is tried again" } };

@@ -4,11 +4,14 @@
  * once per site). Opening a stack is cached per tenant; the config is written before every
  * run: the fleet stack's platform keys and this tenant alone.
  */
+import { performance } from "node:perf_hooks";
+import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { odooSaasProgram } from "../../components/platform";
 import type { TenantInput } from "../../tenants/schema";
 import type { EngineLocation } from "./engine-env";
 import { engineSite, findStack, openStack, type EngineSite } from "./open-stack";
+import { timerOfStack } from "./phase-timer";
 import { TENANTS_KEY } from "../fleet-stack";
 
 export interface TenantStacksOptions {
@@ -42,7 +45,7 @@ export class TenantStacks {
     this.engine = this.site.engine;
     this.root = this.site.root;
     this.envVars = this.site.envVars;
-    this.program = options.program ?? (async () => odooSaasProgram());
+    this.program = timedProgram(options.program ?? (async () => odooSaasProgram()));
   }
 
   stackName(tenantId: string): string {
@@ -81,4 +84,16 @@ export class TenantStacks {
   forget(tenantId: string): void {
     this.open.delete(this.stackName(tenantId));
   }
+}
+
+/** The program, its run (registering the resources, not awaiting them) timed for the stack's run. */
+function timedProgram(program: PulumiFn): PulumiFn {
+  return async () => {
+    const started = performance.now();
+    try {
+      return await program();
+    } finally {
+      timerOfStack(pulumi.getStack())?.record("program run", started);
+    }
+  };
 }

@@ -15,6 +15,7 @@
  */
 import * as crypto from "node:crypto";
 import * as os from "node:os";
+import { performance } from "node:perf_hooks";
 import { EventEmitter } from "node:events";
 import { Logger as WorkerLogger, run, type JobHelpers, type Runner, type WorkerEvents } from "graphile-worker";
 import { withLogContext, type Logger } from "../log";
@@ -25,6 +26,7 @@ import type { RecordsStore } from "../records/records-store";
 import { RunRecords, type Claim } from "../records/run-records";
 import type { OperationRecord } from "../records/types";
 import { OPERATION_TASK } from "./enqueue";
+import { PhaseTimer } from "../engine/phase-timer";
 import { WorkerRegistry } from "./worker-registry";
 
 export interface OperationQueueOptions {
@@ -147,6 +149,9 @@ export class OperationQueue {
     }
     await events.append(id, { type: "started", attempt });
     log.log("info", "operation started", { operation: id, tenant: tenant.id, kind: operation.kind, attempt, job: helpers.job.id });
+    const timer = new PhaseTimer(id);
+    // From the request's record to its run: the queue's wait, the claim and the "started" event.
+    timer.record("queue pickup", performance.now() - Math.max(0, Date.now() - Date.parse(operation.createdAt)));
     let result: RunResult;
     const engineStarted = process.hrtime.bigint();
     metrics?.engineRunsInFlight.inc();
@@ -162,6 +167,7 @@ export class OperationQueue {
       metrics?.engineRunsInFlight.dec();
       metrics?.observePhase("engine_run", kind, secondsSince(engineStarted));
     }
+    const writing = performance.now();
     await events.flush(id);
     const writeStarted = process.hrtime.bigint();
     const written = (outcome: "succeeded" | "failed" | "retrying"): void => {
@@ -179,6 +185,7 @@ export class OperationQueue {
     if (result.ok) {
       if (!(await this.runs.succeeded(operation, result.outputs, fence))) stale();
       written("succeeded");
+      timer.record("status write", writing);
       log.log("info", "operation succeeded", { operation: id, tenant: tenant.id, kind: operation.kind });
       return;
     }

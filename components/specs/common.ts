@@ -12,6 +12,15 @@ export interface Manifest<TSpec> {
   spec: TSpec;
 }
 
+/**
+ * A tenant's Services are not awaited by the engine: the provider waits for their endpoints and
+ * then 10 s more for them to settle (pulumi-kubernetes await/service.go), on the signup's
+ * critical path (the database StatefulSet depends on its Service). What that wait would say, pods
+ * behind the Service, the StatefulSet's and the Deployment's own awaits and the customer status
+ * (the Odoo pod's Ready condition) already observe.
+ */
+export const SERVICE_SKIP_AWAIT: Readonly<Record<string, string>> = { "pulumi.com/skipAwait": "true" };
+
 export function resources(r: ContainerResources): k8s.types.input.core.v1.ResourceRequirements {
   return {
     requests: { cpu: r.cpu.request, memory: r.memory.request },

@@ -5,7 +5,7 @@ import { PART_OF, selectorLabels, tenantLabels } from "../labels";
 import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext } from "../security";
 import type { OdooTenantArgs } from "../tenant-args";
-import { resources, secretEnv, volumeClaim, type Manifest } from "./common";
+import { resources, SERVICE_SKIP_AWAIT, secretEnv, volumeClaim, type Manifest } from "./common";
 import { ODOO_CONF_DIR, ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT, odooConfChecksum } from "./odoo-conf";
 import { dbClientLabel } from "./postgres";
 
@@ -34,7 +34,7 @@ export function odooService(args: OdooTenantArgs): Manifest<k8s.types.input.core
   const ports: k8s.types.input.core.v1.ServicePort[] = [{ name: "http", port: ODOO_HTTP_PORT, targetPort: "http", protocol: "TCP" }];
   if (usesWebsocketPort(args)) ports.push({ name: "websocket", port: ODOO_WEBSOCKET_PORT, targetPort: "websocket", protocol: "TCP" });
   return {
-    metadata: { name: names.odoo, namespace: names.namespace, labels: tenantLabels(args.id, "odoo", args.odooVersion) },
+    metadata: { name: names.odoo, namespace: names.namespace, labels: tenantLabels(args.id, "odoo", args.odooVersion), annotations: SERVICE_SKIP_AWAIT },
     spec: { type: "ClusterIP", selector: selectorLabels(args.id, "odoo"), ports },
   };
 }

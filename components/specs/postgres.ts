@@ -3,7 +3,7 @@ import { DB_CLIENT_LABEL, selectorLabels, tenantLabels } from "../labels";
 import { tenantNames } from "../naming";
 import { containerSecurityContext, podSecurityContext, POSTGRES_UID } from "../security";
 import type { OdooTenantArgs } from "../tenant-args";
-import { resources, type Manifest } from "./common";
+import { resources, SERVICE_SKIP_AWAIT, type Manifest } from "./common";
 import { postgresImageEnv, roleSetupChecksum, roleSetupContainer, roleSetupVolume } from "./postgres-roles";
 
 export const POSTGRES_PORT = 5432;
@@ -14,7 +14,7 @@ const PGDATA = `${DATA_MOUNT}/pgdata`;
 export function postgresService(args: OdooTenantArgs): Manifest<k8s.types.input.core.v1.ServiceSpec> {
   const names = tenantNames(args.id);
   return {
-    metadata: { name: names.postgres, namespace: names.namespace, labels: tenantLabels(args.id, "postgres") },
+    metadata: { name: names.postgres, namespace: names.namespace, labels: tenantLabels(args.id, "postgres"), annotations: SERVICE_SKIP_AWAIT },
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(args.id, "postgres"),

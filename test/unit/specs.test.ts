@@ -5,7 +5,7 @@ import { ingress } from "../../components/specs/ingress";
 import { namespaceMetadata } from "../../components/specs/namespace";
 import { odooDataClaim, odooDeployment, odooService } from "../../components/specs/odoo";
 import { renderOdooConf } from "../../components/specs/odoo-conf";
-import { postgresStatefulSet } from "../../components/specs/postgres";
+import { postgresService, postgresStatefulSet } from "../../components/specs/postgres";
 import { jobFromCronJob } from "../../backup/k8s/job-from-cronjob";
 import { limitRange, resourceQuota } from "../../components/specs/quota";
 import { asData as data, type Json } from "../support/as-data";
@@ -134,6 +134,12 @@ describe("tenant object specs", () => {
   it("services expose 8069, and 8072 only with workers", () => {
     expect(data(odooService(starter)).spec.ports.map((p: Json) => p.port)).to.deep.equal([8069]);
     expect(data(odooService(business)).spec.ports.map((p: Json) => p.port)).to.deep.equal([8069, 8072]);
+  });
+
+  it("services are not awaited by the engine (the status reader observes the pods behind them)", () => {
+    for (const service of [odooService(starter), postgresService(starter)]) {
+      expect(data(service).metadata.annotations).to.deep.equal({ "pulumi.com/skipAwait": "true" });
+    }
   });
 
   it("ingress: class, every host, /websocket to 8072 with workers, TLS only with an issuer", () => {
