@@ -30,12 +30,11 @@ import type { Logger, Redactor } from "../log";
 import type { AppliedOutputs, OperationRun, OperationRunner, RunResult } from "../operation-runner";
 import { readFleetStack, type FleetStackSnapshot } from "../fleet-stack";
 import { endEngines } from "./engine-command";
-import { recoverStack, releaseDeadLocks } from "./open-stack";
+import { recoverStack, releaseDeadLocks, type RecoveryOptions } from "./open-stack";
 import { FAILURE_CODE, isLockError, tenantAfter, tenantOutput, text, TRANSIENT } from "./tenant-stack-rules";
 import { checkBeforeCreate, KubeTenantNamespaces, namespaceInState } from "../tenant-namespace";
 import { ProcessStackLocks, type StackLease, type StackLockProvider } from "./stack-lock";
 import { TenantStacks, type TenantStacksOptions } from "./tenant-stacks";
-import type { EngineLocation } from "./engine-env";
 import { tenantNames } from "../../components/naming";
 import { loadKubeConfig } from "../../checks/kube";
 
@@ -245,7 +244,7 @@ export class TenantStackRunner implements OperationRunner {
     await recoverStack(stack, { ...this.recovery(stack.name), progress: (line) => this.options.log.log("warn", line, { tenant: tenantId }) });
   }
 
-  private recovery(stackName: string): { engine: EngineLocation; progress: (line: string) => void; acrossHosts: boolean } {
+  private recovery(stackName: string): RecoveryOptions {
     const lease = this.leases.get(stackName);
     return {
       engine: this.stacks.engine,
