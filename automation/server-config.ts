@@ -276,7 +276,9 @@ export function describeConfig(config: SignupServerConfig): string[] {
       ...(config.hs256Secret !== undefined ? ["HS256 secret (set)"] : []),
     ].join(" + ")}; admins: ${config.adminClaim}; anonymous sign-ins: ${config.allowAnonymous ? "allowed" : "refused"}`,
     `tenant limit per user: ${config.tenantLimit}; storage per user (deleted-but-kept included): ${config.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB} GB`,
-    `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
+    `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}; "ready" when /web/health answers through `
+      + `${config.ingressUrl !== undefined ? `the ingress at ${config.ingressUrl}` : "the ingress, which is not configured (ODOO_SAAS_INGRESS_URL): Ready pods say \"unknown\""}`
+      + `${config.demo === true ? "; demo notice shown (ODOO_SAAS_DEMO)" : ""}`,
     `uploads: at most ${uploads.perUser} per user and ${uploads.perServer} on this server at once, at least ${uploads.minBytesPerSecond} bytes/s, ${uploads.diskMarginBytes} bytes kept free`,
     `rate limits per user and per tenant: ${Object.entries(config.rateRules ?? DEFAULT_RATE_RULES).map(([action, r]) => `${action} ${r.limit}/${r.windowSeconds} s`).join(", ")}; `
       + `open event streams: ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perUser} per user, ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perServer} per server`,
