@@ -58,7 +58,8 @@ export function startLocalCluster(nodes = 3, pvsPerNode = 30, options: RealNodeO
     LOCAL_CLUSTER_REAL_NODES: options.realNode === true ? "1" : "0", LOCAL_CLUSTER_REAL_PVS: String(options.realPvs ?? 10),
   };
   try {
-    execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
+    // A real node imports images and starts pods: on a loaded 2-core machine that took over 5 minutes.
+    execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: options.realNode === true ? 900_000 : 300_000 });
   } catch (err) {
     try { execFileSync(script, ["down"], { env, stdio: "inherit" }); } catch { /* report the first error */ }
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });

@@ -79,7 +79,8 @@ describe("npm start: the live cluster is the truth, and nothing is left behind",
   }
 
   before(() => {
-    execFileSync(script, ["up"], { env: clusterEnv, stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
+    // The real node's start (images imported, CoreDNS and Traefik Ready) took over 5 minutes on a loaded machine.
+    execFileSync(script, ["up"], { env: clusterEnv, stdio: ["ignore", "inherit", "inherit"], timeout: 900_000 });
   });
 
   after(() => {
