@@ -7,7 +7,7 @@ import { odooReadiness, type ClusterObservation, type ClusterStatusReader } from
 import type { AddressChecker } from "./ingress-health";
 
 /** Health requests in flight at once for a listing (hundreds of tenants stay bounded). */
-const PARALLEL = 8;
+const PARALLEL = 16;
 
 export class AddressCheckedReader implements ClusterStatusReader {
   constructor(
