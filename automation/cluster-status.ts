@@ -3,12 +3,15 @@
  * labels `app.kubernetes.io/name=odoo`, `app.kubernetes.io/instance=<id>`) and from its last
  * operation. The design documents' version said "running" for a namespace without pods
  * (`all([])` is true) and for pods Running but not Ready; here no pod is not ready, and
- * ready means the Ready condition, not the phase.
+ * a Ready pod is not yet "ready" either: that needs the tenant's public address to have answered
+ * a health request through the ingress (ingress-health.ts), since a Ready pod behind a missing
+ * route or DNS name is still an instance the customer cannot open.
  */
 import * as k8s from "@kubernetes/client-node";
 import { PART_OF, selectorLabels, TENANT_LABEL } from "../components/labels";
 import { tenantNames } from "../components/naming";
 import { kubeConfigFromSetting } from "../checks/kube";
+import type { AddressCheck } from "./ingress-health";
 import type { OperationRecord, TenantRecord } from "./records/types";
 
 /** `unknown`: the cluster could not be read, so readiness was not observed (the reason says why). */
@@ -24,7 +27,8 @@ export interface PodSummary {
 }
 
 export type ClusterObservation =
-  | { reachable: true; pods: PodSummary[] }
+  /** `address`: the public address through the ingress, checked once the pod is Ready; absent: not checked. */
+  | { reachable: true; pods: PodSummary[]; address?: AddressCheck }
   | { reachable: false; reason: string };
 
 /** Container states that will not resolve by waiting. */
@@ -86,7 +90,12 @@ export function deriveTenantStatus(input: StatusInput): { status: TenantStatus; 
     return { status: "unknown", reason: `readiness not observed: ${cluster.reason}` };
   }
   const readiness = odooReadiness(cluster.pods);
-  if (readiness.ready) return { status: "ready", reason: readiness.reason };
+  if (readiness.ready) {
+    const address = cluster.address ?? { checked: false, reason: "its public address was not checked" };
+    if (!address.checked) return { status: "unknown", reason: `Odoo pod is ready, but whether it answers is unknown, because ${address.reason}` };
+    if (!address.answered) return { status: "provisioning", reason: `Odoo pod is ready, but its public address does not answer yet: ${address.reason}` };
+    return { status: "ready", reason: "Odoo answered its health check through the ingress by its host name" };
+  }
   if (readiness.stuck !== undefined) return { status: "error", reason: readiness.reason };
   return { status: "provisioning", reason: readiness.reason };
 }

@@ -46,6 +46,12 @@ export interface SignupServerConfig {
    * reaches it); the page shows customers a visible demo notice. Default false.
    */
   demo?: boolean;
+  /**
+   * ODOO_SAAS_INGRESS_URL: where this server reaches the ingress controller (e.g. the local
+   * cluster's forwarder, `scripts/local-cluster env` prints LOCAL_CLUSTER_INGRESS_URL). A tenant is
+   * "ready" only once GET <this>/web/health with its host name answered 200; unset: "unknown".
+   */
+  ingressUrl?: string;
   /** Where failed operations are POSTed for operators (never printed: it may carry a token). */
   failureWebhookUrl?: string;
   /** Bounds on owner uploads beyond the plan's (default DEFAULT_UPLOAD_SETTINGS). */
@@ -138,6 +144,18 @@ function metricsToken(value: string | undefined): { metricsToken?: string } {
   return { metricsToken: value };
 }
 
+function ingress(value: string | undefined): { ingressUrl?: string } {
+  if (value === undefined || value === "") return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigProblem("ODOO_SAAS_INGRESS_URL is not a URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigProblem("ODOO_SAAS_INGRESS_URL must be http(s)");
+  return { ingressUrl: url.toString() };
+}
+
 function rateRulesFrom(env: NodeJS.ProcessEnv): RateRules {
   const rules: Record<RateAction, RateRule> = { ...DEFAULT_RATE_RULES };
   for (const action of Object.keys(RATE_ENV) as RateAction[]) {
@@ -190,6 +208,7 @@ export function fleetStackFile(config: Pick<SignupServerConfig, "fleetDir" | "fl
  * SUPABASE_JWT_AUDIENCE (authenticated), ODOO_SAAS_ADMIN_CLAIM (app_metadata.role=admin),
  * ODOO_SAAS_TENANT_LIMIT (3), ODOO_SAAS_STORAGE_LIMIT_GB (150), KUBECONFIG, DATABASE_URL, ODOO_SAAS_WORKERS (from free memory),
  * ODOO_SAAS_ALLOW_ANONYMOUS (false), ODOO_SAAS_FAILURE_WEBHOOK_URL (unset), ODOO_SAAS_DEMO (false),
+ * ODOO_SAAS_INGRESS_URL (unset: "ready" cannot be observed, so it says "unknown"),
  * ODOO_SAAS_UPLOADS_PER_USER (2), ODOO_SAAS_UPLOADS_PER_SERVER (4), ODOO_SAAS_UPLOAD_MIN_RATE
  * (262144 bytes/s), ODOO_SAAS_UPLOAD_DISK_MARGIN (1073741824 bytes),
  * ODOO_SAAS_RATE_DOWNLOAD (20/600), ODOO_SAAS_RATE_CREDENTIALS (30/600),
@@ -241,6 +260,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, root = repoR
     workers: workersFrom(env.ODOO_SAAS_WORKERS),
     allowAnonymous: flag("ODOO_SAAS_ALLOW_ANONYMOUS", env.ODOO_SAAS_ALLOW_ANONYMOUS, false),
     demo: flag("ODOO_SAAS_DEMO", env.ODOO_SAAS_DEMO, false),
+    ...ingress(env.ODOO_SAAS_INGRESS_URL),
     ...webhook(env.ODOO_SAAS_FAILURE_WEBHOOK_URL),
     ...metricsToken(env.ODOO_SAAS_METRICS_TOKEN),
     uploads: {
@@ -269,7 +289,9 @@ export function describeConfig(config: SignupServerConfig): string[] {
       ...(config.hs256Secret !== undefined ? ["HS256 secret (set)"] : []),
     ].join(" + ")}; admins: ${config.adminClaim}; anonymous sign-ins: ${config.allowAnonymous ? "allowed" : "refused"}`,
     `tenant limit per user: ${config.tenantLimit}; storage per user (deleted-but-kept included): ${config.storageLimitGb ?? DEFAULT_STORAGE_LIMIT_GB} GB`,
-    `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}`,
+    `cluster status: ${config.kubeconfig === "none" ? "disabled" : (config.kubeconfig ?? "kubectl defaults")}; "ready" when /web/health answers through `
+      + `${config.ingressUrl !== undefined ? `the ingress at ${config.ingressUrl}` : "the ingress, which is not configured (ODOO_SAAS_INGRESS_URL): Ready pods say \"unknown\""}`
+      + `${config.demo === true ? "; demo notice shown (ODOO_SAAS_DEMO)" : ""}`,
     `uploads: at most ${uploads.perUser} per user and ${uploads.perServer} on this server at once, at least ${uploads.minBytesPerSecond} bytes/s, ${uploads.diskMarginBytes} bytes kept free`,
     `rate limits per user and per tenant: ${Object.entries(config.rateRules ?? DEFAULT_RATE_RULES).map(([action, r]) => `${action} ${r.limit}/${r.windowSeconds} s`).join(", ")}; `
       + `open event streams: ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perUser} per user, ${(config.streamCaps ?? DEFAULT_STREAM_CAPS).perServer} per server`,

@@ -15,7 +15,9 @@ import { Authenticator, parseAdminClaim } from "./auth";
 import type { BackupAccess } from "./backup-access";
 import { backupAccessFromConfig } from "./backup-access-from-config";
 import { BackupService } from "./backup-service";
+import { AddressCheckedReader } from "./address-checked-reader";
 import { clusterReaderFromEnv, type ClusterStatusReader } from "./cluster-status";
+import { addressCheckerFrom } from "./ingress-health";
 import { cliRoot, repoRoot, type EngineLocation } from "./engine/engine-env";
 import { failureNotice, WebhookNotifier } from "./failure-notifier";
 import { DownloadTickets } from "./download-tickets";
@@ -35,6 +37,7 @@ import { DEFAULT_RATE_RULES, RateLimits } from "./rate-limits";
 import { fleetStackFile, requireDatabaseUrl, type SignupServerConfig } from "./server-config";
 import { DEFAULT_STREAM_CAPS, StreamSlots } from "./stream-slots";
 import { kubeConfigFromSetting } from "../checks/kube";
+import { tenantHost } from "../tenants/validate";
 import { KubeTenantNamespaces } from "./tenant-namespace";
 import { TenantService } from "./tenant-service";
 import { TenantViews } from "./tenant-views";
@@ -141,7 +144,11 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
       await notifier?.settled();
     });
     const platform = new FleetPlatform(fleetStackFile(config), log);
-    const views = new TenantViews(records, platform, deps.cluster ?? clusterReaderFromEnv(config.kubeconfig));
+    // "ready" needs the public address to answer through the ingress (ODOO_SAAS_INGRESS_URL).
+    const statusReader = new AddressCheckedReader(
+      deps.cluster ?? clusterReaderFromEnv(config.kubeconfig), addressCheckerFrom(config.ingressUrl),
+      (id) => tenantHost(platform.config(), id));
+    const views = new TenantViews(records, platform, statusReader);
     metrics.useSources(recordsMetricsSources(records, views));
     const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
     const cluster = kubeConfigFromSetting(config.kubeconfig);

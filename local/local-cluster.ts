@@ -17,6 +17,8 @@ export interface LocalCluster {
   kc: k8s.KubeConfig;
   /** With a real node: the images imported into it, by name (pause, postgres, odoo-standin, coredns). */
   images: Record<string, string>;
+  /** With a real node: where this machine reaches the ingress (Traefik), http://127.0.0.1:<port>. */
+  ingressUrl?: string;
   down(): void;
 }
 
@@ -56,18 +58,21 @@ export function startLocalCluster(nodes = 3, pvsPerNode = 30, options: RealNodeO
     LOCAL_CLUSTER_REAL_NODES: options.realNode === true ? "1" : "0", LOCAL_CLUSTER_REAL_PVS: String(options.realPvs ?? 10),
   };
   try {
-    execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
+    // A real node imports images and starts pods: on a loaded 2-core machine that took over 5 minutes.
+    execFileSync(script, ["up"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: options.realNode === true ? 900_000 : 300_000 });
   } catch (err) {
     try { execFileSync(script, ["down"], { env, stdio: "inherit" }); } catch { /* report the first error */ }
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     throw err;
   }
   const kubeconfig = path.join(dir, "kubeconfig");
+  const ingressPort = /^INGRESS_PORT=(\d+)$/m.exec(fs.readFileSync(path.join(dir, "ports.env"), "utf8"))?.[1];
   return {
     dir,
     kubeconfig,
     kc: loadKubeConfig(kubeconfig),
     images: readImages(dir),
+    ...(ingressPort !== undefined ? { ingressUrl: `http://127.0.0.1:${ingressPort}` } : {}),
     down: () => {
       execFileSync(script, ["down"], { env, stdio: ["ignore", "inherit", "inherit"], timeout: 120_000 });
       // The script removes its state folder; the private temp folder around it is ours.

@@ -76,9 +76,9 @@ EOF
  "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"odoo-saas:traefik"},
  "subjects":[{"kind":"ServiceAccount","name":"traefik","namespace":"traefik"}]}
 EOF
-  create /api/v1/namespaces/traefik/services <<'EOF'
+  create /api/v1/namespaces/traefik/services <<EOF
 {"apiVersion":"v1","kind":"Service","metadata":{"name":"traefik","namespace":"traefik"},
- "spec":{"selector":{"app.kubernetes.io/name":"traefik"},"ports":[{"name":"web","port":80,"targetPort":8000,"protocol":"TCP"}]}}
+ "spec":{"clusterIP":"$RN_INGRESS_IP","selector":{"app.kubernetes.io/name":"traefik"},"ports":[{"name":"web","port":80,"targetPort":8000,"protocol":"TCP"}]}}
 EOF
   # No version check and no usage report: Traefik would otherwise call out to the internet.
   jq -n --arg image "$ref" '{apiVersion:"apps/v1",kind:"Deployment",
@@ -151,6 +151,13 @@ EOF
             volumeMounts:[{name:"config",mountPath:"/etc/coredns",readOnly:true}]}],
           volumes:[{name:"config",configMap:{name:"coredns"}}]}}}}' \
     | create /apis/apps/v1/namespaces/kube-system/deployments
+}
+
+# The machine reaches the ingress only through this: root 127.0.0.1:INGRESS_PORT, then from the
+# node's namespace to the Traefik Service (kube-proxy's rules there pick the pod).
+rn_start_ingress_forwarder() {
+  start_component ingress-forwarder python3 "$REPO/scripts/netns-forward.py" "$INGRESS_PORT" "/run/netns/$NODE_NS" \
+    "$RN_INGRESS_IP:80" "$STATE/run/ingress-forwarder"
 }
 
 rn_node_ready() {

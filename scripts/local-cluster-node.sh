@@ -20,6 +20,12 @@ RN_POD_CIDR=10.245.1.0/24
 RN_CLUSTER_POD_CIDR=10.245.0.0/16
 RN_SERVICE_CIDR=10.96.0.0/16
 RN_DNS_IP=10.96.0.10
+# The Traefik Service's fixed cluster IP: the ingress forwarder targets it (in the static band).
+RN_INGRESS_IP=10.96.0.80
+# Stable names the dev stack's image settings use (Pulumi.dev.yaml), tagged at every import onto
+# this start's build: the node's containerd is new at each `up`, so the alias is never stale
+# across a restart of the cluster.
+RN_DEV_ALIASES=(postgres odoo-standin backup)
 RN_NODE=real-node-1
 RN_COMPONENTS=(containerd kubelet kube-proxy kube-router)
 RN_IMAGES=(pause postgres odoo-standin coredns traefik probe backup)
@@ -149,6 +155,13 @@ rn_import_images() {
   bash "$REPO/scripts/build-images.sh" refs | while IFS='=' read -r image ref; do
     printf 'LOCAL_CLUSTER_IMAGE_%s=%s\n' "$(tr 'a-z-' 'A-Z_' <<<"$image")" "$ref"
   done >"$STATE/images.env"
+  local alias ref
+  for image in "${RN_DEV_ALIASES[@]}"; do
+    ref="$(sed -n "s/^LOCAL_CLUSTER_IMAGE_$(tr 'a-z-' 'A-Z_' <<<"$image")=//p" "$STATE/images.env")"
+    alias="localhost/odoo-saas/$image:dev"
+    out="$(ctr --address "$RN_SOCK" -n k8s.io images tag --force "$ref" "$alias" 2>&1)" \
+      || fail containerd "tagging $ref as $alias failed: $out"
+  done
 }
 
 # The cgroup subtree of this node's pods, in every v1 hierarchy (cpuset needs its cpus and mems).

@@ -13,6 +13,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "../automation/engine/engine-env";
 import { configFromEnv, describeConfig } from "../automation/server-config";
@@ -35,8 +36,14 @@ async function main(argv: string[]): Promise<void> {
   const adminIndex = argv.indexOf("--admin");
   const admin = adminIndex >= 0 ? argv[adminIndex + 1] : undefined;
 
-  execFileSync(path.join(root, "scripts", "local-cluster"), ["up"], { stdio: "inherit" });
-  const kubeconfig = path.join(process.env.ODOO_SAAS_CLUSTER_DIR ?? path.join(root, ".cluster"), "kubeconfig");
+  // With the real node by default, as npm start; a cluster keeps the mode it was started in.
+  const wantReal = (process.env.LOCAL_CLUSTER_REAL_NODES ?? "1") === "1";
+  execFileSync(path.join(root, "scripts", "local-cluster"), ["up"], { stdio: "inherit", env: { ...process.env, LOCAL_CLUSTER_REAL_NODES: wantReal ? "1" : "0" } });
+  const stateDir = process.env.ODOO_SAAS_CLUSTER_DIR ?? path.join(root, ".cluster");
+  const kubeconfig = path.join(stateDir, "kubeconfig");
+  // "ready" needs the tenant's address to answer through the ingress: the forwarder into the real node.
+  const ingressPort = /^INGRESS_PORT=(\d+)$/m.exec(fs.readFileSync(path.join(stateDir, "ports.env"), "utf8"))?.[1];
+  const ingressUrl = process.env.ODOO_SAAS_INGRESS_URL ?? (ingressPort !== undefined ? `http://127.0.0.1:${ingressPort}` : undefined);
   let pg: PostgresServer | undefined;
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl === undefined || databaseUrl === "") {
@@ -55,12 +62,17 @@ async function main(argv: string[]): Promise<void> {
     SUPABASE_JWT_AUDIENCE: auth.audience,
     KUBECONFIG: kubeconfig,
     DATABASE_URL: databaseUrl,
+    ...(ingressUrl !== undefined ? { ODOO_SAAS_INGRESS_URL: ingressUrl } : {}),
+    // Odoo itself never runs on this machine (a stand-in at best): customers see the demo notice.
+    ODOO_SAAS_DEMO: process.env.ODOO_SAAS_DEMO ?? "1",
   }, root);
   const app = await startSignupApp(config);
   for (const line of describeConfig(config)) console.log(`serve:local: ${line}`);
   if (pg) console.log(`serve:local: records and queue in a local PostgreSQL (data in ${localDatabaseDir(root)}; DATABASE_URL overrides)`);
   console.log(`serve:local: Supabase Auth stand-in (local test JWKS) at ${auth.url}${admin !== undefined ? `; ${admin} is an administrator` : ""}`);
-  console.log(`serve:local: program: odooSaasProgram into the local simulated cluster (KWOK nodes: pods report Running, no Odoo runs); KUBECONFIG=${kubeconfig}`);
+  console.log(ingressPort !== undefined
+    ? `serve:local: program: odooSaasProgram into the local cluster's real node (PostgreSQL and the ODOO STAND-IN run; Odoo itself does not); ingress ${ingressUrl}; KUBECONFIG=${kubeconfig}`
+    : `serve:local: program: odooSaasProgram into the local simulated cluster (KWOK nodes: pods report Running, no Odoo runs; status says "unknown": no ingress to ask); KUBECONFIG=${kubeconfig}`);
   console.log(`serve:local: open ${app.url} and create an account; Ctrl-C stops (the cluster keeps running: scripts/local-cluster down)`);
   const stop = (): void => { void app.close().then(() => auth.close()).then(() => pg?.stop()).then(() => process.exit(0)); };
   process.once("SIGINT", stop);

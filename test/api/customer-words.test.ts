@@ -10,7 +10,8 @@ import { CustomerProgress, stepOf } from "../../automation/customer-progress";
 import { customerStatus, type CustomerStatusInput } from "../../automation/customer-status";
 import { planDescription, planDisplayName, storageGigabytes } from "../../automation/plan-words";
 
-const reachable = (ready: boolean): ClusterObservation => ({ reachable: true, pods: ready ? [{ name: "a-odoo-1", phase: "Running", ready: true, deleting: false }] : [] });
+/** `ready`: the Odoo pod is Ready and its public address answered through the ingress. */
+const reachable = (ready: boolean): ClusterObservation => ({ reachable: true, pods: ready ? [{ name: "a-odoo-1", phase: "Running", ready: true, deleting: false }] : [], ...(ready ? { address: { checked: true as const, answered: true as const } } : {}) });
 const down: ClusterObservation = { reachable: false, reason: "connect ECONNREFUSED 10.0.0.1:6443" };
 
 function status(partial: Partial<CustomerStatusInput> & { state?: CustomerStatusInput["tenant"]["state"]; suspended?: boolean }): ReturnType<typeof customerStatus> {
@@ -27,6 +28,16 @@ describe("customer status (one state machine)", () => {
     expect(status({ state: "pending", pending: [{ kind: "create" }], cluster: down }).status).to.equal("creating");
     expect(status({ cluster: reachable(false) }).status).to.equal("starting");
     expect(status({ cluster: reachable(true) }).status).to.equal("ready");
+  });
+
+  it("a Ready pod whose address does not answer through the ingress is starting; one that could not be checked is unknown", () => {
+    const pods = [{ name: "a-odoo-1", phase: "Running", ready: true, deleting: false }];
+    const silent = status({ cluster: { reachable: true, pods, address: { checked: true, answered: false, reason: "a.odoo-saas.test answered HTTP 404 through the ingress" } } });
+    expect(silent.status).to.equal("starting");
+    expect(silent.reason).to.equal("Odoo is starting. It is ready once it answers.");
+    const unchecked = status({ cluster: { reachable: true, pods, address: { checked: false, reason: "the ingress did not answer" } } });
+    expect(unchecked.status).to.equal("unknown");
+    expect(unchecked.detail.reason).to.match(/unknown, because the ingress did not answer$/);
   });
 
   it("never ready without an observation: unknown, and the raw reason only in the detail", () => {

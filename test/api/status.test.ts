@@ -14,7 +14,9 @@ import type { V1Pod } from "@kubernetes/client-node";
 import {
   clusterReaderFromEnv, deriveTenantStatus, odooReadiness, podSummary, type ClusterObservation, type StatusInput,
 } from "../../automation/cluster-status";
+import type { AddressCheck } from "../../automation/ingress-health";
 import type { TenantView } from "../../automation/tenant-views";
+import { IngressStandin } from "../support/ingress-standin";
 import { Harness } from "../support/signup-harness";
 
 function pod(name: string, phase: string, ready: boolean, extra: Partial<V1Pod["status"]> = {}): V1Pod {
@@ -31,7 +33,8 @@ function odooPod(tenant: string, phase: string, ready: boolean): V1Pod {
   return p;
 }
 
-const reachable = (pods: V1Pod[]): ClusterObservation => ({ reachable: true, pods: pods.map(podSummary) });
+/** A reading whose public address answered through the ingress, unless said otherwise. */
+const reachable = (pods: V1Pod[], address: AddressCheck = { checked: true, answered: true }): ClusterObservation => ({ reachable: true, pods: pods.map(podSummary), address });
 const active: StatusInput["tenant"] = { state: "active", suspended: false };
 
 describe("tenant status derivation (pure)", () => {
@@ -43,6 +46,17 @@ describe("tenant status derivation (pure)", () => {
   it("Running but not Ready is provisioning", () => {
     const status = deriveTenantStatus({ tenant: active, pending: [], cluster: reachable([pod("odoo-1", "Running", false)]) });
     expect(status).to.deep.equal({ status: "provisioning", reason: "Odoo is running but not ready yet" });
+  });
+
+  it("a Ready pod is ready only once its public address answered through the ingress; unchecked is unknown, because of the reason", () => {
+    const ready = [pod("odoo-1", "Running", true)];
+    expect(deriveTenantStatus({ tenant: active, pending: [], cluster: reachable(ready) })).to.deep.equal({ status: "ready", reason: "Odoo answered its health check through the ingress by its host name" });
+    const silent = deriveTenantStatus({ tenant: active, pending: [], cluster: reachable(ready, { checked: true, answered: false, reason: "kilo.odoo-saas.test answered HTTP 404 through the ingress" }) });
+    expect(silent).to.deep.equal({ status: "provisioning", reason: "Odoo pod is ready, but its public address does not answer yet: kilo.odoo-saas.test answered HTTP 404 through the ingress" });
+    const unchecked = deriveTenantStatus({ tenant: active, pending: [], cluster: reachable(ready, { checked: false, reason: "no ingress address is configured (ODOO_SAAS_INGRESS_URL)" }) });
+    expect(unchecked).to.deep.equal({ status: "unknown", reason: "Odoo pod is ready, but whether it answers is unknown, because no ingress address is configured (ODOO_SAAS_INGRESS_URL)" });
+    const noAddress = deriveTenantStatus({ tenant: active, pending: [], cluster: { reachable: true, pods: ready.map(podSummary) } });
+    expect(noAddress.status).to.equal("unknown");
   });
 
   it("Ready is ready; a Ready pod being deleted is not", () => {
@@ -170,8 +184,10 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
     expect((await clusterReaderFromEnv(path.join(dir, "missing")).observe("alpha")).reachable).to.equal(false);
   });
 
-  it("the API shows readiness from the cluster: starting, then ready (real server and engine, stand-in program)", async () => {
-    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)) });
+  it("the API shows readiness from the cluster: starting, then ready once the address answers through the ingress (real server and engine, stand-in program)", async () => {
+    let answering = false;
+    const ingress = new IngressStandin((id) => answering && id === "kilo");
+    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)), ingressUrl: await ingress.url() });
     try {
       const token = await h.token("olga");
       const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "kilo", plan: "starter" } });
@@ -181,6 +197,9 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
       api.pods.set("tenant-kilo", [odooPod("kilo", "Running", false)]);
       expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("starting");
       api.pods.set("tenant-kilo", [odooPod("kilo", "Running", true)]);
+      // The pod is Ready, but kilo.odoo-saas.test does not answer through the ingress yet.
+      expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("starting");
+      answering = true;
       expect((await h.request<TenantView>("GET", "/api/tenants/kilo", { token })).body.status).to.equal("ready");
       // A listing reads every tenant's pods with one cluster-wide list (hundreds of tenants: one request).
       const before = api.requests.length;
@@ -189,6 +208,24 @@ describe("tenant status from the cluster (@kubernetes/client-node)", function ()
       expect(api.requests.slice(before)).to.deep.equal(["/api/v1/pods?labelSelector=app.kubernetes.io%2Fname%3Dodoo%2Capp.kubernetes.io%2Fpart-of%3Dodoo-saas"]);
     } finally {
       await h.close();
+      await ingress.close();
+    }
+  });
+
+  it("without an ingress URL a Ready pod is unknown, with the reason for administrators (nothing claims ready unobserved)", async () => {
+    api.pods.set("tenant-mike", [odooPod("mike", "Running", true)]);
+    const h = await Harness.start({ cluster: clusterReaderFromEnv(kubeconfig(dir, api.url)) });
+    try {
+      const token = await h.token("quinn");
+      const created = await h.request<{ operation: { id: string } }>("POST", "/api/tenants", { token, body: { id: "mike", plan: "starter" } });
+      await h.waitForOperation(token, created.body.operation.id);
+      expect((await h.request<TenantView>("GET", "/api/tenants/mike", { token })).body.status).to.equal("unknown");
+      const admin = await h.token("root", { admin: true });
+      const forAdmin = await h.request<TenantView & { detail: { reason: string } }>("GET", "/api/tenants/mike", { token: admin });
+      expect(forAdmin.body.detail.reason).to.equal("Odoo pod is ready, but whether it answers is unknown, because no ingress address is configured (ODOO_SAAS_INGRESS_URL)");
+    } finally {
+      await h.close();
+      api.pods.delete("tenant-mike");
     }
   });
 

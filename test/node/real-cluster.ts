@@ -12,9 +12,9 @@ let cluster: LocalCluster | undefined;
 
 export const mochaHooks = {
   beforeAll(this: Mocha.Context): void {
-    this.timeout(600_000);
+    this.timeout(1_000_000);
     const t0 = Date.now();
-    cluster = startLocalCluster(1, 2, { realNode: true, realPvs: 8 });
+    cluster = startLocalCluster(1, 2, { realNode: true, realPvs: 16 });
     console.log(`      (local cluster with a real node up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   },
   afterAll(this: Mocha.Context): void {

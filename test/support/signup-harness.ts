@@ -16,6 +16,7 @@ import type { ClusterAdminReader } from "../../automation/admin-overview";
 import type { BackupAccess } from "../../automation/backup-access";
 import type { UploadRestorer } from "../../automation/upload-restorer";
 import type { ClusterStatusReader } from "../../automation/cluster-status";
+import { ObservedCluster } from "./observed-cluster";
 import { jsonLogger, Redactor } from "../../automation/log";
 import { DEFAULT_UPLOAD_SETTINGS, type SignupServerConfig, type UploadSettings } from "../../automation/server-config";
 import type { RateRules } from "../../automation/rate-limits";
@@ -54,6 +55,8 @@ export interface HarnessOptions {
   /** Operations run at once (ODOO_SAAS_WORKERS); default 2. */
   workers?: number;
   cluster?: ClusterStatusReader;
+  /** ODOO_SAAS_INGRESS_URL; default the ObservedCluster's ingress stand-in when `cluster` is one, else none. */
+  ingressUrl?: string;
   /** Cluster-wide reads of the admin overview; default none (or from kubeconfig). */
   admin?: ClusterAdminReader;
   /** Reuse an auth stand-in (and so its keys) across servers. */
@@ -190,7 +193,8 @@ export class Harness {
     fs.mkdirSync(worldDir, { recursive: true });
     if (!fs.existsSync(path.join(dir, "Pulumi.dev.yaml"))) writeFleetStackFile(dir);
     const modes = options.modes ?? ["jwks", "hs256"];
-    const config = harnessConfig(dir, auth, modes, options, await databaseOf(dir));
+    const ingressUrl = options.ingressUrl ?? (options.cluster instanceof ObservedCluster ? await options.cluster.ingress.url() : undefined);
+    const config = harnessConfig(dir, auth, modes, { ...options, ...(ingressUrl !== undefined ? { ingressUrl } : {}) }, await databaseOf(dir));
     const redactor = new Redactor();
     const logLines: string[] = [];
     const harnessLog = jsonLogger(redactor, { write: (line) => logLines.push(line) });
@@ -296,6 +300,7 @@ export function harnessConfig(dir: string, auth: AuthStandIn, modes: Array<"jwks
     workers: options.workers ?? 2,
     allowAnonymous: options.allowAnonymous ?? false,
     ...(options.demo !== undefined ? { demo: options.demo } : {}),
+    ...(options.ingressUrl !== undefined ? { ingressUrl: options.ingressUrl } : {}),
     ...(options.failureWebhookUrl !== undefined ? { failureWebhookUrl: options.failureWebhookUrl } : {}),
     uploads: { ...DEFAULT_UPLOAD_SETTINGS, ...(options.uploadSettings ?? {}) },
     ...(options.rateRules !== undefined ? { rateRules: options.rateRules } : {}),
