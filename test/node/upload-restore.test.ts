@@ -47,7 +47,8 @@ async function serverState(): Promise<Record<string, string>> {
 describe("real node: uploaded databases restored in the tenant's importer pod", function () {
   this.timeout(900_000);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "node-upload-"));
-  const restorer = new KubernetesUploadRestorer(realCluster().kc, { pollMs: 1000, scaleTimeoutMs: 300_000 });
+  // Made once the root hook has the cluster up (describe bodies run before it).
+  const restorer = (): KubernetesUploadRestorer => new KubernetesUploadRestorer(realCluster().kc, { pollMs: 1000, scaleTimeoutMs: 300_000 });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it("the backup image's psql has \\restrict, so restore-upload loads every dump inside it", async () => {
@@ -67,7 +68,7 @@ describe("real node: uploaded databases restored in the tenant's importer pod", 
       ]);
       const phases: UploadPhase[] = [];
       const t0 = Date.now();
-      const outcome = await restorer.restore({ tenant: "globex", file: zip, limits: LIMITS }, (p) => phases.push(p));
+      const outcome = await restorer().restore({ tenant: "globex", file: zip, limits: LIMITS }, (p) => phases.push(p));
       console.log(`      (${hostile.title}: ${outcome.state} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       if (outcome.state !== "refused") throw new Error(`${hostile.title}: ${JSON.stringify(outcome)}`);
       expect(outcome.code, outcome.message).to.equal("load_failed");
@@ -91,7 +92,7 @@ describe("real node: uploaded databases restored in the tenant's importer pod", 
       { name: "manifest.json", data: odooManifest("18.0", "globex-elsewhere") },
       { name: "filestore/c3/c3d4e5", data: "an uploaded attachment" },
     ]);
-    const outcome = await restorer.restore({ tenant: "globex", file: zip, limits: LIMITS }, () => undefined);
+    const outcome = await restorer().restore({ tenant: "globex", file: zip, limits: LIMITS }, () => undefined);
     expect(outcome).to.deep.equal({ state: "restored" });
     expect(await tenantSql("globex", names.database, "SELECT value FROM ir_config_parameter WHERE key = 'odoo_saas.node_upload_test';")).to.equal("uploaded");
     expect(await tenantSql("globex", names.database, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database();")).to.equal("odoo_app");
