@@ -56,6 +56,15 @@ describe("isolation probe (pure parts)", () => {
     expect(source("isolation-probe-outside", "default").targets.filter((t) => t.expect === "open").map((t) => t.host)).to.deep.equal(["kube-dns.kube-system.svc"]);
     expect(plan.flatMap((s) => s.targets).filter((t) => t.crossTenant)).to.have.length(4 * 3 * 2);
   });
+  it("adds each tenant's listener as a target every source must find closed, cross-tenant from the other tenant", () => {
+    const withListeners = probePlan(["acme", "globex"], { ingressNamespace: "traefik", dnsNamespace: "kube-system", outsideNamespace: "default" }, new Map([["acme", "10.245.1.7"], ["globex", "10.245.1.8"]]));
+    const listenerRows = withListeners.flatMap((s) => s.targets.filter((t) => t.port === 8080).map((t) => `${s.namespace}/${s.pod} ${t.host} ${t.expect} ${t.crossTenant}`));
+    expect(listenerRows).to.have.length(10 * 2);
+    expect(listenerRows).to.include.members([
+      "tenant-acme/isolation-probe-none 10.245.1.7 closed false", "tenant-acme/isolation-probe-none 10.245.1.8 closed true",
+      "default/isolation-probe-outside 10.245.1.7 closed false",
+    ]);
+  });
   it("runs as a restricted, non-root, never-Ready pod owned by the run, with targets passed as data", () => {
     const p = probePod(source("isolation-probe-odoo", "tenant-acme"), "busybox:1.36", { name: "isolation-probe", uid: "u-1" });
     expect(p.metadata?.namespace).to.equal("tenant-acme");
