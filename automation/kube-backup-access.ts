@@ -10,12 +10,12 @@
  * name, a HEAD or a link request starts no Job; each download's Job has its own name.
  *
  * The exec streaming (exec-stream.ts, with back-pressure) is tested against a local WebSocket
- * server speaking the exec protocol (test/unit/exec-stream.test.ts). A REAL READER POD IS NOT:
- * the local cluster runs KWOK fake nodes, which mark pods finished without running them, so no
- * reader pod can be exec'd there. What is tested: on that cluster, the Job for "back up now" and that list and download fail with a
- * clear error and leave no reader Job (test/cluster/operations.test.ts); `cat` itself
- * (test/backup/cli-cat.test.ts); the reader Job's spec (test/backup/job-from-cronjob.test.ts);
- * the HTTP streaming of a store (test/api/backups.test.ts).
+ * server speaking the exec protocol (test/unit/exec-stream.test.ts), and for real on the node
+ * suite's real node: a reader pod streams a scheduled backup with the SHA-256 `sha256sum` reads on
+ * the volume (test/node/backups.test.ts). On the KWOK-only cluster, the Job for "back up now" and
+ * that list and download fail with a clear error and leave no reader Job
+ * (test/cluster/operations.test.ts); `cat` itself (test/backup/cli-cat.test.ts); the reader Job's
+ * spec (test/backup/job-from-cronjob.test.ts); the HTTP streaming of a store (test/api/backups.test.ts).
  */
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1CronJob, type V1Job } from "@kubernetes/client-node";
 import { createHash, randomBytes } from "node:crypto";

@@ -13,9 +13,9 @@
  * Only what was observed is reported. On the local control plane the nodes are KWOK fakes: the
  * importer pod is reported finished, or Running without answering, so the restore never starts;
  * the upload then reads `unknown`, saying so, and nothing in the instance was touched
- * (test/cluster/operations.test.ts). THE EXEC OF restore-upload AND THE RESTORE IN A POD ARE
- * THEREFORE NOT EXERCISED BY ANY TEST (as for backup downloads, see kube-backup-access.ts); the
- * command they run is (test/backup/upload-restore.test.ts).
+ * (test/cluster/operations.test.ts). On the node suite's real node the importer pod runs: hostile
+ * dumps are refused by PostgreSQL in it and a plain dump is restored (test/node/upload-restore.test.ts);
+ * the command it runs is also tested alone (test/backup/upload-restore.test.ts).
  */
 import { createReadStream } from "node:fs";
 import { PassThrough } from "node:stream";

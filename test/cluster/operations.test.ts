@@ -14,7 +14,7 @@ import { allNetworkPolicies, tenantEndpoints } from "../../checks/cluster-invent
 import { waitForPods } from "../../checks/cluster-view";
 import { analyse } from "../../checks/isolation-analysis";
 import { restoreTenant, startOnDemandBackup } from "../../backup/k8s";
-import { probePod, probeTargets } from "../../checks/isolation-probe";
+import { probePlan, probePod } from "../../checks/isolation-probe";
 import { collectUsage } from "../../checks/usage";
 import { gatherDistribution } from "../../checks/gather-distribution";
 import { deployStack } from "../../automation/engine/deploy";
@@ -114,14 +114,17 @@ describe("operations checks on a real local control plane", function () {
 
   it("check:isolation says plainly that no CNI enforces policies on the simulated cluster", () => {
     const cli = runScript(cluster, "check-isolation", ["acme", "globex"]);
-    expect(cli.code).to.equal(3);
+    expect(cli.code).to.equal(4);
     expect(cli.out).to.contain("no CNI enforces NetworkPolicies here");
   });
 
-  it("the probe pod is admitted in a tenant namespace under the restricted Pod Security Standard", async () => {
+  it("the probe pods are admitted in tenant namespaces under the restricted Pod Security Standard", async () => {
     const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-    const created = await core.createNamespacedPod({ namespace: "tenant-acme", body: probePod("acme", probeTargets("acme", "globex"), "busybox:1.36"), dryRun: "All" });
-    expect(created.metadata?.name).to.equal("isolation-probe");
+    const plan = probePlan(["acme", "globex"], { ingressNamespace: "traefik", dnsNamespace: "kube-system", outsideNamespace: "default" });
+    for (const source of plan.filter((s) => s.namespace === "tenant-acme")) {
+      const created = await core.createNamespacedPod({ namespace: "tenant-acme", body: probePod(source, "busybox:1.36", { name: "isolation-probe", uid: "0b5e7a4e-0000-4000-8000-000000000001" }), dryRun: "All" });
+      expect(created.metadata?.name).to.equal(source.pod);
+    }
   });
 
   it("tenants:usage reports quota and storage, and says the metrics API is absent", async () => {
