@@ -171,7 +171,9 @@ export class FleetRunner {
       }
       return done(true);
     } catch (err) {
-      return done(false, (err as Error).message.split("\n").filter((l) => l.trim() !== "").slice(-3).join(" "));
+      // The engine's first line says what failed, its last ones why: a comment has room for those.
+      const lines = (err as Error).message.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+      return done(false, [...new Set([lines[0], ...lines.slice(-2)])].filter((l) => l !== undefined).join(" … "));
     } finally {
       // An abandoned pull request's preview, or a refused id, adds no stack.
       if (made !== undefined) await this.remove(made, id).catch(() => undefined);
