@@ -6,15 +6,36 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 
-/** Resident memory (bytes) of the engine's processes: the pulumi CLI and its resource plugins. */
-function engineRss(): number {
-  let total = 0;
+/** Pids of this process's descendants: the machine is shared, other engines are not ours. */
+function descendants(root = process.pid): Set<number> {
+  const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const name = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+      // Fields after the command name (which may hold spaces): state, then the parent's pid.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch { /* exited meanwhile */ }
+  }
+  const found = new Set<number>();
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.pop() as number) ?? []) {
+      if (!found.has(child)) { found.add(child); queue.push(child); }
+    }
+  }
+  return found;
+}
+
+/** Resident memory (bytes) of this run's engine processes: the pulumi CLI and its resource plugins. */
+function engineRss(): number {
+  let total = 0;
+  for (const pid of descendants()) {
+    try {
+      const name = fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
       if (name !== "pulumi" && !name.startsWith("pulumi-resource")) continue;
-      const rss = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"));
+      const rss = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
       total += rss ? Number(rss[1]) * 1024 : 0;
     } catch { /* exited meanwhile */ }
   }
