@@ -69,8 +69,10 @@ function noopCli(map: Record<string, unknown>): number {
 export async function benchFleet(sizes: readonly number[], parallel: number): Promise<void> {
   const sorted = [...sizes].sort((a, b) => a - b);
   const largest = sorted[sorted.length - 1] ?? 1;
-  console.log(`bench:stack --design fleet: sizes ${sorted.join(", ")} (grown in place), ${parallel} stacks at once; starting a private local cluster (3 KWOK nodes)`);
-  const cluster = startLocalCluster(3, largest + 5);
+  console.log(`bench:stack --design fleet: sizes ${sorted.join(", ")} (grown in place), ${parallel} stacks at once; starting a private local cluster`);
+  // A KWOK node offers 8 CPUs; a starter tenant requests 0.35: 20 tenants a node, 3 volumes each.
+  const nodes = Math.max(3, Math.ceil(largest / 20));
+  const cluster = startLocalCluster(nodes, Math.ceil((3 * largest) / nodes) + 5);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-bench-fleet-"));
   const engine = { backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home") };
   const rows: string[][] = [];
