@@ -4,6 +4,7 @@
  * run a no-op preview; with the peak resident memory of the engine and its plugins (the
  * Pulumi CLI and pulumi-resource-* processes) and of this Node process (the inline program).
  * Prints a table; nothing is asserted (a benchmark, not a test).
+ * `--design fleet`: the same file as one stack per tenant (scripts/bench-fleet.ts), up to 500.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,47 +14,15 @@ import { deployStack, previewStack, type DeployOptions } from "../automation/eng
 import { table } from "../checks/cluster-view";
 import { startLocalCluster } from "../local/local-cluster";
 import { PROJECT_NAME } from "../tenants/config-source";
+import { benchFleet } from "./bench-fleet";
+import { measured } from "./bench-measure";
 
-function sizesArgument(argv: readonly string[]): number[] {
+function sizesArgument(argv: readonly string[], fallback = "1,10,50", max = 200): number[] {
   const index = argv.indexOf("--sizes");
-  const text = index >= 0 ? argv[index + 1] ?? "" : "1,10,50";
+  const text = index >= 0 ? argv[index + 1] ?? "" : fallback;
   const sizes = text.split(",").map((s) => Number(s.trim()));
-  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 200)) throw new Error(`--sizes takes whole numbers from 1 to 200, e.g. 1,10,50 (got "${text}")`);
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > max)) throw new Error(`--sizes takes whole numbers from 1 to ${max}, e.g. ${fallback} (got "${text}")`);
   return sizes;
-}
-
-/** Resident memory (bytes) of the engine's processes: the pulumi CLI and its resource plugins. */
-function engineRss(): number {
-  let total = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const name = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
-      if (name !== "pulumi" && !name.startsWith("pulumi-resource")) continue;
-      const rss = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"));
-      total += rss ? Number(rss[1]) * 1024 : 0;
-    } catch { /* exited meanwhile */ }
-  }
-  return total;
-}
-
-/** Runs `work`, sampling memory every 200 ms; returns seconds and peaks. */
-async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; engineMb: number; nodeMb: number }> {
-  let engine = 0;
-  let node = 0;
-  const sample = (): void => {
-    engine = Math.max(engine, engineRss());
-    node = Math.max(node, process.memoryUsage().rss);
-  };
-  const timer = setInterval(sample, 200);
-  const started = process.hrtime.bigint();
-  try {
-    const value = await work();
-    sample();
-    return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9, engineMb: engine / 2 ** 20, nodeMb: node / 2 ** 20 };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 function tenants(size: number, count: number): Array<{ id: string; adminEmail: string; plan: string }> {
@@ -70,6 +39,13 @@ function configFor(list: ReturnType<typeof tenants>): Record<string, unknown> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const design = argv.indexOf("--design") >= 0 ? argv[argv.indexOf("--design") + 1] : "one";
+  if (design === "fleet") {
+    const index = argv.indexOf("--parallel");
+    await benchFleet(sizesArgument(argv, "10,20,40", 500), index >= 0 ? Number(argv[index + 1]) || 2 : 3);
+    return;
+  }
+  if (design !== "one") throw new Error(`--design takes one (index.ts: every tenant in one stack) or fleet (one stack per tenant), got "${design ?? ""}"`);
   const sizes = sizesArgument(argv);
   const needed = sizes.reduce((sum, n) => sum + n + 1, 0);
   console.log(`bench:stack: sizes ${sizes.join(", ")}; starting a private local cluster (3 KWOK nodes, volumes for ${needed} tenants)`);

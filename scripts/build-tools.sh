@@ -4,7 +4,7 @@
 # (go.mod + go.sum committed, so the module graph is reproducible).
 #
 #   scripts/build-tools.sh [--force] [tool ...]
-#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs (the default set)
+#       tools: pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs actionlint (the default set)
 #       and, for the local cluster's real node only (LOCAL_CLUSTER_REAL_NODES=1):
 #       kube-node (kubelet, kube-proxy, kubectl) kube-router coredns traefik, or `real-node` for all four
 #
@@ -24,7 +24,7 @@ BIN_DIR="$REPO/.tools/bin"
 SHARE_DIR="$REPO/.tools/share"
 PLUGIN_DIR="$REPO/.tools/plugins"
 LANGUAGE_DIR="$REPO/.tools/language"
-ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs)
+ALL_TOOLS=(pulumi kubernetes etcd kwok pulumi-kubernetes pulumi-random pulumi-language-nodejs actionlint)
 # Built only when named: a KWOK-only cluster does not need them.
 REAL_NODE_TOOLS=(kube-node kube-router coredns traefik)
 
@@ -37,7 +37,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|pulumi-language-nodejs|kube-node|kube-router|coredns|traefik) TOOLS+=("$arg") ;;
+    pulumi|kubernetes|etcd|kwok|pulumi-kubernetes|pulumi-random|pulumi-language-nodejs|actionlint|kube-node|kube-router|coredns|traefik) TOOLS+=("$arg") ;;
     real-node) TOOLS+=("${REAL_NODE_TOOLS[@]}") ;;
     *) die "unknown argument '$arg' (tools: ${ALL_TOOLS[*]} ${REAL_NODE_TOOLS[*]} real-node; option: --force)" ;;
   esac
@@ -293,6 +293,13 @@ verify_kwok() {
   done
 }
 
+# actionlint lints the pull-request workflow (.github/workflows); `-version` prints the module version.
+verify_actionlint() {
+  local out
+  out="$("$1/actionlint" -version 2>&1)" || { echo "actionlint -version failed: $out"; return 1; }
+  grep -qx "${ACTIONLINT_VERSION}" <<<"$(head -n1 <<<"$out")" || { echo "actionlint -version printed '$out', want $ACTIONLINT_VERSION"; return 1; }
+}
+
 verify_kube_node() {
   local b out
   for b in kubelet kube-proxy; do
@@ -387,6 +394,11 @@ for tool in "${TOOLS[@]}"; do
     etcd)
       build_tool etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "-s -w" verify_etcd \
         etcd=go.etcd.io/etcd/server/v3
+      ;;
+    actionlint)
+      build_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint \
+        "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" verify_actionlint \
+        actionlint=github.com/rhysd/actionlint/cmd/actionlint
       ;;
     kwok)
       build_tool kwok "$KWOK_VERSION" sigs.k8s.io/kwok "-s -w" verify_kwok \
