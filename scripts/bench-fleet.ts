@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { planFleet } from "../automation/engine/fleet-plan";
 import { FleetRunner, fleetSummary, type TenantRun } from "../automation/engine/fleet-stacks";
-import { table } from "../ops/cluster-view";
+import { table } from "../checks/cluster-view";
 import { startLocalCluster } from "../local/local-cluster";
 import { PROJECT_NAME } from "../tenants/config-source";
 import { load1, measured } from "./bench-measure";

@@ -17,7 +17,7 @@ import { formatChangeTable } from "../automation/engine/change-summary";
 import { repoRoot } from "../automation/engine/engine-env";
 import { FleetConfigError, planFleet, type FleetPlan } from "../automation/engine/fleet-plan";
 import { FleetRunner, fleetSummary, type FleetMode, type TenantRun } from "../automation/engine/fleet-stacks";
-import { loadKubeConfig } from "../ops/kube";
+import { loadKubeConfig } from "../checks/kube";
 import { readStackConfigMap, StackFileError, stackFilePath } from "../tenants/config-source";
 
 interface Args { mode: FleetMode; stack: string; dir?: string; base?: string; all: boolean; parallel: number }

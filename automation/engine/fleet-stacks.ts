@@ -14,12 +14,13 @@
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type * as k8s from "@kubernetes/client-node";
-import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../ops/cluster-view";
+import { heldOutsideStackMessage, idsHeldOutsideStack } from "../../checks/cluster-view";
 import { PROJECT_NAME, StackFileError } from "../../tenants/config-source";
 import type { TenantInput } from "../../tenants/schema";
 import { summarizeChanges, type TenantChangeSummary } from "./change-summary";
 import type { EngineLocation } from "./engine-env";
-import { clearPendingOperations, releaseStaleLocks, tenantIdsInState } from "./program-stack";
+import { clearPendingOperations, releaseDeadLocks, StackLockedError } from "./open-stack";
+import { tenantIdsInState } from "./program-stack";
 import { TenantStacks } from "./tenant-stacks";
 
 const TENANTS_KEY = `${PROJECT_NAME}:tenants`;
@@ -121,7 +122,7 @@ export class FleetRunner {
   constructor(private readonly options: FleetRunOptions) {
     this.platform = platformConfigOf(options.configMap);
     this.stacks = new TenantStacks({
-      opsStackName: fleetPrefix(options.stackName),
+      fleetStackName: fleetPrefix(options.stackName),
       ...(options.engine ? { engine: options.engine } : {}),
       ...(options.root ? { root: options.root } : {}),
       extraEnv: { KUBECONFIG: options.kubeconfig },
@@ -148,7 +149,9 @@ export class FleetRunner {
       if (existing === undefined) made = stack;
       const tenant = action === "update" ? rawTenant(this.options.configMap, id) : undefined;
       if (action === "update" && tenant === undefined) return done(false, "not in the stack file");
-      await releaseStaleLocks(this.stacks.engine, stack.name, this.options.progress ?? (() => undefined));
+      // The one recovery policy (open-stack.ts): dead engines' locks go, a live engine's stops this tenant.
+      const holder = await releaseDeadLocks(stack, { engine: this.stacks.engine, progress: this.options.progress ?? (() => undefined) });
+      if (holder !== undefined) throw new StackLockedError(stack.name, holder);
       if (action === "update") {
         const held = await idsHeldOutsideStack(this.options.kc, [id], await tenantIdsInState(stack));
         if (held.length > 0) return done(false, heldOutsideStackMessage(held));
