@@ -3,8 +3,8 @@
 # scripts/local-cluster-node.sh, whose names and configs these functions use).
 
 rn_start_containerd() {
-  start_component containerd "${IN_NODE[@]}" containerd --config "$RN_DIR/containerd/config.toml"
-  wait_until containerd "its socket" ctr --address "$RN_SOCK" version
+  start_component "containerd$RN_SFX" "${IN_NODE[@]}" containerd --config "$RN_DIR/containerd/config.toml"
+  wait_until "containerd$RN_SFX" "its socket" ctr --address "$RN_SOCK" version
 }
 
 rn_start_kube_proxy() {
@@ -22,19 +22,19 @@ clusterCIDR: $RN_CLUSTER_POD_CIDR
 # Leave the machine-wide conntrack table size alone.
 conntrack: {maxPerCore: 0, min: 0}
 EOF
-  start_component kube-proxy "${IN_NODE[@]}" "$BIN/kube-proxy" --config="$RN_DIR/kube-proxy.yaml" --v=1
+  start_component "kube-proxy$RN_SFX" "${IN_NODE[@]}" "$BIN/kube-proxy" --config="$RN_DIR/kube-proxy.yaml" --v=1
 }
 
 rn_start_kube_router() {
   # NetworkPolicy only: no routing, no service proxy, no CNI of its own. Security flaws are
   # reported for v2.1.0 (the only version served): it runs only inside this test cluster.
-  start_component kube-router "${IN_NODE[@]}" "$BIN/kube-router" \
+  start_component "kube-router$RN_SFX" "${IN_NODE[@]}" "$BIN/kube-router" \
     --kubeconfig="$STATE/kube-router.kubeconfig" --hostname-override="$RN_NODE" \
     --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
     --service-cluster-ip-range="$RN_SERVICE_CIDR" --health-port=20244 --metrics-port=0 --v=1
 }
 
-# Cluster objects the real node needs: RBAC of kube-router, the local PVs on the node, CoreDNS.
+# Cluster objects the real nodes need: RBAC of kube-router, CoreDNS, Traefik.
 rn_objects() {
   create /apis/rbac.authorization.k8s.io/v1/clusterroles <<'EOF'
 {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"odoo-saas:kube-router"},
@@ -47,6 +47,11 @@ EOF
  "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"odoo-saas:kube-router"},
  "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"odoo-saas:kube-router"}]}
 EOF
+  rn_coredns
+  rn_traefik
+}
+
+rn_pvs() {   # the local PVs of the selected node, in real folders of its own
   local j dir
   for ((j = 1; j <= REAL_PVS; j++)); do
     dir="$RN_DIR/pv/$(printf '%03d' "$j")"
@@ -54,8 +59,6 @@ EOF
     printf '{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"local-pv-%s-%03d","labels":{"type":"real","local-pool/node":"%s"}},"spec":{"capacity":{"storage":"%s"},"accessModes":["ReadWriteOnce"],"persistentVolumeReclaimPolicy":"Retain","storageClassName":"local-pool","volumeMode":"Filesystem","local":{"path":"%s"},"nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/hostname","operator":"In","values":["%s"]}]}]}}}}\n' \
       "$RN_NODE" "$j" "$RN_NODE" "$PV_SIZE" "$dir" "$RN_NODE" | create /api/v1/persistentvolumes
   done
-  rn_coredns
-  rn_traefik
 }
 
 rn_traefik() {
@@ -210,41 +213,50 @@ rn_unmount() {   # every mount below the state dir, deepest first
 # they name the files containerd and libcni leave at fixed places when a shim is killed.
 rn_down_node() {
   rn_names
-  if [[ -S "$RN_SOCK" ]]; then
-    ctr --address "$RN_SOCK" -n k8s.io containers ls -q >>"$RN_DIR/container-ids" 2>/dev/null || true
-  fi
-  local i
+  local i n
+  for ((n = 1; n <= REAL_NODES; n++)); do
+    rn_select "$n"
+    if [[ -S "$RN_SOCK" ]]; then
+      ctr --address "$RN_SOCK" -n k8s.io containers ls -q >>"$RN_DIR/container-ids" 2>/dev/null || true
+    fi
+  done
   for ((i = ${#RN_COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${RN_COMPONENTS[$i]}"; done
   shopt -s globstar nullglob
-  rn_kill_pods
-  rn_kill_shims
+  for ((n = 1; n <= REAL_NODES; n++)); do
+    rn_select "$n"
+    rn_kill_pods
+    rn_kill_shims
+  done
   shopt -u globstar nullglob
+  rn_select 1
 }
 
 rn_down() {
   rn_down_node
   rn_unmount
-  local id
-  # shellcheck disable=SC2013
-  for id in $(cat "$RN_DIR/container-ids" 2>/dev/null); do
-    [[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
-    rm -f "/var/lib/cni/results/cni-loopback-$id-lo" \
-      "/run/containerd/s/$(printf '%s' "$RN_SOCK/k8s.io/$id" | sha256sum | cut -c1-64)"
+  local id n
+  for ((n = 1; n <= REAL_NODES; n++)); do
+    rn_select "$n"
+    # shellcheck disable=SC2013
+    for id in $(cat "$RN_DIR/container-ids" 2>/dev/null); do
+      [[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
+      rm -f "/var/lib/cni/results/cni-loopback-$id-lo" \
+        "/run/containerd/s/$(printf '%s' "$RN_SOCK/k8s.io/$id" | sha256sum | cut -c1-64)"
+    done
+    [[ -e "/run/netns/$NODE_NS" ]] && { ip netns delete "$NODE_NS" || log "could not delete network namespace $NODE_NS"; }
   done
-  local ns
-  for ns in "$NODE_NS" "$CP_NS"; do
-    [[ -e "/run/netns/$ns" ]] && { ip netns delete "$ns" || log "could not delete network namespace $ns"; }
-  done
+  rn_select 1
+  [[ -e "/run/netns/$CP_NS" ]] && { ip netns delete "$CP_NS" || log "could not delete network namespace $CP_NS"; }
   rm -f /var/lib/cni/results/"odoo-saas-$RN_TAG"-* 2>/dev/null || true
   # Folders containerd and libcni make at fixed places; kept while another node still uses them.
   find /run/containerd /var/lib/cni -depth -type d -empty -delete 2>/dev/null || true
   # Put back what the machine had, should anything have changed it (nothing is expected to).
   local line key want
-  if [[ -f "$RN_DIR/host-sysctls" ]]; then
+  if [[ -f "$STATE/node/host-sysctls" ]]; then
     while IFS='=' read -r key want; do
       [[ "$(cat "/proc/sys/$key")" == "$want" ]] && continue
       log "restoring /proc/sys/$key to $want (it was changed while the cluster ran)"
       echo "$want" >"/proc/sys/$key"
-    done <"$RN_DIR/host-sysctls"
+    done <"$STATE/node/host-sysctls"
   fi
 }

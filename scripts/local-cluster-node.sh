@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The local cluster's real node (LOCAL_CLUSTER_REAL_NODES=1), sourced by scripts/local-cluster.
+# The local cluster's real nodes (LOCAL_CLUSTER_REAL_NODES=1 or 2), sourced by scripts/local-cluster.
 #
 # Layout (measured on these machines, see README "Real node"): the control plane runs in its own
 # network namespace, the node in another, joined by a veth pair made inside them; nothing is
@@ -13,10 +13,15 @@
 # The kubelet would set three kernel-wide sysctls at start (vm.overcommit_memory=1,
 # kernel.panic=10, kernel.panic_on_oops=1). It runs in its own mount namespace where those three
 # files read as the values it wants, so the machine's values never change; `down` still checks.
+#
+# With LOCAL_CLUSTER_REAL_NODES=2 a second node, real-node-2, gets its own namespace, containerd,
+# kubelet, kube-proxy and kube-router (components named <name>-2, state in <state>/node2, pod CIDR
+# 10.245.2.0/24, address 10.201.0.3). The control-plane namespace then holds a bridge (10.201.0.1)
+# joining one veth per node, and each node namespace routes the other node's pod CIDR via that
+# node's address, so pods reach each other across nodes with their own addresses (no NAT, so the
+# target node's kube-router sees the real source). One node keeps the single veth pair of before.
 
 RN_CP_IP=10.201.0.1
-RN_NODE_IP=10.201.0.2
-RN_POD_CIDR=10.245.1.0/24
 RN_CLUSTER_POD_CIDR=10.245.0.0/16
 RN_SERVICE_CIDR=10.96.0.0/16
 RN_DNS_IP=10.96.0.10
@@ -26,19 +31,35 @@ RN_INGRESS_IP=10.96.0.80
 # this start's build: the node's containerd is new at each `up`, so the alias is never stale
 # across a restart of the cluster.
 RN_DEV_ALIASES=(postgres odoo-standin backup)
-RN_NODE=real-node-1
-RN_COMPONENTS=(containerd kubelet kube-proxy kube-router)
+RN_NODE_COMPONENTS=(containerd kubelet kube-proxy kube-router)
 RN_IMAGES=(pause postgres odoo-standin coredns traefik probe backup)
 RN_KERNEL_SYSCTLS=(vm/overcommit_memory:1 kernel/panic:10 kernel/panic_on_oops:1)
 
 rn_names() {   # names derived from the state dir, so two worktrees never share one
   RN_TAG="$(printf '%s' "$STATE" | sha256sum | cut -c1-8)"
   CP_NS="osaas-cp-$RN_TAG"
-  NODE_NS="osaas-n1-$RN_TAG"
-  RN_CGROUP="odoo-saas-$RN_TAG"
-  RN_DIR="$STATE/node"
-  RN_SOCK="$RN_DIR/containerd/containerd.sock"
   IN_CP=(nsenter "--net=/run/netns/$CP_NS")
+  RN_COMPONENTS=()
+  local i
+  for ((i = 1; i <= REAL_NODES; i++)); do
+    rn_select "$i"
+    RN_COMPONENTS+=("${RN_NODE_COMPONENTS[@]/%/$RN_SFX}")
+  done
+  rn_select 1
+}
+
+rn_select() {   # rn_select I: the names of real node I (node 1 keeps the names of the one-node set-up)
+  RN_I="$1"
+  RN_NODE="real-node-$1"
+  NODE_NS="osaas-n$1-$RN_TAG"
+  RN_NODE_IP="10.201.0.$((1 + $1))"
+  RN_POD_CIDR="10.245.$1.0/24"
+  if (($1 == 1)); then
+    RN_SFX="" RN_DIR="$STATE/node" RN_CGROUP="odoo-saas-$RN_TAG"
+  else
+    RN_SFX="-$1" RN_DIR="$STATE/node$1" RN_CGROUP="odoo-saas-$RN_TAG-n$1"
+  fi
+  RN_SOCK="$RN_DIR/containerd/containerd.sock"
   IN_NODE=(nsenter "--net=/run/netns/$NODE_NS")
 }
 
@@ -58,42 +79,70 @@ rn_check() {
 }
 
 rn_netns_up() {
-  local v
-  mkdir -p "$RN_DIR"
+  local v i j
+  mkdir -p "$STATE/node"
   # What `down` checks it left as it found (ip_forward of the root namespace, the kubelet's sysctls).
   for v in net/ipv4/ip_forward "${RN_KERNEL_SYSCTLS[@]%%:*}"; do
     printf '%s=%s\n' "$v" "$(cat "/proc/sys/$v")"
-  done >"$RN_DIR/host-sysctls"
+  done >"$STATE/node/host-sysctls"
   ip netns add "$CP_NS"
-  ip netns add "$NODE_NS"
   ip -n "$CP_NS" link set lo up
-  ip -n "$NODE_NS" link set lo up
-  ip link add name cp0 netns "$CP_NS" type veth peer name node0 netns "$NODE_NS"
-  ip -n "$CP_NS" addr add "$RN_CP_IP/24" dev cp0
-  ip -n "$NODE_NS" addr add "$RN_NODE_IP/24" dev node0
-  ip -n "$CP_NS" link set cp0 up
-  ip -n "$NODE_NS" link set node0 up
-  # Replies from the API server to pods; Service addresses from the node's own processes (kube-proxy
-  # rewrites them before they leave). No default route anywhere.
-  ip -n "$CP_NS" route add "$RN_CLUSTER_POD_CIDR" via "$RN_NODE_IP"
-  ip -n "$NODE_NS" route add "$RN_SERVICE_CIDR" dev node0
-  "${IN_NODE[@]}" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+  if ((REAL_NODES > 1)); then
+    ip -n "$CP_NS" link add name br0 type bridge
+    ip -n "$CP_NS" addr add "$RN_CP_IP/24" dev br0
+    ip -n "$CP_NS" link set br0 up
+  fi
+  for ((i = 1; i <= REAL_NODES; i++)); do
+    rn_select "$i"
+    mkdir -p "$RN_DIR"
+    ip netns add "$NODE_NS"
+    ip -n "$NODE_NS" link set lo up
+    if ((REAL_NODES == 1)); then
+      ip link add name cp0 netns "$CP_NS" type veth peer name node0 netns "$NODE_NS"
+      ip -n "$CP_NS" addr add "$RN_CP_IP/24" dev cp0
+      ip -n "$CP_NS" link set cp0 up
+    else
+      ip link add name "cp-n$i" netns "$CP_NS" type veth peer name node0 netns "$NODE_NS"
+      ip -n "$CP_NS" link set "cp-n$i" master br0 up
+    fi
+    ip -n "$NODE_NS" addr add "$RN_NODE_IP/24" dev node0
+    ip -n "$NODE_NS" link set node0 up
+    # Replies from the API server to pods; Service addresses from the node's own processes
+    # (kube-proxy rewrites them before they leave). No default route anywhere.
+    if ((REAL_NODES == 1)); then
+      ip -n "$CP_NS" route add "$RN_CLUSTER_POD_CIDR" via "$RN_NODE_IP"
+    else
+      ip -n "$CP_NS" route add "$RN_POD_CIDR" via "$RN_NODE_IP"
+      for ((j = 1; j <= REAL_NODES; j++)); do
+        ((j == i)) || ip -n "$NODE_NS" route add "10.245.$j.0/24" via "10.201.0.$((1 + j))"
+      done
+    fi
+    ip -n "$NODE_NS" route add "$RN_SERVICE_CIDR" dev node0
+    "${IN_NODE[@]}" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+  done
+  rn_select 1
 }
 
 rn_pki() {
   local client="basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=clientAuth"
-  sign kubelet "/O=system:nodes/CN=system:node:$RN_NODE" "$client"
-  sign kubelet-serving "/CN=$RN_NODE" "basicConstraints=CA:FALSE
+extendedKeyUsage=clientAuth" i
+  for ((i = 1; i <= REAL_NODES; i++)); do   # each kubelet its own identity (NodeRestriction)
+    rn_select "$i"
+    sign "kubelet$RN_SFX" "/O=system:nodes/CN=system:node:$RN_NODE" "$client"
+    sign "kubelet-serving$RN_SFX" "/CN=$RN_NODE" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=IP:$RN_NODE_IP,DNS:$RN_NODE"
+    write_kubeconfig "$STATE/kubelet$RN_SFX.kubeconfig" "kubelet$RN_SFX" kubelet
+    sed -i "s#server: https://127.0.0.1:#server: https://$RN_CP_IP:#" "$STATE/kubelet$RN_SFX.kubeconfig"
+  done
+  rn_select 1
   sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
   sign kube-proxy "/CN=system:kube-proxy" "$client"
   sign kube-router "/CN=odoo-saas:kube-router" "$client"
   local c
-  for c in kubelet kube-proxy kube-router; do
+  for c in kube-proxy kube-router; do
     write_kubeconfig "$STATE/$c.kubeconfig" "$c" "$c"
     sed -i "s#server: https://127.0.0.1:#server: https://$RN_CP_IP:#" "$STATE/$c.kubeconfig"
   done
@@ -146,11 +195,10 @@ EOF
 
 rn_import_images() {
   local image archive out
-  : >"$STATE/images.env"
   for image in "${RN_IMAGES[@]}"; do
     archive="$(bash "$REPO/scripts/build-images.sh" archive "$image")"
     out="$(ctr --address "$RN_SOCK" -n k8s.io images import "$archive" 2>&1)" \
-      || fail containerd "importing image $image ($archive) failed: $out"
+      || fail "containerd$RN_SFX" "importing image $image ($archive) failed: $out"
   done
   bash "$REPO/scripts/build-images.sh" refs | while IFS='=' read -r image ref; do
     printf 'LOCAL_CLUSTER_IMAGE_%s=%s\n' "$(tr 'a-z-' 'A-Z_' <<<"$image")" "$ref"
@@ -160,7 +208,7 @@ rn_import_images() {
     ref="$(sed -n "s/^LOCAL_CLUSTER_IMAGE_$(tr 'a-z-' 'A-Z_' <<<"$image")=//p" "$STATE/images.env")"
     alias="localhost/odoo-saas/$image:dev"
     out="$(ctr --address "$RN_SOCK" -n k8s.io images tag --force "$ref" "$alias" 2>&1)" \
-      || fail containerd "tagging $ref as $alias failed: $out"
+      || fail "containerd$RN_SFX" "tagging $ref as $alias failed: $out"
   done
 }
 
@@ -188,8 +236,8 @@ port: 10250
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
-tlsCertFile: $STATE/pki/kubelet-serving.crt
-tlsPrivateKeyFile: $STATE/pki/kubelet-serving.key
+tlsCertFile: $STATE/pki/kubelet-serving$RN_SFX.crt
+tlsPrivateKeyFile: $STATE/pki/kubelet-serving$RN_SFX.key
 authentication:
   anonymous: {enabled: false}
   webhook: {enabled: false}
@@ -226,13 +274,13 @@ EOF
 rn_start_kubelet() {
   # The three files of RN_KERNEL_SYSCTLS, each covered by its fake (paths as arguments, not text).
   # shellcheck disable=SC2016
-  start_component kubelet "${IN_NODE[@]}" unshare --mount --propagation unchanged -- sh -c '
+  start_component "kubelet$RN_SFX" "${IN_NODE[@]}" unshare --mount --propagation unchanged -- sh -c '
     d="$1"; shift
     mount --bind "$d/vm.overcommit_memory" /proc/sys/vm/overcommit_memory &&
     mount --bind "$d/kernel.panic" /proc/sys/kernel/panic &&
     mount --bind "$d/kernel.panic_on_oops" /proc/sys/kernel/panic_on_oops &&
     exec "$@"' kubelet "$RN_DIR/sysctl" "$BIN/kubelet" \
-    --config="$RN_DIR/kubelet-config.yaml" --kubeconfig="$STATE/kubelet.kubeconfig" \
+    --config="$RN_DIR/kubelet-config.yaml" --kubeconfig="$STATE/kubelet$RN_SFX.kubeconfig" \
     --root-dir="$RN_DIR/kubelet" --cert-dir="$RN_DIR/kubelet/pki" \
     --hostname-override="$RN_NODE" --node-ip="$RN_NODE_IP" \
     --node-labels="type=real,odoo-saas.io/node=real" --v=1
