@@ -25,7 +25,9 @@ export interface LocalCluster {
 export interface RealNodeOptions {
   /** Also start the real node real-node-1 (scripts/prepare-real-node.sh builds what it needs). */
   realNode?: boolean;
-  /** Local PVs in real folders on the real node. */
+  /** With realNode: how many real nodes, real-node-1..N (2 proves anti-affinity and cross-node traffic). */
+  realNodes?: 1 | 2;
+  /** Local PVs in real folders on each real node. */
   realPvs?: number;
 }
 
@@ -55,7 +57,7 @@ export function startLocalCluster(nodes = 3, pvsPerNode = 30, options: RealNodeO
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-cluster-")), "state");
   const env = {
     ...process.env, ODOO_SAAS_CLUSTER_DIR: dir, LOCAL_CLUSTER_NODES: String(nodes), LOCAL_CLUSTER_PVS_PER_NODE: String(pvsPerNode),
-    LOCAL_CLUSTER_REAL_NODES: options.realNode === true ? "1" : "0", LOCAL_CLUSTER_REAL_PVS: String(options.realPvs ?? 10),
+    LOCAL_CLUSTER_REAL_NODES: options.realNode === true ? String(options.realNodes ?? 1) : "0", LOCAL_CLUSTER_REAL_PVS: String(options.realPvs ?? 10),
   };
   try {
     // A real node imports images and starts pods: on a loaded 2-core machine that took over 5 minutes.

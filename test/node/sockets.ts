@@ -85,9 +85,9 @@ export function socketsOf(pid: number): SocketUse[] {
   return uses;
 }
 
-/** The cgroup subtree of the real node's pods (scripts/local-cluster-node.sh names it from the state dir). */
-export function podCgroup(stateDir: string): string {
-  return `odoo-saas-${createHash("sha256").update(stateDir).digest("hex").slice(0, 8)}`;
+/** The cgroup subtree of real node N's pods (scripts/local-cluster-node.sh names it from the state dir). */
+export function podCgroup(stateDir: string, node = 1): string {
+  return `odoo-saas-${createHash("sha256").update(stateDir).digest("hex").slice(0, 8)}${node === 1 ? "" : `-n${node}`}`;
 }
 
 function procsBelow(dir: string): number[] {
@@ -103,15 +103,18 @@ function procsBelow(dir: string): number[] {
 }
 
 /** Every process of the cluster: its components (pid files), every pod process, containerd's shims. */
-export function clusterProcesses(stateDir: string): number[] {
+export function clusterProcesses(stateDir: string, realNodes = 1): number[] {
   const pids = new Set<number>();
   for (const f of fs.readdirSync(path.join(stateDir, "pids"))) pids.add(Number(fs.readFileSync(path.join(stateDir, "pids", f), "utf8").trim()));
-  for (const pid of procsBelow(path.join("/sys/fs/cgroup/pids", podCgroup(stateDir)))) pids.add(pid);
-  const socket = path.join(stateDir, "node", "containerd", "containerd.sock");
+  const sockets = new Set<string>();
+  for (let n = 1; n <= realNodes; n++) {
+    for (const pid of procsBelow(path.join("/sys/fs/cgroup/pids", podCgroup(stateDir, n)))) pids.add(pid);
+    sockets.add(path.join(stateDir, n === 1 ? "node" : `node${n}`, "containerd", "containerd.sock"));
+  }
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(socket)) pids.add(Number(entry));
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").some((a) => sockets.has(a))) pids.add(Number(entry));
     } catch { /* ended meanwhile */ }
   }
   return [...pids];
