@@ -10,8 +10,13 @@ import { RecordsStore } from "../../automation/records/records-store";
 import { UploadRecords, type UploadRecord } from "../../automation/records/upload-records";
 import { freshDatabase } from "../support/test-postgres";
 
+// Uploads of one instance follow each other (one unfinished at a time), so their start times
+// differ; a loop here can start two in one millisecond, whose order would then be a tie.
+let lastStart = 0;
+
 function upload(tenant: string, requestedBy: string): UploadRecord {
-  const at = new Date().toISOString();
+  lastStart = Math.max(Date.now(), lastStart + 1);
+  const at = new Date(lastStart).toISOString();
   return {
     id: `up_${randomBytes(9).toString("base64url")}`, tenant, requestedBy, state: "receiving", phase: "receiving",
     phases: [{ phase: "receiving", at }], receivedBytes: 0, startedAt: at, finishedAt: null,
