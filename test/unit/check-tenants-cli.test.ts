@@ -22,6 +22,17 @@ function capture(fn: () => number): { code: number; out: string; err: string } {
 }
 
 describe("check:tenants (the pull-request check)", () => {
+  // Folders the tests write stack files into, removed after each test.
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("passes on Pulumi.dev.yaml", () => {
     const { code, out } = capture(() => main(["--dir", repoRoot, "--stack", "dev"]));
     expect(code).to.equal(0);
@@ -30,7 +41,7 @@ describe("check:tenants (the pull-request check)", () => {
   });
 
   it("fails with field-level messages on a bad copy", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    const dir = tempDir();
     const good = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
     const bad = good
       .replace("adminEmail: it@globex.example", "adminEmail: it-at-globex")
@@ -46,7 +57,7 @@ describe("check:tenants (the pull-request check)", () => {
   });
 
   it("refuses names every JavaScript object has, naming the tenant and the field", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    const dir = tempDir();
     const good = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
     for (const plan of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
       fs.writeFileSync(path.join(dir, "Pulumi.proto.yaml"), good.replace("plan: business", `plan: "${plan}"`));
@@ -65,7 +76,7 @@ describe("check:tenants (the pull-request check)", () => {
   });
 
   it("refuses ids and hosts the self-service stack owns (--taken)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-tenants-"));
+    const dir = tempDir();
     const taken = path.join(dir, "taken.json");
     fs.writeFileSync(taken, JSON.stringify({ stack: "dev-selfservice", ids: ["initech", "someone"], hosts: ["initech.odoo-saas.test", "erp.globex.example"] }));
     const { code, err } = capture(() => main(["--dir", repoRoot, "--stack", "dev", "--taken", taken]));
