@@ -124,16 +124,22 @@ export function engineSecretsSetting(env: NodeJS.ProcessEnv = process.env): stri
   );
 }
 
-function webhook(value: string | undefined): { failureWebhookUrl?: string } {
-  if (value === undefined || value === "") return {};
+/** An optional http(s) URL setting, normalised; anything else is refused naming the setting. */
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigProblem("ODOO_SAAS_FAILURE_WEBHOOK_URL is not a URL");
+    throw new ConfigProblem(`${name} is not a URL`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigProblem("ODOO_SAAS_FAILURE_WEBHOOK_URL must be http(s)");
-  return { failureWebhookUrl: url.toString() };
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigProblem(`${name} must be http(s)`);
+  return url.toString();
+}
+
+function webhook(value: string | undefined): { failureWebhookUrl?: string } {
+  const url = httpUrl("ODOO_SAAS_FAILURE_WEBHOOK_URL", value);
+  return url === undefined ? {} : { failureWebhookUrl: url };
 }
 
 function metricsToken(value: string | undefined): { metricsToken?: string } {
@@ -145,15 +151,8 @@ function metricsToken(value: string | undefined): { metricsToken?: string } {
 }
 
 function ingress(value: string | undefined): { ingressUrl?: string } {
-  if (value === undefined || value === "") return {};
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigProblem("ODOO_SAAS_INGRESS_URL is not a URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigProblem("ODOO_SAAS_INGRESS_URL must be http(s)");
-  return { ingressUrl: url.toString() };
+  const url = httpUrl("ODOO_SAAS_INGRESS_URL", value);
+  return url === undefined ? {} : { ingressUrl: url };
 }
 
 function rateRulesFrom(env: NodeJS.ProcessEnv): RateRules {
