@@ -15,6 +15,7 @@ import * as path from "node:path";
 import type { Logger } from "./log";
 import type { UploadRecord, UploadRecords } from "./records/upload-records";
 import type { UploadRestorer } from "./upload-restorer";
+import { SerialTicker } from "./serial-ticker";
 
 export const UPLOAD_DIR_PREFIX = "odoo-saas-upload-";
 
@@ -33,22 +34,19 @@ export interface UploadOrphansOptions {
 }
 
 export class UploadOrphans {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<unknown> = Promise.resolve();
+  private readonly ticker: SerialTicker;
 
-  constructor(private readonly options: UploadOrphansOptions) {}
+  constructor(private readonly options: UploadOrphansOptions) {
+    this.ticker = new SerialTicker(() => this.tick(), options.heartbeatMs);
+  }
 
   async start(): Promise<void> {
     await this.sweep();
-    this.timer = setInterval(() => {
-      this.ticking = this.ticking.then(() => this.tick());
-    }, this.options.heartbeatMs);
+    this.ticker.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
+    await this.ticker.stop();
   }
 
   private async tick(): Promise<void> {

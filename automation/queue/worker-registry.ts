@@ -14,6 +14,7 @@ import { withTransaction } from "../records/transaction";
 import type { OperationRecord } from "../records/types";
 import { OPERATION_COLUMNS, operationFromRow, type OperationRow } from "../records/rows";
 import { OPERATION_TASK } from "./enqueue";
+import { SerialTicker } from "../serial-ticker";
 
 export interface WorkerRegistryOptions {
   pool: Pool;
@@ -30,10 +31,11 @@ export interface WorkerRegistryOptions {
 
 export class WorkerRegistry {
   private readonly workers = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
+  private readonly ticker: SerialTicker;
 
-  constructor(private readonly options: WorkerRegistryOptions) {}
+  constructor(private readonly options: WorkerRegistryOptions) {
+    this.ticker = new SerialTicker(() => this.tick(), options.heartbeatMs);
+  }
 
   async register(workerId: string): Promise<void> {
     this.workers.add(workerId);
@@ -45,14 +47,11 @@ export class WorkerRegistry {
 
   async start(): Promise<void> {
     await this.sweep();
-    this.timer = setInterval(() => {
-      this.ticking = this.ticking.then(() => this.tick());
-    }, this.options.heartbeatMs);
+    this.ticker.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.ticking;
+    await this.ticker.stop();
     await this.options.pool.query("delete from odoo_saas.workers where worker_id = any($1::text[])", [[...this.workers]]).catch(() => undefined);
   }
 
