@@ -10,6 +10,8 @@ import type { DistributionReport } from "../checks/distribution";
 import { gatherDistribution } from "../checks/gather-distribution";
 import { kubeConfigFromSetting } from "../checks/kube";
 import { collectUsage, type TenantUsage } from "../checks/usage";
+import { readyPodStatus } from "./cluster-status";
+import type { AddressCheck } from "./ingress-health";
 
 export interface ClusterSnapshot {
   namespaces: Array<{ tenant: string; owner?: string; plan?: string; adminEmail?: string }>;
@@ -111,13 +113,26 @@ export interface AdminOverview {
   distribution: DistributionReport | null;
 }
 
-/** Status of a tenant the signup server does not manage, from the cluster alone, in the same vocabulary as customers'. */
-function clusterStatus(tenant: string, snapshot: ClusterSnapshot): { status: string; reason: string } {
+/** Tenants the signup server does not manage whose Odoo pod is Ready: their address is still to be asked. */
+export function readyWithoutRecords(snapshot: ClusterSnapshot, selfService: readonly Pick<SelfServiceTenant, "id">[]): string[] {
+  const mine = new Set(selfService.map((t) => t.id));
+  const ready = snapshot.pods.filter((p) => p.component === "odoo" && p.ready && !mine.has(p.tenant) && (snapshot.deployments.get(p.tenant) ?? 0) > 0);
+  return [...new Set(ready.map((p) => p.tenant))].sort();
+}
+
+/**
+ * Status of a tenant the signup server does not manage, from the cluster, in the same vocabulary
+ * as customers': like theirs, a Ready pod is "ready" only once its address answered.
+ */
+function clusterStatus(tenant: string, snapshot: ClusterSnapshot, address: AddressCheck | undefined): { status: string; reason: string } {
   const replicas = snapshot.deployments.get(tenant);
   if (replicas === undefined) return { status: "deleted", reason: "no Odoo Deployment: removed from the config, data kept" };
   if (replicas === 0) return { status: "suspended", reason: "scaled to zero" };
   const odoo = snapshot.pods.filter((p) => p.tenant === tenant && p.component === "odoo");
-  if (odoo.some((p) => p.ready)) return { status: "ready", reason: "Odoo pod is ready" };
+  if (odoo.some((p) => p.ready)) {
+    const seen = readyPodStatus(address);
+    return { status: seen.status === "provisioning" ? "starting" : seen.status, reason: seen.reason };
+  }
   return { status: "starting", reason: odoo.length === 0 ? "no Odoo pod yet" : `Odoo pod is ${odoo[0]?.phase ?? "Unknown"}` };
 }
 
@@ -141,7 +156,11 @@ function actionsOf(t: SelfServiceTenant | undefined): AdminTenantRow["actions"] 
  * config (fleetTenantIds: they block customers' names, so administrators must see them), and any
  * other tenant namespace in the cluster. Owners by e-mail only, never the account's id.
  */
-export function buildOverview(selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }, fleetTenantIds: Iterable<string> = []): AdminOverview {
+export function buildOverview(
+  selfService: readonly SelfServiceTenant[], snapshot: ClusterSnapshot | { unreachable: string }, fleetTenantIds: Iterable<string> = [],
+  /** The public address of tenants in readyWithoutRecords(); absent: not checked. */
+  addresses: ReadonlyMap<string, AddressCheck> = new Map(),
+): AdminOverview {
   const fleet = [...fleetTenantIds].filter((id) => !selfService.some((t) => t.id === id));
   if ("unreachable" in snapshot) {
     return {
@@ -163,7 +182,7 @@ export function buildOverview(selfService: readonly SelfServiceTenant[], snapsho
     const usage = snapshot.usage.find((u) => u.tenant === id);
     const node = snapshot.pods.find((p) => p.tenant === id && p.component === "odoo")?.node ?? null;
     if (!own && !ns && inFleet.has(id)) return fleetRow(id, "in the fleet stack's config; no namespace in the cluster yet");
-    const status = own ? { status: own.status, reason: own.statusReason } : clusterStatus(id, snapshot);
+    const status = own ? { status: own.status, reason: own.statusReason } : clusterStatus(id, snapshot, addresses.get(id));
     return {
       id,
       source: own ? "self-service" : "pull-request",

@@ -5,10 +5,11 @@
  * no stack is opened, so hundreds of tenants stay fast.
  */
 import { tenantHost } from "../tenants/validate";
-import { buildOverview, type AdminOverview, type ClusterAdminReader } from "./admin-overview";
+import { buildOverview, readyWithoutRecords, type AdminOverview, type ClusterAdminReader } from "./admin-overview";
 import type { Caller } from "./auth";
 import type { Logger } from "./log";
 import type { FleetPlatform } from "./fleet-platform";
+import { checkAddresses, UncheckedAddresses, type AddressChecker } from "./ingress-health";
 import type { RecordsStore } from "./records/records-store";
 import { requireAdmin } from "./tenant-access";
 import { operationView, type OperationView, type TenantViews } from "./tenant-views";
@@ -19,6 +20,8 @@ export interface AdminServiceOptions {
   platform: FleetPlatform;
   /** Cluster-wide reads for the overview; absent when no cluster is configured. */
   admin?: ClusterAdminReader;
+  /** Whether a tenant's public address answers (the one the customer status uses); absent: not checked. */
+  addresses?: AddressChecker;
   /** The stack of one self-service tenant (the runner's naming). */
   stackNameOf: (tenantId: string) => string;
   log: Logger;
@@ -55,7 +58,12 @@ export class AdminService {
     const opsIds = this.options.platform.tenantIds();
     if (this.options.admin === undefined) return buildOverview(selfService, { unreachable: "no cluster configured (KUBECONFIG)" }, opsIds);
     try {
-      return buildOverview(selfService, await this.options.admin.snapshot(), opsIds);
+      const snapshot = await this.options.admin.snapshot();
+      // Pull-request tenants are "ready" by the customers' rule: a Ready pod whose address answered.
+      const config = this.options.platform.config();
+      const hosts = new Map(readyWithoutRecords(snapshot, selfService).map((id) => [id, tenantHost(config, id)]));
+      const addresses = await checkAddresses(this.options.addresses ?? new UncheckedAddresses(), hosts);
+      return buildOverview(selfService, snapshot, opsIds, addresses);
     } catch (err) {
       this.options.log.log("warn", "admin overview: cluster not readable", { error: (err as Error).message.split("\n")[0] ?? "" });
       return buildOverview(selfService, { unreachable: "the cluster could not be read; see the server log" }, opsIds);

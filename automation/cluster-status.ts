@@ -90,14 +90,17 @@ export function deriveTenantStatus(input: StatusInput): { status: TenantStatus; 
     return { status: "unknown", reason: `readiness not observed: ${cluster.reason}` };
   }
   const readiness = odooReadiness(cluster.pods);
-  if (readiness.ready) {
-    const address = cluster.address ?? { checked: false, reason: "its public address was not checked" };
-    if (!address.checked) return { status: "unknown", reason: `Odoo pod is ready, but whether it answers is unknown, because ${address.reason}` };
-    if (!address.answered) return { status: "provisioning", reason: `Odoo pod is ready, but its public address does not answer yet: ${address.reason}` };
-    return { status: "ready", reason: "Odoo answered its health check through the ingress by its host name" };
-  }
+  if (readiness.ready) return readyPodStatus(cluster.address);
   if (readiness.stuck !== undefined) return { status: "error", reason: readiness.reason };
   return { status: "provisioning", reason: readiness.reason };
+}
+
+/** A Ready Odoo pod's status: "ready" only once its public address answered through the ingress. */
+export function readyPodStatus(address: AddressCheck | undefined): { status: "ready" | "provisioning" | "unknown"; reason: string } {
+  const seen = address ?? { checked: false, reason: "its public address was not checked" };
+  if (!seen.checked) return { status: "unknown", reason: `Odoo pod is ready, but whether it answers is unknown, because ${seen.reason}` };
+  if (!seen.answered) return { status: "provisioning", reason: `Odoo pod is ready, but its public address does not answer yet: ${seen.reason}` };
+  return { status: "ready", reason: "Odoo answered its health check through the ingress by its host name" };
 }
 
 export interface ClusterStatusReader {

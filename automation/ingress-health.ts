@@ -7,6 +7,7 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { RecentAddressChecks } from "./recent-address-checks";
 
 export type AddressCheck =
   | { checked: true; answered: true }
@@ -54,7 +55,22 @@ export class IngressHealthChecker implements AddressChecker {
   }
 }
 
-/** ODOO_SAAS_INGRESS_URL (e.g. http://127.0.0.1:<port> from `scripts/local-cluster env`), or nothing checked. */
+/** The address of each tenant (id → host), at most `parallel` requests at a time. */
+export async function checkAddresses(checker: AddressChecker, hosts: ReadonlyMap<string, string>, parallel = 16): Promise<Map<string, AddressCheck>> {
+  const entries = [...hosts];
+  const result = new Map<string, AddressCheck>();
+  for (let i = 0; i < entries.length; i += parallel) {
+    const chunk = entries.slice(i, i + parallel);
+    const done = await Promise.all(chunk.map(([, host]) => checker.check(host)));
+    chunk.forEach(([id], j) => result.set(id, done[j] as AddressCheck));
+  }
+  return result;
+}
+
+/**
+ * ODOO_SAAS_INGRESS_URL (e.g. http://127.0.0.1:<port> from `scripts/local-cluster env`), or nothing
+ * checked. Answers are remembered briefly, so a metrics scrape and listings cost one request per host.
+ */
 export function addressCheckerFrom(ingressUrl: string | undefined): AddressChecker {
-  return ingressUrl === undefined || ingressUrl === "" ? new UncheckedAddresses() : new IngressHealthChecker(ingressUrl);
+  return ingressUrl === undefined || ingressUrl === "" ? new UncheckedAddresses() : new RecentAddressChecks(new IngressHealthChecker(ingressUrl));
 }

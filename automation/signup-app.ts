@@ -145,9 +145,9 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     });
     const platform = new FleetPlatform(fleetStackFile(config), log);
     // "ready" needs the public address to answer through the ingress (ODOO_SAAS_INGRESS_URL).
+    const addresses = addressCheckerFrom(config.ingressUrl);
     const statusReader = new AddressCheckedReader(
-      deps.cluster ?? clusterReaderFromEnv(config.kubeconfig), addressCheckerFrom(config.ingressUrl),
-      (id) => tenantHost(platform.config(), id));
+      deps.cluster ?? clusterReaderFromEnv(config.kubeconfig), addresses, (id) => tenantHost(platform.config(), id));
     const views = new TenantViews(records, platform, statusReader);
     metrics.useSources(recordsMetricsSources(records, views));
     const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
@@ -160,7 +160,7 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     const adminReader = deps.admin ?? adminReaderFromEnv(config.kubeconfig);
     const admin = new AdminService({
       records, views, platform, log,
-      stackNameOf,
+      stackNameOf, addresses,
       ...(adminReader ? { admin: adminReader } : {}),
     });
     const backups = new BackupService({

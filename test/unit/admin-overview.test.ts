@@ -5,7 +5,8 @@
  * success, and the actions offered are the ones the API accepts.
  */
 import { expect } from "chai";
-import { buildOverview, type ClusterSnapshot, type SelfServiceTenant } from "../../automation/admin-overview";
+import { buildOverview, readyWithoutRecords, type ClusterSnapshot, type SelfServiceTenant } from "../../automation/admin-overview";
+import type { TenantPod } from "../../checks/cluster-view";
 import { distribution } from "../../checks/distribution";
 
 const UUID = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
@@ -55,5 +56,24 @@ describe("admin overview (pure)", () => {
     expect(by.get("shop")).to.deep.equal({ suspend: true, retry: null });
     expect(by.get("cafe")).to.deep.equal({ suspend: false, retry: "suspend" });
     expect(by.get("acme")).to.deep.equal({ suspend: false, retry: null });
+  });
+
+  it("calls a pull-request tenant ready only once its address answered, as customers' status does", () => {
+    const odooPod = (tenant: string): TenantPod => ({ tenant, component: "odoo", ready: true, phase: "Running", node: "n1", name: `${tenant}-odoo-1`, namespace: `tenant-${tenant}` });
+    const snap = snapshot({
+      namespaces: [{ tenant: "acme" }, { tenant: "globex" }, { tenant: "initech" }, { tenant: "shop" }],
+      deployments: new Map([["acme", 1], ["globex", 1], ["initech", 1], ["shop", 1]]),
+      pods: [odooPod("acme"), odooPod("globex"), odooPod("initech"), odooPod("shop")],
+    });
+    // Self-service tenants have their own status; only the others' addresses are asked.
+    expect(readyWithoutRecords(snap, selfService)).to.deep.equal(["acme", "globex", "initech"]);
+    const o = buildOverview(selfService, snap, ["acme", "globex", "initech"], new Map([
+      ["acme", { checked: true, answered: true }],
+      ["globex", { checked: true, answered: false, reason: "globex.example.test answered HTTP 404 through the ingress" }],
+    ]));
+    const by = new Map(o.tenants.map((t) => [t.id, [t.status, t.statusReason]]));
+    expect(by.get("acme")).to.deep.equal(["ready", "Odoo answered its health check through the ingress by its host name"]);
+    expect(by.get("globex")).to.deep.equal(["starting", "Odoo pod is ready, but its public address does not answer yet: globex.example.test answered HTTP 404 through the ingress"]);
+    expect(by.get("initech")).to.deep.equal(["unknown", "Odoo pod is ready, but whether it answers is unknown, because its public address was not checked"]);
   });
 });
