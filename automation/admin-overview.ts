@@ -11,6 +11,7 @@ import { gatherDistribution } from "../checks/gather-distribution";
 import { kubeConfigFromSetting } from "../checks/kube";
 import { collectUsage, type TenantUsage } from "../checks/usage";
 import { readyPodStatus } from "./cluster-status";
+import { listBackupCronJobs } from "./scheduled-backups";
 import type { AddressCheck } from "./ingress-health";
 
 export interface ClusterSnapshot {
@@ -51,11 +52,7 @@ export class KubernetesAdminReader implements ClusterAdminReader {
     for (const d of list.items) deployments.set(d.metadata?.labels?.[TENANT_LABEL] ?? "?", d.spec?.replicas ?? 1);
     const usage = await collectUsage(this.kc);
     const backups = new Map<string, { lastSuccess: string | null }>();
-    const cronJobs = await this.kc.makeApiClient(k8s.BatchV1Api).listCronJobForAllNamespaces({ labelSelector: `app.kubernetes.io/part-of=${PART_OF},app.kubernetes.io/name=backup` });
-    for (const c of cronJobs.items) {
-      const last = c.status?.lastSuccessfulTime;
-      backups.set(c.metadata?.labels?.[TENANT_LABEL] ?? "?", { lastSuccess: last ? new Date(last).toISOString() : null });
-    }
+    for (const c of await listBackupCronJobs(this.kc)) backups.set(c.tenant, { lastSuccess: c.lastSuccess?.toISOString() ?? null });
     return {
       namespaces,
       deployments,

@@ -1,11 +1,14 @@
 /**
  * What a scrape reads from the records (metrics.ts bounds each read with a timeout): the queue's
  * depth and age, over every server on the database, and the tenants counted by the one status
- * their customers see (customer-status.ts, from the records and the cluster's observation).
+ * their customers see (customer-status.ts, from the records and the cluster's observation), and
+ * with a cluster the tenants' scheduled backups by their last run (one CronJob list).
  */
+import type * as k8s from "@kubernetes/client-node";
 import type { CustomerStatus } from "./customer-status";
 import type { MetricsSources, QueueReading } from "./metrics";
 import type { RecordsStore } from "./records/records-store";
+import { listBackupCronJobs, summarizeBackups } from "./scheduled-backups";
 import type { TenantViews } from "./tenant-views";
 
 /** The database stops the queue's statement after this long (the scrape's own timeout is a little longer). */
@@ -14,8 +17,9 @@ const STATEMENT_TIMEOUT_MS = 1_500;
 /** The status a customer sees does not depend on who asks; an administrator's view skips no tenant. */
 const SCRAPER = { sub: "metrics", isAdmin: true } as const;
 
-export function recordsMetricsSources(records: RecordsStore, views: TenantViews): MetricsSources {
+export function recordsMetricsSources(records: RecordsStore, views: TenantViews, kc?: k8s.KubeConfig): MetricsSources {
   return {
+    ...(kc === undefined ? {} : { scheduledBackups: async () => summarizeBackups(await listBackupCronJobs(kc), Date.now()) }),
     async queue(): Promise<QueueReading> {
       return records.transaction(async (client) => {
         await client.query(`set local statement_timeout = ${STATEMENT_TIMEOUT_MS}`);

@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { CUSTOMER_STATUSES, type CustomerStatus } from "./customer-status";
 import { runningEnginePids } from "./engine/engine-command";
 import { descendants, rssOf } from "../checks/process-rss";
+import { LAST_RUNS, type ScheduledBackupsReading } from "./scheduled-backups";
 
 /** Phases of an operation, shared with the signup bench: short snake_case words. */
 export type Phase = "queue_wait" | "engine_run" | "status_write" | "total";
@@ -27,6 +28,8 @@ export interface QueueReading {
 export interface MetricsSources {
   queue(): Promise<QueueReading>;
   tenantsByStatus(): Promise<Map<CustomerStatus, number>>;
+  /** The tenants' backup CronJobs as the cluster recorded them; absent: no cluster configured. */
+  scheduledBackups?(): Promise<ScheduledBackupsReading>;
 }
 
 const PHASE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 12, 20, 30, 60, 120, 300, 600];
@@ -61,6 +64,8 @@ export class ServerMetrics {
   private readonly queueDepth: Gauge<"status">;
   private readonly queueAge: Gauge<"status">;
   private readonly tenants: Gauge<"status">;
+  private readonly scheduledBackups: Gauge<"last_run">;
+  private readonly oldestBackupSuccess: Gauge<"kind">;
   private sources: MetricsSources | undefined;
   /** One database read at a time: concurrent scrapes share it. */
   private reading: Promise<void> | undefined;
@@ -117,6 +122,16 @@ export class ServerMetrics {
       name: "odoo_saas_tenants", help: "Self-service tenants by the status their customers see (unknown: the cluster could not be read).",
       labelNames: ["status"], registers,
     });
+    this.scheduledBackups = new Gauge({
+      name: "odoo_saas_scheduled_backups",
+      help: "Tenants' backup CronJobs by their last run as Kubernetes recorded it: succeeded, failed (scheduled after the last success and not running), running, not_run_yet.",
+      labelNames: ["last_run"], registers,
+    });
+    this.oldestBackupSuccess = new Gauge({
+      name: "odoo_saas_backup_oldest_last_success_age_seconds",
+      help: "Seconds since the oldest of the tenants' last successful backups of a kind (scheduled: their CronJobs); absent until one has succeeded.",
+      labelNames: ["kind"], registers,
+    });
   }
 
   /** The database's numbers, read now (each source at most readTimeoutMs), before the text is made. */
@@ -134,6 +149,8 @@ export class ServerMetrics {
     this.queueDepth.reset();
     this.queueAge.reset();
     this.tenants.reset();
+    this.scheduledBackups.reset();
+    this.oldestBackupSuccess.reset();
     await Promise.all([
       read("queue", (s) => s.queue(), (q) => {
         this.queueDepth.set({ status: "queued" }, q.queued);
@@ -144,6 +161,10 @@ export class ServerMetrics {
       read("tenants", (s) => s.tenantsByStatus(), (counts) => {
         for (const status of CUSTOMER_STATUSES) this.tenants.set({ status }, counts.get(status) ?? 0);
       }),
+      ...(sources?.scheduledBackups === undefined ? [] : [read("scheduled_backups", (s) => s.scheduledBackups?.() ?? Promise.reject(new Error("no cluster")), (b) => {
+        for (const run of LAST_RUNS) this.scheduledBackups.set({ last_run: run }, b.byLastRun.get(run) ?? 0);
+        if (b.oldestSuccessAgeSeconds !== undefined) this.oldestBackupSuccess.set({ kind: "scheduled" }, b.oldestSuccessAgeSeconds);
+      })]),
     ]);
   }
 

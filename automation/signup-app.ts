@@ -149,9 +149,9 @@ export async function startSignupApp(config: SignupServerConfig, deps: SignupApp
     const statusReader = new AddressCheckedReader(
       deps.cluster ?? clusterReaderFromEnv(config.kubeconfig), addresses, (id) => tenantHost(platform.config(), id));
     const views = new TenantViews(records, platform, statusReader);
-    metrics.useSources(recordsMetricsSources(records, views));
-    const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
     const cluster = kubeConfigFromSetting(config.kubeconfig);
+    metrics.useSources(recordsMetricsSources(records, views, "kc" in cluster ? cluster.kc : undefined));
+    const limits = new RateLimits(records.pool, config.rateRules ?? DEFAULT_RATE_RULES);
     const service = new TenantService({
       records, views, platform, runner, log, tenantLimit: config.tenantLimit, limits, demo: config.demo === true,
       ...("kc" in cluster ? { namespaces: new KubeTenantNamespaces(cluster.kc) } : {}),

@@ -21,7 +21,9 @@ import { summarizeChanges, type TenantChangeSummary } from "./change-summary";
 import type { EngineLocation } from "./engine-env";
 import { clearPendingOperations, releaseDeadLocks, StackLockedError } from "./open-stack";
 import { tenantIdsInState } from "./program-stack";
+import { stateHasResources } from "./state-file";
 import { TenantStacks } from "./tenant-stacks";
+import { upFromEvents } from "./up-from-events";
 
 const TENANTS_KEY = `${PROJECT_NAME}:tenants`;
 
@@ -158,13 +160,16 @@ export class FleetRunner {
       }
       await this.stacks.configure(stack, this.platform, tenant);
       const onEvent = (event: EngineEvent): void => { events.push(event); };
+      // A state that lists no resources (a new tenant's stack) has nothing to refresh (state-file.ts).
+      const refresh = stateHasResources(this.stacks.engine, stack.name) !== false;
       if (mode === "preview") {
-        await stack.preview({ refresh: true, diff: true, onEvent });
+        await stack.preview({ refresh, diff: true, onEvent });
       } else {
         await clearPendingOperations(stack, this.options.progress ?? (() => undefined));
         // From here the stack holds what the engine made (even on failure): keep it, so a re-run converges.
         made = undefined;
-        await stack.up({ refresh: true, onEvent, message: `${action} ${id} from Pulumi.${this.options.stackName}.yaml` });
+        // The summary comes from the events: no follow-up CLI runs for outputs and history (up-from-events.ts).
+        await upFromEvents(stack, { refresh, onEvent, message: `${action} ${id} from Pulumi.${this.options.stackName}.yaml` });
         if (action === "retire") {
           const left = await managedResources(stack);
           if (left.length > 0) return done(false, `retired, but its stack still holds ${left.slice(0, 3).join(", ")}; the stack is kept`);

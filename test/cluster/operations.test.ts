@@ -23,6 +23,8 @@ import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 import { KubernetesBackupAccess } from "../../automation/kube-backup-access";
 import { KubernetesUploadRestorer } from "../../automation/kube-upload-restorer";
+import { listBackupCronJobs, summarizeBackups } from "../../automation/scheduled-backups";
+import { ServerMetrics } from "../../automation/metrics";
 
 function runScript(cluster: LocalCluster, script: string, args: string[] = []): { code: number; out: string } {
   try {
@@ -137,6 +139,41 @@ describe("operations checks on a real local control plane", function () {
     const cli = runScript(cluster, "tenants-usage");
     expect(cli.code).to.equal(0);
     expect(cli.out).to.match(/globex\s+n\/a\s+n\/a\s+3 \/ 5/);
+  });
+
+  it("metrics: the tenants' scheduled backups counted by the last run their CronJob status records (one list, no Job started)", async () => {
+    const batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
+    const jobsBefore = (await batch.listJobForAllNamespaces()).items.length;
+    const metrics = new ServerMetrics();
+    metrics.useSources({
+      queue: async () => ({ queued: 0, running: 0, oldestQueuedSeconds: 0, oldestRunningSeconds: 0 }),
+      tenantsByStatus: async () => new Map(),
+      scheduledBackups: async () => summarizeBackups(await listBackupCronJobs(cluster.kc), Date.now()),
+    });
+    const value = async (sample: string): Promise<number | undefined> => {
+      const line = (await metrics.scrape()).text.split("\n").find((l) => l.startsWith(`${sample} `));
+      return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+    };
+    // Deployed by the real program: four CronJobs, none has run yet (the tests below start Jobs from them).
+    expect((await listBackupCronJobs(cluster.kc)).map((c) => c.tenant).sort()).to.deep.equal(["acme", "globex", "initech", "umbrella"]);
+    expect(await value('odoo_saas_scheduled_backups{last_run="not_run_yet"}')).to.equal(4);
+    expect(await value('odoo_saas_backup_oldest_last_success_age_seconds{kind="scheduled"}')).to.equal(undefined);
+    // The status the CronJob controller writes: acme's last run succeeded 2 h ago, globex's ran after its last success and failed.
+    const setStatus = async (tenantId: string, status: k8s.V1CronJobStatus): Promise<void> => {
+      const [job] = (await batch.listNamespacedCronJob({ namespace: `tenant-${tenantId}`, labelSelector: "app.kubernetes.io/name=backup" })).items;
+      if (job?.metadata?.name === undefined) throw new Error(`no backup CronJob for ${tenantId}`);
+      await batch.replaceNamespacedCronJobStatus({ name: job.metadata.name, namespace: `tenant-${tenantId}`, body: { ...job, status } });
+    };
+    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3_600_000);
+    await setStatus("acme", { lastScheduleTime: hoursAgo(2.1), lastSuccessfulTime: hoursAgo(2) });
+    await setStatus("globex", { lastScheduleTime: hoursAgo(1), lastSuccessfulTime: hoursAgo(25) });
+    expect(await value('odoo_saas_scheduled_backups{last_run="succeeded"}')).to.equal(1);
+    expect(await value('odoo_saas_scheduled_backups{last_run="failed"}')).to.equal(1);
+    expect(await value('odoo_saas_scheduled_backups{last_run="not_run_yet"}')).to.equal(2);
+    const age = await value('odoo_saas_backup_oldest_last_success_age_seconds{kind="scheduled"}');
+    expect(age).to.be.within(25 * 3600 - 60, 25 * 3600 + 60);
+    expect(await value('odoo_saas_scrape_read_failed{read="scheduled_backups"}')).to.equal(0);
+    expect((await batch.listJobForAllNamespaces()).items.length).to.equal(jobsBefore);
   });
 
   it("on-demand backup: a Job made from the CronJob is admitted, runs beside Odoo and binds the backup volume", async () => {
