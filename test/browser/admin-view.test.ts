@@ -15,6 +15,7 @@ import { stackConfigMap, tempEngine } from "../support/engine-stack";
 import { startLocalCluster, type LocalCluster } from "../../local/local-cluster";
 import { ARTIFACTS, launchChromium } from "../support/browser";
 import { checkView } from "../support/page-checks";
+import { IngressStandin } from "../support/ingress-standin";
 import { Harness, FLEET_TENANTS } from "../support/signup-harness";
 
 
@@ -26,6 +27,7 @@ describe("admin view in Chromium (real server, real local control plane)", funct
   let page: Page;
   const problems: string[] = [];
   const admin = "ops-admin@example.com";
+  const ingress = new IngressStandin((id) => id === "acme" || id === "globex");
 
   before(async () => {
     cluster = startLocalCluster(3);
@@ -33,7 +35,9 @@ describe("admin view in Chromium (real server, real local control plane)", funct
     const fleet = await deployStack({ stackName: "dev", engine: tempEngine("admin-view"), kubeconfig: cluster.kubeconfig, kc: cluster.kc, config: stackConfigMap(validConfig(FLEET_TENANTS)) });
     if (!fleet.ok) throw new Error(`fleet stack deploy failed: ${fleet.message}`);
     await waitForPods(cluster.kc, (p) => p.length === 4 && p.every((x) => x.ready), 120_000);
-    h = await Harness.start({ modes: ["jwks"], kubeconfig: cluster.kubeconfig });
+    // KWOK pods answer nothing: the ingress stand-in answers for the fleet tenants, so "ready" is
+    // reached by the customers' rule (a Ready pod whose address answered), as on a real cluster.
+    h = await Harness.start({ modes: ["jwks"], kubeconfig: cluster.kubeconfig, ingressUrl: await ingress.url() });
     h.auth.admins.add(admin);
     // A customer's self-service tenant, through the real engine (stand-in program).
     const token = await h.token("dave");
@@ -54,6 +58,7 @@ describe("admin view in Chromium (real server, real local control plane)", funct
   after(async () => {
     await browser?.close();
     await h?.close();
+    await ingress.close();
     cluster?.down();
   });
 
