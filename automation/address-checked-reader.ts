@@ -4,9 +4,9 @@
  * "ready" only then). Tenants without a Ready pod are not requested: nothing could answer.
  */
 import { odooReadiness, type ClusterObservation, type ClusterStatusReader } from "./cluster-status";
-import type { AddressChecker } from "./ingress-health";
+import { checkAddresses, type AddressChecker } from "./ingress-health";
 
-/** Health requests in flight at once for a listing (hundreds of tenants stay bounded). */
+/** Cluster reads and health requests in flight at once for a listing (hundreds of tenants stay bounded). */
 const PARALLEL = 16;
 
 export class AddressCheckedReader implements ClusterStatusReader {
@@ -27,15 +27,20 @@ export class AddressCheckedReader implements ClusterStatusReader {
   }
 
   async observeMany(tenantIds: readonly string[]): Promise<Map<string, ClusterObservation>> {
-    const observed = this.inner.observeMany ? await this.inner.observeMany(tenantIds) : undefined;
-    const result = new Map<string, ClusterObservation>();
+    const observed = new Map(this.inner.observeMany ? await this.inner.observeMany(tenantIds) : []);
     for (let i = 0; i < tenantIds.length; i += PARALLEL) {
-      const chunk = tenantIds.slice(i, i + PARALLEL);
-      const done = await Promise.all(chunk.map(async (id) => {
-        const one = observed?.get(id);
-        return one === undefined ? this.observe(id) : this.withAddress(id, one);
-      }));
-      chunk.forEach((id, j) => result.set(id, done[j] as ClusterObservation));
+      const missing = tenantIds.slice(i, i + PARALLEL).filter((id) => !observed.has(id));
+      const read = await Promise.all(missing.map((id) => this.inner.observe(id)));
+      missing.forEach((id, j) => observed.set(id, read[j] as ClusterObservation));
+    }
+    // Tenants with a Ready pod get their address checked, all within the listing's deadline.
+    const ready = tenantIds.filter((id) => { const o = observed.get(id); return o !== undefined && o.reachable && odooReadiness(o.pods).ready; });
+    const addresses = await checkAddresses(this.checker, new Map(ready.map((id) => [id, this.hostOf(id)])), { parallel: PARALLEL });
+    const result = new Map<string, ClusterObservation>();
+    for (const id of tenantIds) {
+      const o = observed.get(id) as ClusterObservation;
+      const address = addresses.get(id);
+      result.set(id, address !== undefined && o.reachable ? { ...o, address } : o);
     }
     return result;
   }

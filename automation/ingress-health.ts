@@ -55,14 +55,32 @@ export class IngressHealthChecker implements AddressChecker {
   }
 }
 
-/** The address of each tenant (id → host), at most `parallel` requests at a time. */
-export async function checkAddresses(checker: AddressChecker, hosts: ReadonlyMap<string, string>, parallel = 16): Promise<Map<string, AddressCheck>> {
-  const entries = [...hosts];
+/**
+ * The address of each tenant (id → host), at most `parallel` requests at a time and all within
+ * `deadlineMs`: a listing of hundreds behind an ingress that swallows requests answers in
+ * seconds, the addresses not checked by then "not checked" with the reason.
+ */
+export async function checkAddresses(
+  checker: AddressChecker, hosts: ReadonlyMap<string, string>, options: { parallel?: number; deadlineMs?: number } = {},
+): Promise<Map<string, AddressCheck>> {
+  const deadlineMs = options.deadlineMs ?? 5_000;
+  const queue = [...hosts];
   const result = new Map<string, AddressCheck>();
-  for (let i = 0; i < entries.length; i += parallel) {
-    const chunk = entries.slice(i, i + parallel);
-    const done = await Promise.all(chunk.map(([, host]) => checker.check(host)));
-    chunk.forEach(([id], j) => result.set(id, done[j] as AddressCheck));
+  let expired = false;
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined && !expired; next = queue.shift()) {
+      const [id, host] = next;
+      const seen = await checker.check(host);
+      if (!expired) result.set(id, seen);
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, deadlineMs); });
+  await Promise.race([Promise.all(Array.from({ length: Math.min(options.parallel ?? 16, hosts.size) }, worker)), deadline]);
+  expired = true;
+  clearTimeout(timer);
+  for (const [id] of hosts) {
+    if (!result.has(id)) result.set(id, { checked: false, reason: `its address was not checked within this listing's ${deadlineMs / 1000} s` });
   }
   return result;
 }

@@ -12,6 +12,8 @@ export interface RecentAddressChecksOptions {
   answeredMs?: number;
   /** How long any other result is reused (ms); 0 by default: only the request in flight is shared. */
   otherMs?: number;
+  /** A request in flight is shared this long at most (ms): a check that never settles does not hold every later read. */
+  inFlightMs?: number;
   /** At most this many hosts are remembered; the oldest are forgotten first. */
   maxHosts?: number;
   now?: () => number;
@@ -27,12 +29,14 @@ export class RecentAddressChecks implements AddressChecker {
   private readonly byHost = new Map<string, Remembered>();
   private readonly answeredMs: number;
   private readonly otherMs: number;
+  private readonly inFlightMs: number;
   private readonly maxHosts: number;
   private readonly now: () => number;
 
   constructor(private readonly inner: AddressChecker, options: RecentAddressChecksOptions = {}) {
     this.answeredMs = options.answeredMs ?? 15_000;
     this.otherMs = options.otherMs ?? 0;
+    this.inFlightMs = options.inFlightMs ?? 10_000;
     this.maxHosts = options.maxHosts ?? 10_000;
     this.now = options.now ?? Date.now;
   }
@@ -54,7 +58,7 @@ export class RecentAddressChecks implements AddressChecker {
   }
 
   private fresh(entry: Remembered, now: number): boolean {
-    if (entry.settled === undefined) return true; // in flight: share it
+    if (entry.settled === undefined) return now - entry.at < this.inFlightMs; // in flight: share it
     const answered = entry.settled.checked && entry.settled.answered;
     return now - entry.at < (answered ? this.answeredMs : this.otherMs);
   }

@@ -5,7 +5,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { addressCheckerFrom, IngressHealthChecker } from "../../automation/ingress-health";
+import { addressCheckerFrom, checkAddresses, IngressHealthChecker, type AddressCheck, type AddressChecker } from "../../automation/ingress-health";
 import { RecentAddressChecks } from "../../automation/recent-address-checks";
 
 interface Ingress { url: string; hits: string[]; status: Map<string, number>; close(): Promise<void> }
@@ -79,5 +79,40 @@ describe("recent address checks (one health request per host while fresh)", () =
     await checker.check("f.example.test");
     expect(fake.hits).to.deep.equal(["f.example.test"]);
     expect(await addressCheckerFrom(undefined).check("f.example.test")).to.deep.equal({ checked: false, reason: "no ingress address is configured (ODOO_SAAS_INGRESS_URL)" });
+  });
+
+  it("shares a request in flight for 10 s at most: a check that never settles does not hold later reads", async () => {
+    let calls = 0;
+    const hanging: AddressChecker = { check: () => { calls += 1; return calls === 1 ? new Promise<AddressCheck>(() => undefined) : Promise.resolve({ checked: true, answered: true }); } };
+    const checks = new RecentAddressChecks(hanging, { now });
+    void checks.check("g.example.test");
+    clock += 9_999;
+    void checks.check("g.example.test");
+    expect(calls).to.equal(1);
+    clock += 1;
+    expect(await checks.check("g.example.test")).to.deep.equal({ checked: true, answered: true });
+    expect(calls).to.equal(2);
+  });
+
+  it("checks a listing's addresses within its deadline: behind an ingress that swallows requests, the rest is 'not checked'", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const swallowing: AddressChecker = {
+      check: (host) => {
+        if (host.startsWith("slow")) return new Promise<AddressCheck>(() => undefined);
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        return new Promise((resolve) => setTimeout(() => { inFlight -= 1; resolve({ checked: true, answered: true }); }, 5));
+      },
+    };
+    const hosts = new Map(Array.from({ length: 40 }, (_, i) => [`t${i}`, `${i % 10 === 9 ? "slow" : "fast"}${i}.example.test`] as [string, string]));
+    const started = Date.now();
+    const seen = await checkAddresses(swallowing, hosts, { parallel: 8, deadlineMs: 300 });
+    expect(Date.now() - started).to.be.within(290, 1_000);
+    expect(most).to.be.at.most(8);
+    expect([...seen.keys()].sort()).to.deep.equal([...hosts.keys()].sort());
+    expect(seen.get("t0")).to.deep.equal({ checked: true, answered: true });
+    expect(seen.get("t9")).to.deep.equal({ checked: false, reason: "its address was not checked within this listing's 0.3 s" });
+    expect([...seen.values()].filter((r) => r.checked).length).to.be.at.least(4);
   });
 });
