@@ -10,8 +10,6 @@ import type { AddressCheck, AddressChecker } from "./ingress-health";
 export interface RecentAddressChecksOptions {
   /** How long an answered address is taken as answered (ms). */
   answeredMs?: number;
-  /** How long any other result is reused (ms); 0 by default: only the request in flight is shared. */
-  otherMs?: number;
   /** A request in flight is shared this long at most (ms): a check that never settles does not hold every later read. */
   inFlightMs?: number;
   /** At most this many hosts are remembered; the oldest are forgotten first. */
@@ -28,14 +26,12 @@ interface Remembered {
 export class RecentAddressChecks implements AddressChecker {
   private readonly byHost = new Map<string, Remembered>();
   private readonly answeredMs: number;
-  private readonly otherMs: number;
   private readonly inFlightMs: number;
   private readonly maxHosts: number;
   private readonly now: () => number;
 
   constructor(private readonly inner: AddressChecker, options: RecentAddressChecksOptions = {}) {
     this.answeredMs = options.answeredMs ?? 15_000;
-    this.otherMs = options.otherMs ?? 0;
     this.inFlightMs = options.inFlightMs ?? 10_000;
     this.maxHosts = options.maxHosts ?? 10_000;
     this.now = options.now ?? Date.now;
@@ -59,7 +55,7 @@ export class RecentAddressChecks implements AddressChecker {
 
   private fresh(entry: Remembered, now: number): boolean {
     if (entry.settled === undefined) return now - entry.at < this.inFlightMs; // in flight: share it
-    const answered = entry.settled.checked && entry.settled.answered;
-    return now - entry.at < (answered ? this.answeredMs : this.otherMs);
+    // Only an answered address is remembered; anything else is asked again at the next read.
+    return entry.settled.checked && entry.settled.answered && now - entry.at < this.answeredMs;
   }
 }
