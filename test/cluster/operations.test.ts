@@ -158,15 +158,17 @@ describe("operations checks on a real local control plane", function () {
     expect((await listBackupCronJobs(cluster.kc)).map((c) => c.tenant).sort()).to.deep.equal(["acme", "globex", "initech", "umbrella"]);
     expect(await value('odoo_saas_scheduled_backups{last_run="not_run_yet"}')).to.equal(4);
     expect(await value('odoo_saas_backup_oldest_last_success_age_seconds{kind="scheduled"}')).to.equal(undefined);
-    // The status the CronJob controller writes: acme's last run succeeded 2 h ago, globex's ran after its last success and failed.
+    // The status the CronJob controller writes: acme's last run succeeded, globex's ran after its
+    // last success (25 h ago) and failed. Both runs were scheduled seconds ago, so the controller
+    // sees no missed schedule to start (its daily time would have to fall in those seconds).
     const setStatus = async (tenantId: string, status: k8s.V1CronJobStatus): Promise<void> => {
       const [job] = (await batch.listNamespacedCronJob({ namespace: `tenant-${tenantId}`, labelSelector: "app.kubernetes.io/name=backup" })).items;
       if (job?.metadata?.name === undefined) throw new Error(`no backup CronJob for ${tenantId}`);
       await batch.replaceNamespacedCronJobStatus({ name: job.metadata.name, namespace: `tenant-${tenantId}`, body: { ...job, status } });
     };
-    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3_600_000);
-    await setStatus("acme", { lastScheduleTime: hoursAgo(2.1), lastSuccessfulTime: hoursAgo(2) });
-    await setStatus("globex", { lastScheduleTime: hoursAgo(1), lastSuccessfulTime: hoursAgo(25) });
+    const secondsAgo = (n: number): Date => new Date(Date.now() - n * 1_000);
+    await setStatus("acme", { lastScheduleTime: secondsAgo(3), lastSuccessfulTime: secondsAgo(1) });
+    await setStatus("globex", { lastScheduleTime: secondsAgo(2), lastSuccessfulTime: secondsAgo(25 * 3600) });
     expect(await value('odoo_saas_scheduled_backups{last_run="succeeded"}')).to.equal(1);
     expect(await value('odoo_saas_scheduled_backups{last_run="failed"}')).to.equal(1);
     expect(await value('odoo_saas_scheduled_backups{last_run="not_run_yet"}')).to.equal(2);

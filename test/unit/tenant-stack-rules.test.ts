@@ -4,6 +4,9 @@
  * used to size workers.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { expect } from "chai";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { backendUrl, engineEnv } from "../../automation/engine/engine-env";
@@ -42,8 +45,14 @@ describe("per-tenant stack rules", () => {
     const s3 = "s3://state?endpoint=http%3A%2F%2F127.0.0.1%3A9000&use_path_style=true&region=us-east-1";
     expect(backendUrl({ backendDir: "/srv/state", pulumiHome: "/srv/home", backendUrl: s3 })).to.equal(s3);
     expect(() => backendUrl({ backendDir: "/x", pulumiHome: "/y", backendUrl: "https://api.pulumi.com" })).to.throw(/file:\/\/ or s3:\/\//);
-    const env = engineEnv({ backendDir: `${process.env.TMPDIR ?? "/tmp"}/odoo-saas-rules-backend`, pulumiHome: `${process.env.TMPDIR ?? "/tmp"}/odoo-saas-rules-home`, backendUrl: s3 });
-    expect(env.PULUMI_BACKEND_URL).to.equal(s3);
+    // engineEnv makes its folders: a private temporary one, removed after.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "odoo-saas-rules-"));
+    try {
+      const env = engineEnv({ backendDir: path.join(dir, "backend"), pulumiHome: path.join(dir, "home"), backendUrl: s3 });
+      expect(env.PULUMI_BACKEND_URL).to.equal(s3);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads the resident memory of a process tree (a child holding 64 MiB is counted)", async () => {
