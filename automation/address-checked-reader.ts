@@ -9,6 +9,11 @@ import { checkAddresses, type AddressChecker } from "./ingress-health";
 /** Cluster reads and health requests in flight at once for a listing (hundreds of tenants stay bounded). */
 const PARALLEL = 16;
 
+/** Whether the tenant has a Ready Odoo pod: only then can its address answer. */
+function podReady(observation: ClusterObservation): observation is Extract<ClusterObservation, { reachable: true }> {
+  return observation.reachable && odooReadiness(observation.pods).ready;
+}
+
 export class AddressCheckedReader implements ClusterStatusReader {
   constructor(
     private readonly inner: ClusterStatusReader,
@@ -18,7 +23,7 @@ export class AddressCheckedReader implements ClusterStatusReader {
   ) {}
 
   private async withAddress(tenantId: string, observation: ClusterObservation): Promise<ClusterObservation> {
-    if (!observation.reachable || !odooReadiness(observation.pods).ready) return observation;
+    if (!podReady(observation)) return observation;
     return { ...observation, address: await this.checker.check(this.hostOf(tenantId)) };
   }
 
@@ -34,7 +39,7 @@ export class AddressCheckedReader implements ClusterStatusReader {
       missing.forEach((id, j) => observed.set(id, read[j] as ClusterObservation));
     }
     // Tenants with a Ready pod get their address checked, all within the listing's deadline.
-    const ready = tenantIds.filter((id) => { const o = observed.get(id); return o !== undefined && o.reachable && odooReadiness(o.pods).ready; });
+    const ready = tenantIds.filter((id) => { const o = observed.get(id); return o !== undefined && podReady(o); });
     const addresses = await checkAddresses(this.checker, new Map(ready.map((id) => [id, this.hostOf(id)])), { parallel: PARALLEL });
     const result = new Map<string, ClusterObservation>();
     for (const id of tenantIds) {

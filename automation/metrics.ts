@@ -137,6 +137,7 @@ export class ServerMetrics {
   /** The database's numbers, read now (each source at most readTimeoutMs), before the text is made. */
   private async readSources(): Promise<void> {
     const sources = this.sources;
+    const scheduledBackups = sources?.scheduledBackups;
     const read = async <T>(name: string, get: (s: MetricsSources) => Promise<T>, use: (value: T) => void): Promise<void> => {
       if (sources === undefined) return;
       try {
@@ -161,7 +162,8 @@ export class ServerMetrics {
       read("tenants", (s) => s.tenantsByStatus(), (counts) => {
         for (const status of CUSTOMER_STATUSES) this.tenants.set({ status }, counts.get(status) ?? 0);
       }),
-      ...(sources?.scheduledBackups === undefined ? [] : [read("scheduled_backups", (s) => s.scheduledBackups?.() ?? Promise.reject(new Error("no cluster")), (b) => {
+      // Only with a cluster: without one there is nothing to read, and no failed read to report.
+      ...(scheduledBackups === undefined ? [] : [read("scheduled_backups", (s) => scheduledBackups.call(s), (b) => {
         for (const run of LAST_RUNS) this.scheduledBackups.set({ last_run: run }, b.byLastRun.get(run) ?? 0);
         if (b.oldestSuccessAgeSeconds !== undefined) this.oldestBackupSuccess.set({ kind: "scheduled" }, b.oldestSuccessAgeSeconds);
       })]),
