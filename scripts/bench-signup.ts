@@ -1,5 +1,5 @@
 /**
- * `npm run bench:signup [-- --preload 200 --sizes 1,10,50 --budget-min 60]`: the real signup server (HTTP,
+ * `npm run bench:signup [-- --preload 200 --sizes 1,10,50 --sequential 20 --budget-min 60]`: the real signup server (HTTP,
  * PostgreSQL records and queue, worker pool), the real engine (Go-built CLI and plugins, local
  * file backend) and the REAL program, one stack per tenant, deploying into a private local
  * control plane (KWOK nodes). Prints a table:
